@@ -1,0 +1,312 @@
+/*
+ * auth.c
+ *	  Accounts and sessions: finote.register, login, logout, whoami and
+ *	  change_password, and the session check every note function starts with.
+ */
+#include "finote.h"
+
+#include <sodium.h>
+
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+
+PG_FUNCTION_INFO_V1(finote_register);
+PG_FUNCTION_INFO_V1(finote_login);
+PG_FUNCTION_INFO_V1(finote_logout);
+PG_FUNCTION_INFO_V1(finote_whoami);
+PG_FUNCTION_INFO_V1(finote_change_password);
+
+static FinoteQuery q_set_password = {
+	"UPDATE finote.users SET password_hash = $2 WHERE id = $1",
+	2, {UUIDOID, TEXTOID}
+};
+
+static void
+raise_bad_session(void)
+{
+	ereport(ERROR,
+			(errcode(FINOTE_ERRCODE_BAD_SESSION),
+			 errmsg("invalid or expired session"),
+			 errhint("Log in again.")));
+}
+
+/*
+ * The user id (a uuid Datum) of the live session token names; raises 28000
+ * for a missing, malformed, revoked or expired token. With hash_out, also
+ * returns the session's stored hash.
+ */
+static Datum
+session_lookup(text *token, bytea **hash_out)
+{
+	static FinoteQuery q = {
+		"SELECT user_id FROM finote.sessions"
+		" WHERE user_id = $1 AND token_hash = $2 AND expires_at > now()",
+		2, {UUIDOID, BYTEAOID}
+	};
+	FinoteToken tok;
+	Datum		args[2];
+	Datum		user_id;
+	bool		found;
+
+	if (token == NULL || !finote_token_parse(token, &tok))
+		raise_bad_session();
+	args[0] = UUIDPGetDatum(&tok.user_id);
+	args[1] = PointerGetDatum(finote_token_hash(&tok));
+	user_id = finote_exec_value(&q, args, NULL, &found);
+	finote_token_wipe(&tok);
+	if (!found)
+		raise_bad_session();
+	if (hash_out)
+		*hash_out = (bytea *) DatumGetPointer(args[1]);
+	return user_id;
+}
+
+Datum
+finote_session_user(text *token)
+{
+	return session_lookup(token, NULL);
+}
+
+/* The token argument, or NULL when the caller passed none. */
+static text *
+token_arg(FunctionCallInfo fcinfo)
+{
+	return PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0);
+}
+
+static Datum
+user_json(Datum user_id)
+{
+	static FinoteQuery q = {
+		"SELECT finote._user_json(u) FROM finote.users u WHERE u.id = $1",
+		1, {UUIDOID}
+	};
+	bool		found;
+
+	return finote_exec_value(&q, &user_id, NULL, &found);
+}
+
+/*
+ * Open a session for user_id and return {token, expires_at, user}. Each new
+ * session also sweeps a bounded batch of expired ones, so that they do not
+ * pile up and no login pays for all of them.
+ */
+static Datum
+open_session(Datum user_id)
+{
+	static FinoteQuery q = {
+		"WITH swept AS ("
+		"  DELETE FROM finote.sessions WHERE (user_id, token_hash) IN ("
+		"    SELECT user_id, token_hash FROM finote.sessions"
+		"     WHERE expires_at < now() LIMIT 100))"
+		" INSERT INTO finote.sessions (user_id, token_hash, expires_at)"
+		" VALUES ($1, $2, now() + make_interval(secs => $3))"
+		" RETURNING jsonb_build_object("
+		"   'token', $4::text,"
+		"   'expires_at', finote._timestamp_json(expires_at),"
+		"   'user', (SELECT finote._user_json(u) FROM finote.users u WHERE u.id = $1))",
+		4, {UUIDOID, BYTEAOID, INT4OID, TEXTOID}
+	};
+	FinoteToken tok;
+	char	   *token;
+	Datum		args[4];
+	Datum		result;
+	bool		found;
+
+	memcpy(&tok.user_id, DatumGetUUIDP(user_id), sizeof(pg_uuid_t));
+	randombytes_buf(tok.secret, sizeof(tok.secret));
+	token = finote_token_format(&tok);
+
+	args[0] = user_id;
+	args[1] = PointerGetDatum(finote_token_hash(&tok));
+	args[2] = Int32GetDatum(finote_session_lifetime);
+	args[3] = CStringGetTextDatum(token);
+	finote_token_wipe(&tok);
+	finote_wipe(token, strlen(token));
+
+	result = finote_exec_value(&q, args, NULL, &found);
+	finote_wipe(DatumGetPointer(args[3]), VARSIZE(DatumGetPointer(args[3])));
+	return result;
+}
+
+/* finote.register(username text, password text) RETURNS jsonb */
+Datum
+finote_register(PG_FUNCTION_ARGS)
+{
+	static FinoteQuery q = {
+		"INSERT INTO finote.users AS u (username, password_hash) VALUES ($1, $2)"
+		" ON CONFLICT ((lower(username))) DO NOTHING"
+		" RETURNING finote._user_json(u)",
+		2, {TEXTOID, TEXTOID}
+	};
+	text	   *username = finote_arg_text(fcinfo, 0, "username");
+	text	   *password = finote_arg_text(fcinfo, 1, "password");
+	size_t		pwlen;
+	char	   *pw;
+	Datum		args[2];
+	Datum		result;
+	bool		found;
+
+	finote_check_username(username);
+	finote_check_password(password, "password");
+
+	pw = finote_password_cstring(password, &pwlen);
+	args[0] = PointerGetDatum(username);
+	args[1] = CStringGetTextDatum(finote_password_hash(pw, pwlen));
+	finote_wipe(pw, pwlen);
+
+	SPI_connect();
+	result = finote_exec_value(&q, args, NULL, &found);
+	if (!found)
+		ereport(ERROR,
+				(errcode(FINOTE_ERRCODE_CONFLICT),
+				 errmsg("username is already taken")));
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+/* finote.login(username text, password text) RETURNS jsonb */
+Datum
+finote_login(PG_FUNCTION_ARGS)
+{
+	static FinoteQuery q_user = {
+		"SELECT id, password_hash FROM finote.users WHERE lower(username) = lower($1)",
+		1, {TEXTOID}
+	};
+	text	   *username = finote_arg_text(fcinfo, 0, "username");
+	text	   *password = finote_arg_text(fcinfo, 1, "password");
+	bool		valid_name = finote_username_valid(username);
+	Datum		user_id = (Datum) 0;
+	char	   *hash = NULL;
+	char	   *new_hash = NULL;
+	size_t		pwlen;
+	char	   *pw;
+	bool		ok;
+	Datum		result;
+
+	SPI_connect();
+	finote_throttle_check(username);
+
+	if (valid_name && finote_exec(&q_user, (Datum[]) {PointerGetDatum(username)}, NULL) > 0)
+	{
+		bool		isnull;
+
+		user_id = finote_result_column(0, 1, &isnull);
+		hash = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	}
+
+	/* The same argon2id work whether or not the user exists. */
+	pw = finote_password_cstring(password, &pwlen);
+	ok = finote_password_verify(hash, pw, pwlen);
+	if (ok && finote_password_needs_rehash(hash))
+		new_hash = finote_password_hash(pw, pwlen);
+	finote_wipe(pw, pwlen);
+
+	if (!ok)
+	{
+		/* A name that breaks the rules can never log in: nothing to count. */
+		if (valid_name)
+			finote_throttle_record_failure(username);
+		ereport(ERROR,
+				(errcode(FINOTE_ERRCODE_BAD_CREDENTIALS),
+				 errmsg("invalid username or password")));
+	}
+
+	if (new_hash)
+		finote_exec(&q_set_password,
+					(Datum[]) {user_id, CStringGetTextDatum(new_hash)}, NULL);
+	finote_throttle_clear(username);
+	result = open_session(user_id);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+/* finote.logout(token text) RETURNS void; an unknown token is no error. */
+Datum
+finote_logout(PG_FUNCTION_ARGS)
+{
+	static FinoteQuery q = {
+		"DELETE FROM finote.sessions WHERE user_id = $1 AND token_hash = $2",
+		2, {UUIDOID, BYTEAOID}
+	};
+	text	   *token = token_arg(fcinfo);
+	FinoteToken tok;
+
+	if (token != NULL && finote_token_parse(token, &tok))
+	{
+		Datum		args[2] = {UUIDPGetDatum(&tok.user_id),
+		PointerGetDatum(finote_token_hash(&tok))};
+
+		SPI_connect();
+		finote_exec(&q, args, NULL);
+		SPI_finish();
+		finote_token_wipe(&tok);
+	}
+	PG_RETURN_VOID();
+}
+
+/* finote.whoami(token text) RETURNS jsonb */
+Datum
+finote_whoami(PG_FUNCTION_ARGS)
+{
+	Datum		result;
+
+	SPI_connect();
+	result = user_json(session_lookup(token_arg(fcinfo), NULL));
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+/*
+ * finote.change_password(token text, current_password text, new_password text)
+ * RETURNS void. Revokes the user's other sessions; the calling one stays.
+ */
+Datum
+finote_change_password(PG_FUNCTION_ARGS)
+{
+	static FinoteQuery q_hash = {
+		"SELECT password_hash FROM finote.users WHERE id = $1",
+		1, {UUIDOID}
+	};
+	static FinoteQuery q_revoke = {
+		"DELETE FROM finote.sessions WHERE user_id = $1 AND token_hash <> $2",
+		2, {UUIDOID, BYTEAOID}
+	};
+	text	   *token = token_arg(fcinfo);
+	text	   *current;
+	text	   *new_password;
+	bytea	   *session_hash;
+	Datum		user_id;
+	char	   *pw;
+	size_t		pwlen;
+	char	   *new_hash;
+	bool		ok;
+
+	SPI_connect();
+	user_id = session_lookup(token, &session_hash);
+	current = finote_arg_text(fcinfo, 1, "current_password");
+	new_password = finote_arg_text(fcinfo, 2, "new_password");
+	finote_check_password(new_password, "new_password");
+
+	finote_exec(&q_hash, &user_id, NULL);
+	pw = finote_password_cstring(current, &pwlen);
+	ok = finote_password_verify(SPI_getvalue(SPI_tuptable->vals[0],
+											 SPI_tuptable->tupdesc, 1),
+								pw, pwlen);
+	finote_wipe(pw, pwlen);
+	if (!ok)
+		ereport(ERROR,
+				(errcode(FINOTE_ERRCODE_BAD_CREDENTIALS),
+				 errmsg("current password is incorrect")));
+
+	pw = finote_password_cstring(new_password, &pwlen);
+	new_hash = finote_password_hash(pw, pwlen);
+	finote_wipe(pw, pwlen);
+
+	finote_exec(&q_set_password,
+				(Datum[]) {user_id, CStringGetTextDatum(new_hash)}, NULL);
+	finote_exec(&q_revoke, (Datum[]) {user_id, PointerGetDatum(session_hash)}, NULL);
+	SPI_finish();
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,79 @@
+/*
+ * finote.c
+ *	  Module setup: libsodium initialisation and the finote.* settings.
+ *
+ * Every setting is PGC_SUSET: the API role must not be able to lower the
+ * password cost or lift the login throttle for its own session. A DBA sets
+ * them in postgresql.conf or with ALTER DATABASE ... SET.
+ */
+#include "finote.h"
+
+#include <sodium.h>
+
+#include "utils/guc.h"
+
+#if PG_VERSION_NUM < 150000
+#define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
+#endif
+
+PG_MODULE_MAGIC;
+
+int			finote_session_lifetime = 7 * 24 * 3600;
+int			finote_password_opslimit = 2;
+int			finote_password_memlimit = 19 * 1024;
+int			finote_login_max_failures = 5;
+int			finote_login_failure_window = 15 * 60;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	if (sodium_init() < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYSTEM_ERROR),
+				 errmsg("finote: libsodium could not be initialised")));
+
+	DefineCustomIntVariable("finote.session_lifetime",
+							"How long a login session stays valid.",
+							NULL,
+							&finote_session_lifetime,
+							7 * 24 * 3600, 60, INT_MAX / 2,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	/* OWASP's argon2id minimum is 19 MiB with 2 iterations: the defaults. */
+	DefineCustomIntVariable("finote.password_opslimit",
+							"Argon2id iterations for new password hashes.",
+							"Existing hashes are upgraded at the next successful login.",
+							&finote_password_opslimit,
+							2, 1, 64,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("finote.password_memlimit",
+							"Argon2id memory for new password hashes.",
+							"Existing hashes are upgraded at the next successful login.",
+							&finote_password_memlimit,
+							19 * 1024, 8, 4 * 1024 * 1024,
+							PGC_SUSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("finote.login_max_failures",
+							"Failed logins for one username that the window allows.",
+							"Further attempts fail as too many attempts until the window passes.",
+							&finote_login_max_failures,
+							5, 1, 1000000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("finote.login_failure_window",
+							"How far back failed logins count against a username.",
+							NULL,
+							&finote_login_failure_window,
+							15 * 60, 1, INT_MAX / 2,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("finote");
+}

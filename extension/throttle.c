@@ -1,0 +1,147 @@
+/*
+ * throttle.c
+ *	  Login throttling, kept in the database so that it holds across any
+ *	  number of HTTP shims.
+ *
+ * A failed login raises an error, and that error rolls back the failing
+ * login's own transaction: a failure written there would vanish with it.
+ * So each failure is written by a short-lived background worker in a
+ * transaction of its own (an autonomous transaction), and the login waits
+ * for it before raising. Dynamic workers need no shared_preload_libraries.
+ * Throttled attempts are not recorded, so a flood cannot extend the window,
+ * and successful logins need no worker at all.
+ */
+#include "finote.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/ipc.h"
+#include "utils/builtins.h"
+#include "utils/snapmgr.h"
+
+/* What the recording worker needs; it travels in bgw_extra. */
+typedef struct FailureRecord
+{
+	Oid			roleid;
+	int32		window;			/* seconds; the worker purges older rows */
+	char		username[64];	/* as typed: usernames are at most 32 chars */
+} FailureRecord;
+
+StaticAssertDecl(sizeof(FailureRecord) <= BGW_EXTRALEN,
+				 "FailureRecord must fit in bgw_extra");
+
+PGDLLEXPORT void finote_failure_worker_main(Datum main_arg);
+
+/* Raise PT429 when username has used up its failed logins in the window. */
+void
+finote_throttle_check(text *username)
+{
+	static FinoteQuery q = {
+		"SELECT count(*) >= $2 FROM finote.login_failures"
+		" WHERE username_key = lower($1)"
+		"   AND failed_at > now() - make_interval(secs => $3)",
+		3, {TEXTOID, INT4OID, INT4OID}
+	};
+	Datum		args[3] = {PointerGetDatum(username),
+		Int32GetDatum(finote_login_max_failures),
+	Int32GetDatum(finote_login_failure_window)};
+	bool		found;
+
+	if (DatumGetBool(finote_exec_value(&q, args, NULL, &found)))
+		ereport(ERROR,
+				(errcode(FINOTE_ERRCODE_THROTTLED),
+				 errmsg("too many failed login attempts, try again later"),
+				 errhint("Failed logins are counted per username for %d seconds.",
+						 finote_login_failure_window)));
+}
+
+/* A successful login forgets the username's earlier failures. */
+void
+finote_throttle_clear(text *username)
+{
+	static FinoteQuery q = {
+		"DELETE FROM finote.login_failures WHERE username_key = lower($1)",
+		1, {TEXTOID}
+	};
+	Datum		args[1] = {PointerGetDatum(username)};
+
+	finote_exec(&q, args, NULL);
+}
+
+/*
+ * Record a failed login for username in its own committed transaction. If no
+ * worker slot is free the attempt fails as throttled: refusing a login is
+ * safe, not counting a failure is not.
+ */
+void
+finote_throttle_record_failure(text *username)
+{
+	BackgroundWorker worker = {0};
+	BackgroundWorkerHandle *handle;
+	FailureRecord rec = {0};
+	int			len = Min(VARSIZE_ANY_EXHDR(username), (int) sizeof(rec.username) - 1);
+
+	rec.roleid = GetUserId();
+	rec.window = finote_login_failure_window;
+	memcpy(rec.username, VARDATA_ANY(username), len);
+
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "finote");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "finote_failure_worker_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "finote failed-login recorder");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "finote failed-login recorder");
+	worker.bgw_main_arg = ObjectIdGetDatum(MyDatabaseId);
+	memcpy(worker.bgw_extra, &rec, sizeof(rec));
+	worker.bgw_notify_pid = MyProcPid;
+
+	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+		ereport(ERROR,
+				(errcode(FINOTE_ERRCODE_THROTTLED),
+				 errmsg("too many failed login attempts, try again later"),
+				 errdetail("No background worker slot was free to record the failed attempt (max_worker_processes).")));
+	if (WaitForBackgroundWorkerShutdown(handle) != BGWH_STOPPED)
+		ereport(ERROR,
+				(errcode(ERRCODE_ADMIN_SHUTDOWN),
+				 errmsg("the server is shutting down")));
+}
+
+void
+finote_failure_worker_main(Datum main_arg)
+{
+	FailureRecord rec;
+	Datum		args[2];
+
+	memcpy(&rec, MyBgworkerEntry->bgw_extra, sizeof(rec));
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(main_arg),
+											  rec.roleid, 0);
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "finote: recording a failed login");
+
+	args[0] = CStringGetTextDatum(rec.username);
+	args[1] = Int32GetDatum(rec.window);
+	/* Forget failures that no longer count, for every username. */
+	if (SPI_execute_with_args("WITH purged AS ("
+							  "  DELETE FROM finote.login_failures"
+							  "   WHERE failed_at < now() - make_interval(secs => $2))"
+							  " INSERT INTO finote.login_failures (username_key)"
+							  " VALUES (lower($1))",
+							  2, (Oid[]) {TEXTOID, INT4OID}, args, NULL,
+							  false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "finote: could not record a failed login");
+
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	proc_exit(0);
+}
