@@ -8,7 +8,7 @@ MODULEDIR = extension
 DATA = extension/finote.control $(wildcard sql/finote--*.sql)
 
 REGRESS = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
-REGRESS_OPTS = --inputdir=test --outputdir=test/out --dbname=finote_regress
+REGRESS_OPTS = --inputdir=test --outputdir=test/out
 
 SHLIB_LINK = -lsodium
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror=implicit-function-declaration
@@ -17,6 +17,8 @@ EXTRA_CLEAN = test/out
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+# After the include, which sets its own default: test/sql/08 dumps this database.
+CONTRIB_TESTDB = finote_regress
 
 .PHONY: shim test run
 shim:

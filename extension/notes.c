@@ -3,6 +3,9 @@
  *	  Notes: finote.note_create, note_get, note_list, note_update and
  *	  note_delete. Every statement is keyed by the caller's user id, so a
  *	  note of another user is indistinguishable from one that does not exist.
+ *
+ * Times come from clock_timestamp(), not now(): notes written in one
+ * transaction still get distinct times, so "newest first" stays true.
  */
 #include "finote.h"
 
@@ -75,8 +78,8 @@ Datum
 finote_note_create(PG_FUNCTION_ARGS)
 {
 	static FinoteQuery q = {
-		"INSERT INTO finote.notes AS n (user_id, title, content)"
-		" VALUES ($1, coalesce($2, ''), coalesce($3, ''))"
+		"INSERT INTO finote.notes AS n (user_id, title, content, created_at, updated_at)"
+		" SELECT $1, coalesce($2, ''), coalesce($3, ''), t, t FROM clock_timestamp() t"
 		" RETURNING finote._note_json(n)",
 		3, {UUIDOID, TEXTOID, TEXTOID}
 	};
@@ -134,7 +137,7 @@ finote_note_update(PG_FUNCTION_ARGS)
 		"       content = coalesce($4, content),"
 		"       updated_at = CASE WHEN coalesce($3, title) = title"
 		"                          AND coalesce($4, content) = content"
-		"                    THEN updated_at ELSE now() END"
+		"                    THEN updated_at ELSE clock_timestamp() END"
 		" WHERE n.user_id = $1 AND n.id = $2"
 		" RETURNING finote._note_json(n)",
 		4, {UUIDOID, UUIDOID, TEXTOID, TEXTOID}
