@@ -1,0 +1,160 @@
+// app: start-up, the session, and the router.
+//   #/login  #/register        log in / create an account
+//   #/  (or empty)             the list of notes
+//   #/new                      a new note
+//   #/note/<id>                edit one note
+// The session is the HttpOnly cookie; the page only remembers (in
+// sessionStorage) that someone was logged in, to tell "your session expired"
+// from a first visit.
+
+import { api, describe } from './api.v1.js';
+import { $, showView, setText, announce } from './dom.v1.js';
+import { openAuth, initAuth } from './auth.v1.js';
+import { openList, initList, resetList } from './list.v1.js';
+import { openEditor, closeEditor, initEditor } from './editor.v1.js';
+import { listDrafts } from './drafts.v1.js';
+import { stopResume } from './notesync.v1.js';
+import { backoffDelay } from './saver.v1.js';
+
+const WAS_LOGGED_IN = 'finote.wasLoggedIn';
+const EXPIRED = 'Your session expired, please log in again.';
+
+const ctx = {
+  user: null,
+  v11: false,
+  flashText: null,
+  afterLogin: null,    // where to go once logged in (the page the session expired on)
+
+  setV11(on) {
+    if (!on || ctx.v11) return;
+    ctx.v11 = true;
+    $('editor-v11').hidden = false;
+    $('tag-filter-field').hidden = false;
+  },
+
+  loggedIn(user) {
+    ctx.user = user;
+    try { sessionStorage.setItem(WAS_LOGGED_IN, '1'); } catch { /* private mode */ }
+    showUser();
+    const to = ctx.afterLogin && ctx.afterLogin !== location.hash ? ctx.afterLogin : '#/';
+    ctx.afterLogin = null;
+    ctx.flash('Welcome, ' + user.username + '.');
+    if (location.hash === to) route(); else location.hash = to;
+  },
+
+  // Any 401 on a logged-in request. Drafts stay in localStorage.
+  sessionExpired() {
+    if (!ctx.user) return;
+    const here = location.hash;
+    logoutLocally();
+    ctx.afterLogin = /^#\/(new|note\/)/.test(here) ? here : null;
+    goLogin(EXPIRED);
+  },
+
+  flash(text) { ctx.flashText = text; },
+};
+
+let pendingNotice = null;
+function goLogin(notice) {
+  pendingNotice = notice;
+  if (location.hash === '#/login') route(); else location.hash = '#/login';
+}
+
+function showUser() {
+  $('topbar-user').hidden = !ctx.user;
+  setText('whoami-name', ctx.user ? ctx.user.username : '');
+}
+
+function logoutLocally() {
+  closeEditor();
+  stopResume();
+  resetList();
+  ctx.user = null;
+  ctx.v11 = false;
+  $('editor-v11').hidden = true;
+  $('tag-filter-field').hidden = true;
+  try { sessionStorage.removeItem(WAS_LOGGED_IN); } catch { /* private mode */ }
+  showUser();
+}
+
+function route() {
+  const hash = location.hash || '#/';
+  const flash = ctx.flashText;
+  ctx.flashText = null;
+  if (hash !== '#/new' && !hash.startsWith('#/note/')) closeEditor();
+
+  if (hash === '#/login' || hash === '#/register') {
+    if (ctx.user) { location.hash = '#/'; return; }
+    const notice = pendingNotice;
+    pendingNotice = null;
+    openAuth(ctx, hash === '#/register' ? 'register' : 'login', notice || flash);
+    return;
+  }
+  if (!ctx.user) {                         // every other page needs a session
+    ctx.afterLogin = hash === '#/' ? null : hash;
+    location.hash = '#/login';
+    return;
+  }
+  if (hash === '#/new') { document.title = 'New note · Finote'; openEditor(ctx, null); return; }
+  const m = /^#\/note\/([0-9a-fA-F-]{1,64})$/.exec(hash);
+  if (m) { document.title = 'Edit note · Finote'; openEditor(ctx, m[1]); return; }
+  if (hash !== '#/') { location.hash = '#/'; return; }
+  openList(ctx, flash);
+}
+
+async function logout() {
+  if (!ctx.user) return;
+  if (listDrafts(ctx.user.id).length &&
+      !window.confirm('Some changes are not saved yet. They stay on this device and are saved ' +
+                      'when you log in again. Log out anyway?')) return;
+  try {
+    await api.logout();
+  } catch (e) {
+    if (!e.sessionExpired) {             // 401: the session was gone anyway
+      announce('Not logged out: ' + describe(e));
+      window.alert('Not logged out: ' + describe(e));
+      return;
+    }
+  }
+  logoutLocally();
+  goLogin('You have logged out.');
+}
+
+let bootRetry = null;   // the pending automatic retry of boot()
+let bootAttempt = 0;
+
+async function boot(attempt = 0) {
+  clearTimeout(bootRetry);
+  const status = $('boot-status');
+  $('boot-retry').hidden = true;
+  setText(status, 'Loading…');
+  try {
+    ctx.user = await api.me();
+    showUser();
+  } catch (e) {
+    if (e.status === 401) {
+      let was = false;
+      try { was = sessionStorage.getItem(WAS_LOGGED_IN) === '1'; } catch { /* private mode */ }
+      try { sessionStorage.removeItem(WAS_LOGGED_IN); } catch { /* private mode */ }
+      if (was) pendingNotice = EXPIRED;
+    } else {
+      // Server or network down: say so, and try again by itself.
+      const delay = backoffDelay(attempt);
+      setText(status, describe(e) + ` Trying again in ${Math.max(1, Math.round(delay / 1000))} s.`);
+      $('boot-retry').hidden = false;
+      bootAttempt = attempt + 1;
+      bootRetry = setTimeout(() => boot(bootAttempt), delay);
+      return;
+    }
+  }
+  window.addEventListener('hashchange', route);
+  route();
+}
+
+initAuth(ctx);
+initList(ctx);
+initEditor(ctx);
+$('logout-btn').addEventListener('click', logout);
+$('boot-retry').addEventListener('click', () => boot(bootAttempt));
+showView('view-boot');
+boot();

@@ -1,0 +1,66 @@
+// drafts: what the user typed in a note, kept in localStorage until the
+// server has confirmed it. One entry per user and note ("new" for a note the
+// server has not created yet), so a reload, a crash, an expired session or a
+// database restart never loses typed text. Only note text is stored here:
+// never a password or a session token.
+
+const PREFIX = 'finote.draft.v1.';
+
+function key(userId, noteId) {
+  return PREFIX + userId + '.' + (noteId || 'new');
+}
+
+function storage() {
+  try { return window.localStorage; } catch { return null; } // blocked storage: no drafts
+}
+
+export function loadDraft(userId, noteId) {
+  const s = storage();
+  if (!s) return null;
+  try {
+    const d = JSON.parse(s.getItem(key(userId, noteId)));
+    return d && typeof d === 'object' ? d : null;
+  } catch { return null; }
+}
+
+// draft: {title, content, pinned?, tags?, base_updated_at?}
+export function saveDraft(userId, noteId, draft) {
+  const s = storage();
+  if (!s) return false;
+  try {
+    s.setItem(key(userId, noteId), JSON.stringify({ ...draft, saved_locally_at: new Date().toISOString() }));
+    return true;
+  } catch { return false; } // quota full: the editor still holds the text
+}
+
+export function removeDraft(userId, noteId) {
+  const s = storage();
+  if (s) try { s.removeItem(key(userId, noteId)); } catch { /* ignore */ }
+}
+
+// Every draft of one user: [{noteId, draft}], noteId null for a new note.
+export function listDrafts(userId) {
+  const s = storage();
+  const out = [];
+  if (!s) return out;
+  const p = PREFIX + userId + '.';
+  for (let i = 0; i < s.length; i++) {
+    const k = s.key(i);
+    if (!k || !k.startsWith(p)) continue;
+    const id = k.slice(p.length);
+    const d = loadDraft(userId, id === 'new' ? null : id);
+    if (d) out.push({ noteId: id === 'new' ? null : id, draft: d });
+  }
+  return out;
+}
+
+// The same text as the note on the server?
+export function sameAsNote(draft, note) {
+  if (!draft || !note) return false;
+  if ((draft.title || '') !== (note.title || '')) return false;
+  if ((draft.content || '') !== (note.content || '')) return false;
+  if ('pinned' in draft && 'pinned' in note && !!draft.pinned !== !!note.pinned) return false;
+  if (Array.isArray(draft.tags) && Array.isArray(note.tags) &&
+      draft.tags.join('\n') !== note.tags.join('\n')) return false;
+  return true;
+}

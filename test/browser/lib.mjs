@@ -1,0 +1,185 @@
+// Shared helpers for the browser tests: Debian's Chromium through
+// playwright-core, the app's main actions, screenshots, and the hooks that
+// reach around the app (expire a session in the database, stop and start the
+// cluster). test/browser/run sets the environment; see that script.
+
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+
+export const BASE = process.env.FINOTE_BASE_URL || 'http://127.0.0.1:3320';
+const SHOTS = process.env.FINOTE_SCREENSHOTS || path.resolve(import.meta.dirname, '../out/screenshots');
+const PG_PORT = process.env.FINOTE_PG_PORT || '54340';
+const PG_DB = process.env.FINOTE_PG_DB || 'finote_browser';
+const PG_DIR = process.env.FINOTE_PG_DIR || '.finote/browser';
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+export const PASSWORD = 'correct horse battery';
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+// A fresh browser context (own cookies and localStorage) and page. Script
+// errors and CSP violations in the page are collected in page.problems, and
+// assertNoProblems() fails the test on any of them.
+export async function newPage(browser, { viewport = { width: 1280, height: 800 }, mobile = false } = {}) {
+  const context = await browser.newContext({
+    viewport, isMobile: mobile, hasTouch: mobile, deviceScaleFactor: 1, colorScheme: 'light',
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.problems = [];
+  page.on('pageerror', (e) => page.problems.push('page error: ' + e.message));
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const t = m.text();
+    // A failed fetch (401, 503, aborted) is logged by Chromium; it is expected, not a bug.
+    if (/^Failed to load resource/.test(t)) return;
+    page.problems.push('console error: ' + t);
+  });
+  return page;
+}
+
+export function assertNoProblems(page) {
+  assert.deepEqual(page.problems, [], 'no script errors or CSP violations in the page');
+}
+
+export function uniqueName(prefix) {
+  return (prefix + '_' + randomBytes(4).toString('hex')).slice(0, 32);
+}
+
+export async function shot(page, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
+}
+
+// Wait until `locator`'s text matches `expected` (string: contains; RegExp).
+export async function waitText(locator, expected, timeout = 10_000) {
+  const deadline = Date.now() + timeout;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = (await locator.textContent({ timeout }).catch(() => '')) || '';
+    if (typeof expected === 'string' ? last.includes(expected) : expected.test(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`timed out waiting for ${expected} in text; last text: ${JSON.stringify(last)}`);
+}
+
+export async function waitFor(fn, what, timeout = 10_000) {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail('timed out waiting for ' + what);
+}
+
+export async function open(page) {
+  await page.goto(BASE + '/');
+  await page.locator('#view-boot').waitFor({ state: 'hidden' });
+}
+
+export async function register(page, username, password = PASSWORD) {
+  await page.goto(BASE + '/#/register');
+  await page.getByRole('heading', { name: 'Create an account' }).waitFor();
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('heading', { name: 'Your notes' }).waitFor();
+}
+
+export async function login(page, username, password = PASSWORD) {
+  await page.getByRole('heading', { name: 'Log in' }).waitFor();
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.locator('#auth-submit').click();
+}
+
+export async function logout(page) {
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('heading', { name: 'Log in' }).waitFor();
+}
+
+// From the list: New note, type, wait for the server to confirm, back to the list.
+export async function createNote(page, title, content) {
+  await page.getByRole('link', { name: 'New note' }).click();
+  await page.getByRole('heading', { name: 'New note' }).waitFor();
+  await page.getByLabel('Title').fill(title);
+  await page.getByLabel('Text', { exact: true }).fill(content);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await waitText(page.locator('#save-status'), /^Saved/);
+  await page.getByRole('link', { name: /All notes/ }).click();
+  await page.getByRole('heading', { name: 'Your notes' }).waitFor();
+  await noteLink(page, title).waitFor();
+}
+
+export function noteLink(page, title) {
+  return page.locator('#notes a.note-link').filter({ has: page.locator('.note-title', { hasText: title }) });
+}
+
+// Titles in the list, top to bottom.
+export async function listedTitles(page) {
+  return page.locator('#notes .note-title').allTextContents();
+}
+
+// Create notes through the API with the page's own session cookie.
+export async function apiCreateNotes(page, notes) {
+  return page.evaluate(async (list) => {
+    const out = [];
+    for (const n of list) {
+      const r = await fetch('/api/notes', {
+        method: 'POST', credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(n),
+      });
+      if (r.status !== 201) throw new Error('create note: HTTP ' + r.status);
+      out.push((await r.json()).note);
+    }
+    return out;
+  }, notes);
+}
+
+export async function apiSpeaks11(page) {
+  return page.evaluate(async () => (await fetch('/api/tags', { credentials: 'same-origin' })).status === 200);
+}
+
+// ---- Around the app: the database, as its superuser ----
+
+export function psql(sql) {
+  return execFileSync('psql', ['-X', '-q', '-h', '127.0.0.1', '-p', PG_PORT, '-U', 'postgres', '-d', PG_DB,
+    '-v', 'ON_ERROR_STOP=1', '-Atc', sql], { encoding: 'utf8' }).trim();
+}
+
+// Development only: FINOTE_TEST_HOOKS=<url> replaces the database hooks below
+// with GETs to <url>/expire, <url>/down, <url>/up (a stand-in server).
+const HOOKS = process.env.FINOTE_TEST_HOOKS;
+const hook = async (what) => {
+  const r = await fetch(HOOKS + '/' + what);
+  if (!r.ok) throw new Error('hook ' + what + ': HTTP ' + r.status);
+};
+
+// Make every session of `username` expired, for real, in the database.
+export async function expireSessions(username) {
+  if (HOOKS) return hook('expire');
+  psql(`UPDATE finote.sessions SET expires_at = now() - interval '1 second'
+         WHERE user_id IN (SELECT id FROM finote.users WHERE lower(username) = lower($$${username}$$))`);
+}
+
+// Stop the cluster under the running shim (fast shutdown), and start it again.
+export async function stopDatabase() {
+  if (HOOKS) return hook('down');
+  execFileSync(path.join(ROOT, 'test/bin/pgcluster'), ['stop', PG_DIR], { cwd: ROOT, stdio: 'inherit' });
+}
+
+export async function startDatabase() {
+  if (HOOKS) return hook('up');
+  execFileSync(path.join(ROOT, 'test/bin/pgcluster'), ['start', PG_DIR, PG_PORT], { cwd: ROOT, stdio: 'inherit' });
+}
