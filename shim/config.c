@@ -1,0 +1,208 @@
+/*
+ * config.c: the shim's configuration, from the environment.
+ *
+ * The variables are those of the deployment the shim replaces (CONTRACT §2);
+ * a few FINOTE_* ones tune what the contract leaves open. Every value is
+ * checked here, once, so that a typo stops the start with a message naming
+ * the variable instead of surfacing later as a strange request failure.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "shim.h"
+
+struct config cfg;
+
+#define SECRET_MIN 32			/* bytes: crypto_auth keys are 256 bits */
+
+static const char *
+env_or(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+
+	return (v && *v) ? v : fallback;
+}
+
+/* Parse an integer variable within [min, max]; report and fail otherwise. */
+static int
+env_int(const char *name, int fallback, int min, int max, int *out)
+{
+	const char *v = getenv(name);
+	char	   *end;
+	long		n;
+
+	if (!v || !*v)
+	{
+		*out = fallback;
+		return 0;
+	}
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || *end || n < min || n > max)
+	{
+		fprintf(stderr, "finote-shim: %s must be an integer from %d to %d, not \"%s\"\n",
+				name, min, max, v);
+		return -1;
+	}
+	*out = (int) n;
+	return 0;
+}
+
+/* A cookie name is an RFC 6265 token: no separators, no controls. */
+static bool
+valid_cookie_name(const char *s)
+{
+	if (!*s || strlen(s) > 64)
+		return false;
+	for (; *s; s++)
+		if (*s <= 32 || *s >= 127 || strchr("()<>@,;:\\\"/[]?={}", *s))
+			return false;
+	return true;
+}
+
+/*
+ * An origin is scheme://host[:port], nothing after it. Browsers send exactly
+ * that, so anything else in CORS_ORIGIN could never match and is a mistake.
+ */
+static bool
+valid_origin(const char *s)
+{
+	const char *host;
+
+	if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else
+		return false;
+	if (!*host)
+		return false;
+	for (; *host; host++)
+		if (!(host[0] == '.' || host[0] == '-' || host[0] == ':' ||
+			  host[0] == '[' || host[0] == ']' ||
+			  (host[0] >= '0' && host[0] <= '9') ||
+			  (host[0] >= 'a' && host[0] <= 'z') ||
+			  (host[0] >= 'A' && host[0] <= 'Z')))
+			return false;
+	return true;
+}
+
+static int
+load_cors(void)
+{
+	const char *v = env_or("CORS_ORIGIN", "");
+	char	   *copy = strdup(v);
+	char	   *save = NULL;
+	char	   *item;
+	int			n = 0;
+
+	cfg.cors_origins = calloc(strlen(v) / 2 + 2, sizeof(char *));
+	if (!copy || !cfg.cors_origins)
+		return -1;
+	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save))
+	{
+		while (*item == ' ')
+			item++;
+		for (char *e = item + strlen(item); e > item && e[-1] == ' '; e--)
+			e[-1] = '\0';
+		if (!*item)
+			continue;
+		if (!valid_origin(item))
+		{
+			fprintf(stderr, "finote-shim: CORS_ORIGIN entries must look like "
+					"https://host[:port] (credentials rule out \"*\"), not \"%s\"\n",
+					item);
+			return -1;
+		}
+		cfg.cors_origins[n++] = item;
+	}
+	return 0;
+}
+
+/*
+ * The session key. Production refuses to guess one: a missing or short secret
+ * would make every cookie forgeable or void on restart. Development makes up
+ * a random one per process, so sessions simply end when the shim restarts.
+ */
+static int
+load_secret(void)
+{
+	const char *secret = getenv("SESSION_SECRET");
+
+	if (secret && strlen(secret) >= SECRET_MIN)
+	{
+		cookie_set_key(secret);
+		return 0;
+	}
+	if (cfg.production)
+	{
+		fprintf(stderr, "finote-shim: NODE_ENV=production needs SESSION_SECRET of at least %d bytes%s\n",
+				SECRET_MIN, secret && *secret ? " (the one given is too short)" : "");
+		return -1;
+	}
+	if (secret && *secret)
+	{
+		fprintf(stderr, "finote-shim: warning: SESSION_SECRET is shorter than %d bytes; "
+				"production would refuse it\n", SECRET_MIN);
+		cookie_set_key(secret);
+		return 0;
+	}
+	randombytes_buf(cfg.session_key, sizeof(cfg.session_key));
+	fprintf(stderr, "finote-shim: SESSION_SECRET is not set: using a random secret for this "
+			"process (sessions end when it stops)\n");
+	return 0;
+}
+
+static int
+load_web_root(void)
+{
+	const char *v = getenv("FINOTE_WEB_ROOT");
+
+	if (!v || !*v)
+		return 0;
+	cfg.web_root = realpath(v, NULL);
+	if (!cfg.web_root)
+	{
+		fprintf(stderr, "finote-shim: FINOTE_WEB_ROOT \"%s\": %s\n", v, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+config_load(void)
+{
+	const char *env = env_or("NODE_ENV", "development");
+
+	cfg.production = strcmp(env, "production") == 0;
+	cfg.listen_addr = env_or("FINOTE_LISTEN_ADDR", "0.0.0.0");
+	cfg.database_url = env_or("DATABASE_URL", NULL);
+	cfg.session_name = env_or("SESSION_NAME", "finote.sid");
+
+	if (env_int("PORT", 3000, 1, 65535, &cfg.port) ||
+		env_int("DB_POOL_MAX", 5, 1, 1000, &cfg.pool_max) ||
+		env_int("FINOTE_POOL_WAIT_MS", 5000, 1, 600000, &cfg.pool_wait_ms) ||
+		env_int("FINOTE_REQUEST_TIMEOUT_MS", 10000, 100, 600000, &cfg.request_timeout_ms) ||
+		env_int("FINOTE_THREADS", 32, 1, 1024, &cfg.threads))
+		return -1;
+	if (!cfg.database_url)
+	{
+		fprintf(stderr, "finote-shim: DATABASE_URL is not set "
+				"(e.g. postgresql://finote_app@127.0.0.1:5432/finote)\n");
+		return -1;
+	}
+	if (!valid_cookie_name(cfg.session_name))
+	{
+		fprintf(stderr, "finote-shim: SESSION_NAME \"%s\" is not a valid cookie name\n",
+				cfg.session_name);
+		return -1;
+	}
+	if (load_cors() || load_secret() || load_web_root())
+		return -1;
+	return 0;
+}

@@ -1,0 +1,411 @@
+/*
+ * handler.c: the life of one request, from civetweb's begin_request to the
+ * access log line.
+ *
+ * It runs as civetweb's begin_request callback, that is before civetweb's
+ * own CORS preflight answer, authorization and file serving, so every
+ * request is ours: routed, bounded and answered with the contract's JSON.
+ * The order of checks is: body within limits, route (404/405, preflight),
+ * session, content type, then the single database call.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "shim.h"
+
+#define TEXTOID 25
+#define N_PARAMS 7
+#define QUERY_VALUE_MAX 1024
+
+static int	label_static = -1;
+static int	label_unmatched = -1;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Query parameters $4..$7, in the order routes.c documents. */
+static const char *const query_names[] = {"q", "limit", "cursor", "tag"};
+
+void
+access_log(const struct req *rq)
+{
+	char		when[32];
+	char		path[256];
+	time_t		t = time(NULL);
+	struct tm	tm;
+	size_t		i;
+	const char *p = rq->path ? rq->path : "-";
+
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* the path is the client's: keep the log line one line of printable text */
+	for (i = 0; p[i] && i < sizeof(path) - 1; i++)
+		path[i] = (p[i] > 32 && p[i] < 127) ? p[i] : '?';
+	path[i] = '\0';
+	pthread_mutex_lock(&log_lock);
+	printf("%s %s %s %s %d %lld %.1fms\n", when, rq->ri ? rq->ri->remote_addr : "-",
+		   method_names[rq->method], path, rq->status, rq->bytes_sent,
+		   (now_seconds() - rq->started) * 1000.0);
+	fflush(stdout);
+	pthread_mutex_unlock(&log_lock);
+}
+
+static void
+finish(struct req *rq)
+{
+	int			label = rq->label >= 0 ? rq->label : label_unmatched;
+
+	access_log(rq);
+	metrics_observe_request(label, rq->method, rq->status,
+							now_seconds() - rq->started);
+}
+
+/* The session token: Authorization: Bearer first, else the signed cookie. */
+static bool
+session_token(struct req *rq, char *token, size_t len)
+{
+	const char *auth = mg_get_header(rq->conn, "Authorization");
+	const char *cookies = mg_get_header(rq->conn, "Cookie");
+	char		value[2 * TOKEN_MAX];
+	size_t		n;
+
+	if (auth)
+	{
+		if (strncasecmp(auth, "Bearer ", 7) != 0)
+			return false;
+		auth += 7;
+		while (*auth == ' ')
+			auth++;
+		n = strlen(auth);
+		if (n == 0 || n >= len)
+			return false;
+		for (size_t i = 0; i < n; i++)
+			if (auth[i] <= 32 || auth[i] >= 127)
+				return false;
+		memcpy(token, auth, n + 1);
+		return true;
+	}
+	if (cookies && mg_get_cookie(cookies, cfg.session_name, value, sizeof(value)) > 0)
+		return cookie_verify(value, token, len);
+	return false;
+}
+
+static bool
+is_json_content_type(const char *ct)
+{
+	size_t		n = strlen("application/json");
+
+	if (!ct || strncasecmp(ct, "application/json", n) != 0)
+		return false;
+	ct += n;
+	while (*ct == ' ')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+static void
+session_cookie(char *out, size_t len, const char *value, long long max_age)
+{
+	snprintf(out, len, "%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%lld%s",
+			 cfg.session_name, value, max_age, cfg.production ? "; Secure" : "");
+}
+
+/* The answer to a logout: the route's status and a cookie that expires now. */
+static void
+answer_session_cleared(struct req *rq, const struct route *route)
+{
+	char		cookie[256];
+	const char *const headers[] = {"Set-Cookie", cookie, NULL};
+
+	session_cookie(cookie, sizeof(cookie), "", 0);
+	http_send(rq, route->status, NULL, NULL, 0, headers);
+}
+
+/* Preflight and plain OPTIONS on a known path. */
+static void
+answer_options(struct req *rq, const char *allow)
+{
+	const char *origin = mg_get_header(rq->conn, "Origin");
+
+	if (origin && mg_get_header(rq->conn, "Access-Control-Request-Method"))
+	{
+		const char *const headers[] = {
+			"Access-Control-Allow-Methods", allow,
+			"Access-Control-Allow-Headers", "Content-Type, Authorization",
+			"Access-Control-Max-Age", "600",
+			NULL
+		};
+
+		if (!rq->cors_origin)
+			http_send_error(rq, 403, "origin_not_allowed",
+							"this origin may not call the API", NULL);
+		else
+			http_send(rq, 204, NULL, NULL, 0, headers);
+	}
+	else
+	{
+		const char *const headers[] = {"Allow", allow, NULL};
+
+		http_send(rq, 204, NULL, NULL, 0, headers);
+	}
+}
+
+/* Send the error the SQLSTATE table gives for a failed call. */
+static void
+answer_db_error(struct req *rq, const struct route *route, PGconn *db,
+				const PGresult *res)
+{
+	const char *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const struct pg_error *pe;
+
+	/* libpq's own failures (connection lost) carry no SQLSTATE */
+	if (!sqlstate && PQstatus(db) != CONNECTION_OK)
+		sqlstate = "08006";
+	pe = error_for_sqlstate(sqlstate);
+	if (pe->status >= 500)
+	{
+		const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(db);
+
+		fprintf(stderr, "finote-shim: %s %s: SQLSTATE %s: %.*s\n", route->method,
+				route->pattern, sqlstate ? sqlstate : "none",
+				(int) strcspn(msg, "\n"), msg);
+		metrics_db_error("query");
+	}
+	http_send_error(rq, pe->status, pe->code,
+					pe->message ? pe->message : (primary ? primary : pe->code), NULL);
+}
+
+/* Run the route's statement and answer. */
+static void
+call_database(struct req *rq, const struct route *route, const char *const *params)
+{
+	static const Oid types[N_PARAMS] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, TEXTOID};
+	PGconn	   *db = pool_acquire();
+	PGresult   *res;
+	char		cookie[1024];
+
+	if (!db)
+	{
+		http_send_error(rq, 503, "unavailable", "the database is unavailable", NULL);
+		return;
+	}
+	res = PQexecParams(db, route->sql, N_PARAMS, types, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		answer_db_error(rq, route, db, res);
+	else if (route->session == SESSION_CLEAR)
+		answer_session_cleared(rq, route);
+	else if (route->status == 204)
+		http_send(rq, 204, NULL, NULL, 0, NULL);
+	else if (PQgetisnull(res, 0, 0))
+		answer_db_error(rq, route, db, NULL);
+	else if (route->session == SESSION_SET)
+	{
+		char	   *signed_value = cookie_sign(PQgetvalue(res, 0, 1));
+		const char *const headers[] = {"Set-Cookie", cookie, NULL};
+
+		if (!signed_value)
+			abort();
+		session_cookie(cookie, sizeof(cookie), signed_value,
+					   atoll(PQgetvalue(res, 0, 2)));
+		free(signed_value);
+		http_send_json(rq, route->status, PQgetvalue(res, 0, 0), headers);
+	}
+	else
+		http_send_json(rq, route->status, PQgetvalue(res, 0, 0), NULL);
+	PQclear(res);
+	pool_release(db);
+}
+
+/*
+ * A matched database route: session, content type, parameters, the call.
+ * body is the request body (NUL-terminated) or NULL.
+ */
+static void
+run_route(struct req *rq, const struct route *route, const char *id,
+		  const char *body, size_t body_len)
+{
+	char		token[TOKEN_MAX + 1];
+	bool		have_token = session_token(rq, token, sizeof(token));
+	char		query[4][QUERY_VALUE_MAX];
+	const char *params[N_PARAMS] = {have_token ? token : NULL, NULL, id[0] ? id : NULL};
+	const char *qs = rq->ri->query_string;
+
+	if (route->auth == AUTH_REQUIRED && !have_token)
+	{
+		http_send_error(rq, 401, "unauthorized", "missing, invalid or expired session", NULL);
+		return;
+	}
+	if (route->auth == AUTH_OPTIONAL && !have_token && route->session == SESSION_CLEAR)
+	{
+		/* logging out without a session: nothing to revoke, clear the cookie */
+		answer_session_cleared(rq, route);
+		return;
+	}
+	if (route->json_body)
+	{
+		const char *p = body;
+
+		if (!is_json_content_type(mg_get_header(rq->conn, "Content-Type")))
+		{
+			http_send_error(rq, 415, "unsupported_media_type",
+							"the body must be application/json", NULL);
+			return;
+		}
+		while (p && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+			p++;
+		if (!p || *p != '{' || strlen(body) != body_len)
+		{
+			http_send_error(rq, 400, "invalid_json",
+							"the body must be a JSON object", NULL);
+			return;
+		}
+		params[1] = body;
+	}
+	for (int i = 0; i < 4 && qs; i++)
+	{
+		int			n = mg_get_var2(qs, strlen(qs), query_names[i], query[i],
+									sizeof(query[i]), 0);
+
+		if (n == -2)
+		{
+			http_send_error(rq, 400, "invalid_input", "a query parameter is too long", NULL);
+			return;
+		}
+		/* absent and empty are the same: the function's default */
+		params[3 + i] = n > 0 ? query[i] : NULL;
+	}
+	call_database(rq, route, params);
+}
+
+static bool
+reserved_path(const char *path)
+{
+	return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0 ||
+		strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0 ||
+		strcmp(path, "/metrics") == 0;
+}
+
+static void
+dispatch(struct req *rq)
+{
+	char		id[40] = "";
+	char		allow[128];
+	char	   *body = NULL;
+	size_t		body_len = 0;
+	const struct route *route;
+	bool		has_body = rq->ri->content_length > 0 ||
+		mg_get_header(rq->conn, "Transfer-Encoding") != NULL;
+
+	if (has_body)
+	{
+		switch (http_read_body(rq, &body, &body_len))
+		{
+			case BODY_OK:
+				break;
+			case BODY_TOO_LARGE:
+				http_abandon_body(rq);
+				http_send_error(rq, 413, "payload_too_large",
+								"the body is over the 1 MiB limit", NULL);
+				return;
+			case BODY_TIMEOUT:
+				http_abandon_body(rq);
+				http_send_error(rq, 408, "request_timeout",
+								"the body did not arrive in time", NULL);
+				return;
+			case BODY_BROKEN:
+				http_abandon_body(rq);
+				http_send_error(rq, 400, "bad_request",
+								"the body is incomplete or malformed", NULL);
+				return;
+		}
+	}
+
+	route = route_match(rq->path, rq->method, id, sizeof(id), allow, sizeof(allow),
+						&rq->label);
+	if (!route && rq->label >= 0)
+	{
+		const char *const headers[] = {"Allow", allow, NULL};
+
+		if (rq->method == METHOD_OPTIONS)
+			answer_options(rq, allow);
+		else
+			http_send_error(rq, 405, "method_not_allowed",
+							"this path does not take that method", headers);
+	}
+	else if (!route)
+	{
+		if ((rq->method == METHOD_GET || rq->method == METHOD_HEAD) &&
+			!reserved_path(rq->path) && static_serve(rq))
+			rq->label = label_static;
+		else
+			http_send_error(rq, 404, "not_found", "no such route", NULL);
+	}
+	else if (route->builtin)
+		route->builtin(rq);
+	else
+		run_route(rq, route, id, body, body_len);
+	free(body);
+}
+
+/* Before the server starts: the labels of requests no route row owns. */
+void
+handler_init(void)
+{
+	label_static = metrics_label("static");
+	label_unmatched = metrics_label("unmatched");
+}
+
+/* civetweb's begin_request callback: every request starts here. */
+int
+handle_request(struct mg_connection *conn)
+{
+	struct req	rq = {0};
+
+	rq.conn = conn;
+	rq.ri = mg_get_request_info(conn);
+	rq.started = now_seconds();
+	rq.method = method_index(rq.ri->request_method);
+	rq.path = rq.ri->local_uri_raw;
+	rq.label = -1;
+	rq.cors_origin = cors_allowed(mg_get_header(conn, "Origin"));
+	if (!rq.path || rq.path[0] != '/')
+		http_send_error(&rq, 404, "not_found", "no such route", NULL);
+	else
+		dispatch(&rq);
+	finish(&rq);
+	return rq.status;
+}
+
+/*
+ * civetweb's http_error callback: errors it finds before our handler runs
+ * (unparsable request, headers over max_request_size, header timeout). We
+ * answer them in the contract's JSON too, and close the connection.
+ */
+int
+handle_civetweb_error(struct mg_connection *conn, int status, const char *msg)
+{
+	struct req	rq = {0};
+
+	(void) msg;
+	rq.conn = conn;
+	rq.ri = mg_get_request_info(conn);
+	rq.started = now_seconds();
+	rq.method = rq.ri && rq.ri->request_method ?
+		method_index(rq.ri->request_method) : METHOD_OTHER;
+	rq.label = -1;
+	rq.close = true;
+	if (status == 413)			/* only headers can reach civetweb's limit */
+		http_send_error(&rq, 431, "headers_too_large", "the request headers are too large", NULL);
+	else if (status == 408)
+		http_send_error(&rq, 408, "request_timeout", "the request did not arrive in time", NULL);
+	else if (status >= 400 && status < 500)
+		http_send_error(&rq, 400, "bad_request", "the request could not be parsed", NULL);
+	else
+		http_send_error(&rq, 500, "internal", "internal error", NULL);
+	finish(&rq);
+	return 0;
+}

@@ -1,0 +1,345 @@
+/*
+ * http.c: writing responses, and reading request bodies within limits.
+ *
+ * Every response goes through http_send, so the security headers, CORS
+ * headers and the keep-alive decision are made in one place.
+ *
+ * Bodies are where civetweb 1.15 needs help. Its max_request_size bounds the
+ * headers only; mg_read blocks until the buffer is full, and each byte that
+ * arrives restarts its idle timeout, so a client trickling a chunked body
+ * could hold a worker thread forever. We read at most BODY_MAX + 1 bytes, and
+ * a watchdog thread enforces FINOTE_REQUEST_TIMEOUT_MS over the whole body:
+ * past the deadline it shuts down the reading side of the connection's
+ * socket, which wakes the blocked mg_read with end-of-file. civetweb does not
+ * expose the socket, so the watchdog finds it among our descriptors by its
+ * address pair (unique for a TCP connection); while the handler waits for the
+ * body the connection cannot close, so the descriptor cannot be reused.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+const char *const method_names[METHOD_COUNT] = {
+	"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"
+};
+
+int
+method_index(const char *name)
+{
+	for (int i = 0; i < METHOD_OTHER; i++)
+		if (strcmp(method_names[i], name) == 0)
+			return i;
+	return METHOD_OTHER;
+}
+
+double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Send a whole response. headers: NULL-terminated "Name", "value" pairs.
+ * The page is never framed, never sniffed, never leaks a referrer, and runs
+ * no script but our own (CSP); API answers are never cached.
+ */
+void
+http_send(struct req *rq, int status, const char *content_type,
+		  const char *body, size_t len, const char *const *headers)
+{
+	struct mg_connection *conn = rq->conn;
+	char		clen[32];
+	bool		has_cache_control = false;
+
+	mg_response_header_start(conn, status);
+	if (content_type)
+		mg_response_header_add(conn, "Content-Type", content_type, -1);
+	snprintf(clen, sizeof(clen), "%zu", len);
+	if (status != 204)
+		mg_response_header_add(conn, "Content-Length", clen, -1);
+	mg_response_header_add(conn, "Content-Security-Policy",
+						   "default-src 'self'; script-src 'self'; style-src 'self'; "
+						   "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+						   "base-uri 'none'; form-action 'self'", -1);
+	mg_response_header_add(conn, "X-Content-Type-Options", "nosniff", -1);
+	mg_response_header_add(conn, "Referrer-Policy", "no-referrer", -1);
+	mg_response_header_add(conn, "X-Frame-Options", "DENY", -1);
+	mg_response_header_add(conn, "Vary", "Origin", -1);
+	if (rq->cors_origin)
+	{
+		mg_response_header_add(conn, "Access-Control-Allow-Origin", rq->cors_origin, -1);
+		mg_response_header_add(conn, "Access-Control-Allow-Credentials", "true", -1);
+	}
+	for (; headers && headers[0]; headers += 2)
+	{
+		mg_response_header_add(conn, headers[0], headers[1], -1);
+		has_cache_control |= strcasecmp(headers[0], "Cache-Control") == 0;
+	}
+	if (!has_cache_control)
+		mg_response_header_add(conn, "Cache-Control", "no-store", -1);
+	if (rq->close)
+		mg_response_header_add(conn, "Connection", "close", -1);
+	mg_response_header_send(conn);
+	if (len > 0 && rq->method != METHOD_HEAD)
+		mg_write(conn, body, len);
+	rq->status = status;
+	rq->bytes_sent = (long long) len;
+}
+
+void
+http_send_json(struct req *rq, int status, const char *json,
+			   const char *const *headers)
+{
+	http_send(rq, status, "application/json; charset=utf-8", json,
+			  json ? strlen(json) : 0, headers);
+}
+
+/*
+ * Escape text for a JSON string. Output is truncated (at a character
+ * boundary) to fit dstlen; returns the length written.
+ */
+size_t
+json_escape(char *dst, size_t dstlen, const char *src)
+{
+	size_t		n = 0;
+
+	for (; *src; src++)
+	{
+		unsigned char c = (unsigned char) *src;
+		char		esc[8];
+		size_t		k;
+
+		if (c == '"' || c == '\\')
+			snprintf(esc, sizeof(esc), "\\%c", c);
+		else if (c < 0x20)
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+		else
+			snprintf(esc, sizeof(esc), "%c", c);
+		k = strlen(esc);
+		if (n + k >= dstlen)
+			break;
+		memcpy(dst + n, esc, k);
+		n += k;
+	}
+	/* do not leave half a UTF-8 sequence behind */
+	while (*src && n > 0 && ((unsigned char) dst[n - 1] & 0xC0) == 0x80)
+		n--;
+	if (*src && n > 0 && ((unsigned char) dst[n - 1] & 0xC0) == 0xC0)
+		n--;
+	if (dstlen)
+		dst[n] = '\0';
+	return n;
+}
+
+void
+http_send_error(struct req *rq, int status, const char *code,
+				const char *message, const char *const *headers)
+{
+	char		msg[512];
+	char		body[640];
+
+	json_escape(msg, sizeof(msg), message);
+	snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}",
+			 code, msg);
+	http_send_json(rq, status, body, headers);
+}
+
+/* ---- the body watchdog ---- */
+
+struct watch
+{
+	struct watch *next;
+	double		deadline;
+	const struct mg_request_info *ri;
+	bool		fired;
+};
+
+static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t watch_stop_cond = PTHREAD_COND_INITIALIZER;
+static struct watch *watches;
+static bool watch_stopping;
+static pthread_t watch_thread;
+
+/* The descriptor of the connection a request came on, or -1. */
+static int
+find_socket(const struct mg_request_info *ri)
+{
+	DIR		   *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int			found = -1;
+
+	if (!d)
+		return -1;
+	while (found < 0 && (e = readdir(d)))
+	{
+		int			fd = atoi(e->d_name);
+		struct sockaddr_storage local,
+					peer;
+		socklen_t	llen = sizeof(local),
+					plen = sizeof(peer);
+		char		addr[INET6_ADDRSTRLEN];
+		int			lport,
+					pport;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' ||
+			getsockname(fd, (struct sockaddr *) &local, &llen) != 0 ||
+			getpeername(fd, (struct sockaddr *) &peer, &plen) != 0)
+			continue;
+		if (peer.ss_family == AF_INET)
+		{
+			inet_ntop(AF_INET, &((struct sockaddr_in *) &peer)->sin_addr, addr, sizeof(addr));
+			pport = ntohs(((struct sockaddr_in *) &peer)->sin_port);
+			lport = ntohs(((struct sockaddr_in *) &local)->sin_port);
+		}
+		else if (peer.ss_family == AF_INET6)
+		{
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *) &peer)->sin6_addr, addr, sizeof(addr));
+			pport = ntohs(((struct sockaddr_in6 *) &peer)->sin6_port);
+			lport = ntohs(((struct sockaddr_in6 *) &local)->sin6_port);
+		}
+		else
+			continue;
+		if (lport == ri->server_port && pport == ri->remote_port &&
+			strcmp(addr, ri->remote_addr) == 0)
+			found = fd;
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * Stop reading from the client: a blocked mg_read returns, and civetweb,
+ * finding end-of-file, will not wait for the rest of the body after we
+ * answered. Used when the body is over the limit or late.
+ */
+void
+http_abandon_body(struct req *rq)
+{
+	int			fd = find_socket(rq->ri);
+
+	if (fd >= 0)
+		shutdown(fd, SHUT_RD);
+	rq->close = true;
+}
+
+static void *
+watchdog(void *arg)
+{
+	(void) arg;
+	pthread_mutex_lock(&watch_lock);
+	while (!watch_stopping)
+	{
+		struct timespec ts;
+		double		now = now_seconds();
+
+		for (struct watch *w = watches; w; w = w->next)
+			if (!w->fired && now > w->deadline)
+			{
+				int			fd = find_socket(w->ri);
+
+				if (fd >= 0)
+					shutdown(fd, SHUT_RD);
+				w->fired = true;
+			}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 100 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L)
+		{
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&watch_stop_cond, &watch_lock, &ts);
+	}
+	pthread_mutex_unlock(&watch_lock);
+	return NULL;
+}
+
+void
+watchdog_start(void)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&watch_stop_cond, &attr);
+	pthread_condattr_destroy(&attr);
+	if (pthread_create(&watch_thread, NULL, watchdog, NULL) != 0)
+		abort();
+}
+
+void
+watchdog_stop(void)
+{
+	pthread_mutex_lock(&watch_lock);
+	watch_stopping = true;
+	pthread_cond_signal(&watch_stop_cond);
+	pthread_mutex_unlock(&watch_lock);
+	pthread_join(watch_thread, NULL);
+}
+
+/*
+ * Read the whole body into a NUL-terminated buffer (caller frees *out).
+ * A declared length over the limit is refused without reading it.
+ */
+enum body_result
+http_read_body(struct req *rq, char **out, size_t *len)
+{
+	struct watch w = {NULL, rq->started + cfg.request_timeout_ms / 1000.0, rq->ri, false};
+	char	   *buf;
+	size_t		n = 0;
+	int			r = 1;
+	enum body_result result = BODY_OK;
+
+	*out = NULL;
+	*len = 0;
+	if (rq->ri->content_length > BODY_MAX)
+		return BODY_TOO_LARGE;
+	if (!(buf = malloc(BODY_MAX + 2)))
+		return BODY_BROKEN;
+
+	pthread_mutex_lock(&watch_lock);
+	w.next = watches;
+	watches = &w;
+	pthread_mutex_unlock(&watch_lock);
+
+	while (n <= BODY_MAX && (r = mg_read(rq->conn, buf + n, BODY_MAX + 1 - n)) > 0)
+		n += (size_t) r;
+
+	pthread_mutex_lock(&watch_lock);
+	for (struct watch **p = &watches; *p; p = &(*p)->next)
+		if (*p == &w)
+		{
+			*p = w.next;
+			break;
+		}
+	pthread_mutex_unlock(&watch_lock);
+
+	if (w.fired)
+		result = BODY_TIMEOUT;
+	else if (n > BODY_MAX)
+		result = BODY_TOO_LARGE;
+	else if (r < 0 || (rq->ri->content_length > 0 && (long long) n != rq->ri->content_length))
+		result = BODY_BROKEN;
+	if (result != BODY_OK)
+	{
+		free(buf);
+		return result;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return BODY_OK;
+}

@@ -1,0 +1,128 @@
+/*
+ * main.c: start, serve, and stop finote-shim.
+ *
+ * Start: read the environment (config.c), then start civetweb with the
+ * options that make it ours: its CORS answers, URL decoding and file serving
+ * off, every request handed to handle_request before civetweb looks at it.
+ *
+ * Stop: SIGTERM and SIGINT are taken by sigwait in the main thread (they are
+ * blocked in every other thread), so the stop runs as ordinary code, not in
+ * a signal handler. mg_stop closes the listening socket and waits for the
+ * worker threads to finish the requests they are serving; then the pool is
+ * closed and we exit 0, which is what container runtimes expect.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "shim.h"
+
+static int
+log_message(const struct mg_connection *conn, const char *message)
+{
+	(void) conn;
+	fprintf(stderr, "finote-shim: civetweb: %s\n", message);
+	return 1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+			"usage: finote-shim            serve (configured by the environment)\n"
+			"       finote-shim --routes   print the route table and exit\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct mg_callbacks callbacks;
+	struct mg_context *ctx;
+	char		listen[128];
+	char		threads[16];
+	char		timeout[16];
+	sigset_t	stop_signals;
+	int			sig;
+
+	if (argc == 2 && strcmp(argv[1], "--routes") == 0)
+	{
+		routes_print();
+		return 0;
+	}
+	if (argc != 1)
+	{
+		usage();
+		return 2;
+	}
+	if (sodium_init() < 0)
+	{
+		fprintf(stderr, "finote-shim: libsodium failed to initialize\n");
+		return 1;
+	}
+	if (config_load() != 0)
+		return 1;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+
+	metrics_init();
+	routes_init();
+	handler_init();
+	pool_init();
+	mg_init_library(0);
+	watchdog_start();
+
+	snprintf(listen, sizeof(listen), "%s:%d", cfg.listen_addr, cfg.port);
+	snprintf(threads, sizeof(threads), "%d", cfg.threads);
+	snprintf(timeout, sizeof(timeout), "%d", cfg.request_timeout_ms);
+	{
+		const char *options[] = {
+			"listening_ports", listen,
+			"num_threads", threads,
+			"request_timeout_ms", timeout,
+			"enable_keep_alive", "yes",
+			"keep_alive_timeout_ms", "2000",
+			"max_request_size", "16384",	/* headers; bodies: BODY_MAX */
+			"decode_url", "no",			/* static.c decodes, after checking */
+			"enable_directory_listing", "no",
+			/* empty: civetweb neither answers preflights nor adds CORS headers */
+			"access_control_allow_origin", "",
+			"access_control_allow_methods", "",
+			"access_control_allow_headers", "",
+			NULL
+		};
+
+		memset(&callbacks, 0, sizeof(callbacks));
+		callbacks.begin_request = handle_request;
+		callbacks.http_error = handle_civetweb_error;
+		callbacks.log_message = log_message;
+		ctx = mg_start(&callbacks, NULL, options);
+	}
+	if (!ctx)
+	{
+		fprintf(stderr, "finote-shim: cannot listen on %s\n", listen);
+		watchdog_stop();
+		pool_close();
+		return 1;
+	}
+	fprintf(stderr, "finote-shim: listening on http://%s (%s)\n", listen,
+			cfg.production ? "production" : "development");
+
+	while (sigwait(&stop_signals, &sig) != 0)
+		;
+	fprintf(stderr, "finote-shim: %s: finishing requests in flight\n",
+			sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	mg_stop(ctx);
+	watchdog_stop();
+	pool_close();
+	mg_exit_library();
+	fprintf(stderr, "finote-shim: stopped\n");
+	return 0;
+}

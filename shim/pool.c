@@ -1,0 +1,154 @@
+/*
+ * pool.c: at most DB_POOL_MAX libpq connections, opened when first needed.
+ *
+ * A request borrows a connection for exactly one PQexecParams and gives it
+ * back; nothing is ever left on a connection between requests (no SET, no
+ * prepared statement, no open transaction), which is what lets the shim run
+ * behind PgBouncer in transaction pooling mode.
+ *
+ * A borrower waits at most FINOTE_POOL_WAIT_MS for a free connection, then
+ * gets NULL (the caller answers 503). Connections the server dropped (a
+ * restart, an administrator's pg_terminate_backend) are noticed when they
+ * are handed out: PQconsumeInput reads the termination notice or EOF the
+ * server left on the socket, and a dead connection is replaced instead of
+ * failing the request. A connection that fails during a query is closed on
+ * release.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "shim.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t freed;
+static PGconn **idle;			/* stack of idle connections */
+static int	n_idle;
+static int	n_busy;				/* borrowed, or being opened */
+
+void
+pool_init(void)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&freed, &attr);
+	pthread_condattr_destroy(&attr);
+	idle = calloc((size_t) cfg.pool_max, sizeof(PGconn *));
+	if (!idle)
+		abort();
+}
+
+static PGconn *
+pool_connect(void)
+{
+	/* the URL comes last so that anything it says overrides our defaults */
+	const char *const keys[] = {"connect_timeout", "application_name",
+	"client_encoding", "dbname", NULL};
+	const char *const values[] = {"5", "finote-shim", "UTF8", cfg.database_url, NULL};
+	PGconn	   *conn = PQconnectdbParams(keys, values, 1);
+
+	if (PQstatus(conn) != CONNECTION_OK)
+	{
+		/* the first line of libpq's message: host and reason, no password */
+		const char *msg = PQerrorMessage(conn);
+
+		fprintf(stderr, "finote-shim: database connection failed: %.*s\n",
+				(int) strcspn(msg, "\n"), msg);
+		metrics_db_error("connect");
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+/* True when a pooled connection is still usable. Never blocks. */
+static bool
+alive(PGconn *conn)
+{
+	PQconsumeInput(conn);
+	return PQstatus(conn) == CONNECTION_OK &&
+		PQtransactionStatus(conn) == PQTRANS_IDLE;
+}
+
+PGconn *
+pool_acquire(void)
+{
+	struct timespec deadline;
+	double		start = now_seconds();
+	PGconn	   *conn = NULL;
+	bool		timed_out = false;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += cfg.pool_wait_ms / 1000;
+	deadline.tv_nsec += (long) (cfg.pool_wait_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L)
+	{
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+
+	pthread_mutex_lock(&lock);
+	while (n_idle == 0 && n_busy >= cfg.pool_max && !timed_out)
+		timed_out = pthread_cond_timedwait(&freed, &lock, &deadline) == ETIMEDOUT;
+	if (n_idle > 0)
+		conn = idle[--n_idle];
+	if (conn || !timed_out)
+		n_busy++;				/* a slot: either a pooled conn or a new one */
+	pthread_mutex_unlock(&lock);
+	metrics_observe_pool_wait(now_seconds() - start, timed_out && !conn);
+
+	if (timed_out && !conn)
+		return NULL;
+	if (conn && !alive(conn))
+	{
+		PQfinish(conn);
+		conn = NULL;
+	}
+	if (!conn && !(conn = pool_connect()))
+		pool_release(NULL);		/* give the slot back */
+	return conn;
+}
+
+/* Return a connection; a broken one is closed, NULL just frees the slot. */
+void
+pool_release(PGconn *conn)
+{
+	if (conn && (PQstatus(conn) != CONNECTION_OK ||
+				 PQtransactionStatus(conn) != PQTRANS_IDLE))
+	{
+		PQfinish(conn);
+		conn = NULL;
+	}
+	pthread_mutex_lock(&lock);
+	n_busy--;
+	if (conn)
+		idle[n_idle++] = conn;
+	pthread_cond_signal(&freed);
+	pthread_mutex_unlock(&lock);
+}
+
+/* At shutdown, after the HTTP server has finished every request. */
+void
+pool_close(void)
+{
+	pthread_mutex_lock(&lock);
+	while (n_idle > 0)
+		PQfinish(idle[--n_idle]);
+	pthread_mutex_unlock(&lock);
+	free(idle);
+	idle = NULL;
+}
+
+void
+pool_counts(int *in_use, int *n_idle_out)
+{
+	pthread_mutex_lock(&lock);
+	*in_use = n_busy;
+	*n_idle_out = n_idle;
+	pthread_mutex_unlock(&lock);
+}

@@ -1,0 +1,137 @@
+/*
+ * routes.c: the route table. Adding a route is adding a row.
+ *
+ * A row is a method, a path pattern, what it needs (a session, a JSON
+ * body), its success status, what it does to the session cookie, and the one
+ * SQL statement it becomes. Every statement gets the same parameters, all
+ * text, all from the request; none is ever pasted into SQL:
+ *
+ *   $1 session token    $2 raw JSON body     $3 the {id} path segment
+ *   $4 ?q=              $5 ?limit=           $6 ?cursor=        $7 ?tag=
+ *
+ * Postgres parses the body ($2::jsonb, malformed JSON is SQLSTATE 22P02, a
+ * 400) and casts ids and limits, so the shim needs no JSON parser. The
+ * statement's first column is the response body, unless the success status
+ * is 204 (the void functions). A SESSION_SET row returns the token in column 2 and the
+ * cookie lifetime in seconds in column 3.
+ *
+ * Calls are positional on the parameters INTERFACE.md fixes for 1.0, so
+ * they stay valid when 1.1 appends optional parameters (pinned, tags, tag).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "shim.h"
+
+const struct route routes[] = {
+	{"POST", "/api/auth/register", AUTH_NONE, true, 201, SESSION_KEEP,
+		"SELECT jsonb_build_object('user', finote.register("
+		"$2::jsonb->>'username', $2::jsonb->>'password'))", NULL},
+	{"POST", "/api/auth/login", AUTH_NONE, true, 200, SESSION_SET,
+		"SELECT r, r->>'token', "
+		"greatest(0, ceil(extract(epoch FROM (r->>'expires_at')::timestamptz - now())))::bigint "
+		"FROM finote.login($2::jsonb->>'username', $2::jsonb->>'password') AS r", NULL},
+	{"POST", "/api/auth/logout", AUTH_OPTIONAL, false, 204, SESSION_CLEAR,
+		"SELECT finote.logout($1)", NULL},
+	{"GET", "/api/auth/me", AUTH_REQUIRED, false, 200, SESSION_KEEP,
+		"SELECT jsonb_build_object('user', finote.whoami($1))", NULL},
+	{"PUT", "/api/auth/password", AUTH_REQUIRED, true, 204, SESSION_KEEP,
+		"SELECT finote.change_password($1, $2::jsonb->>'current_password', "
+		"$2::jsonb->>'new_password')", NULL},
+	{"GET", "/api/notes", AUTH_REQUIRED, false, 200, SESSION_KEEP,
+		"SELECT finote.note_list($1, $4, coalesce($5::int, 20), $6)", NULL},
+	{"POST", "/api/notes", AUTH_REQUIRED, true, 201, SESSION_KEEP,
+		"SELECT jsonb_build_object('note', finote.note_create($1, "
+		"$2::jsonb->>'title', $2::jsonb->>'content'))", NULL},
+	{"GET", "/api/notes/{id}", AUTH_REQUIRED, false, 200, SESSION_KEEP,
+		"SELECT jsonb_build_object('note', finote.note_get($1, $3::uuid))", NULL},
+	{"PATCH", "/api/notes/{id}", AUTH_REQUIRED, true, 200, SESSION_KEEP,
+		"SELECT jsonb_build_object('note', finote.note_update($1, $3::uuid, "
+		"$2::jsonb->>'title', $2::jsonb->>'content'))", NULL},
+	{"DELETE", "/api/notes/{id}", AUTH_REQUIRED, false, 204, SESSION_KEEP,
+		"SELECT finote.note_delete($1, $3::uuid)", NULL},
+	{"GET", "/api/openapi.json", AUTH_NONE, false, 200, SESSION_KEEP, NULL, openapi_serve},
+	{"GET", "/healthz", AUTH_NONE, false, 200, SESSION_KEEP, NULL, probe_healthz},
+	{"GET", "/readyz", AUTH_NONE, false, 200, SESSION_KEEP, NULL, probe_readyz},
+	{"GET", "/metrics", AUTH_NONE, false, 200, SESSION_KEEP, NULL, metrics_serve},
+};
+const int	n_routes = sizeof(routes) / sizeof(routes[0]);
+
+static int	route_labels[sizeof(routes) / sizeof(routes[0])];
+
+void
+routes_init(void)
+{
+	for (int i = 0; i < n_routes; i++)
+		route_labels[i] = metrics_label(routes[i].pattern);
+}
+
+/* 8-4-4-4-12 hex digits; anything else cannot name a note. */
+static bool
+is_uuid(const char *s, size_t n)
+{
+	if (n != 36)
+		return false;
+	for (size_t i = 0; i < n; i++)
+	{
+		bool		dash = (i == 8 || i == 13 || i == 18 || i == 23);
+
+		if (dash ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i]))
+			return false;
+	}
+	return true;
+}
+
+/* Does path match pattern? On a match, the {id} segment goes to id[]. */
+static bool
+path_matches(const char *pattern, const char *path, char *id, size_t idlen)
+{
+	const char *brace = strstr(pattern, "{id}");
+	size_t		prefix;
+	size_t		seg;
+
+	if (!brace)
+		return strcmp(pattern, path) == 0;
+	prefix = (size_t) (brace - pattern);
+	if (strncmp(pattern, path, prefix) != 0)
+		return false;
+	seg = strcspn(path + prefix, "/");
+	if (!is_uuid(path + prefix, seg) || strcmp(brace + 4, path + prefix + seg) != 0 ||
+		seg >= idlen)
+		return false;
+	memcpy(id, path + prefix, seg);
+	id[seg] = '\0';
+	return true;
+}
+
+/*
+ * Find the row for (path, method). With no row for the method but some for
+ * the path, returns NULL with allow[] listing the path's methods (for 405);
+ * *label is the path's metrics label, or -1 when the path is unknown.
+ */
+const struct route *
+route_match(const char *path, int method, char *id, size_t idlen,
+			char *allow, size_t allowlen, int *label)
+{
+	allow[0] = '\0';
+	*label = -1;
+	for (int i = 0; i < n_routes; i++)
+	{
+		if (!path_matches(routes[i].pattern, path, id, idlen))
+			continue;
+		*label = route_labels[i];
+		if (method_index(routes[i].method) == method)
+			return &routes[i];
+		snprintf(allow + strlen(allow), allowlen - strlen(allow), "%s%s",
+				 allow[0] ? ", " : "", routes[i].method);
+	}
+	return NULL;
+}
+
+/* For `finote-shim --routes`: the table as the OpenAPI drift test reads it. */
+void
+routes_print(void)
+{
+	for (int i = 0; i < n_routes; i++)
+		printf("%s %s %d\n", routes[i].method, routes[i].pattern, routes[i].status);
+}

@@ -1,0 +1,158 @@
+/*
+ * shim.h: declarations shared by the files of finote-shim.
+ *
+ * finote-shim maps the HTTP API of CONTRACT §2 onto the SQL functions of the
+ * finote extension. It holds no business logic: a route is a row of SQL,
+ * Postgres parses the JSON, and the one SQLSTATE table turns errors into
+ * HTTP statuses.
+ */
+#ifndef FINOTE_SHIM_H
+#define FINOTE_SHIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <civetweb.h>
+#include <libpq-fe.h>
+
+#define BODY_MAX (1024 * 1024)		/* request body limit (413 past it) */
+#define TOKEN_MAX 512				/* longest session token we accept */
+
+/* config.c: the environment, read and checked once at start */
+struct config
+{
+	int			port;
+	const char *listen_addr;
+	const char *database_url;
+	const char *session_name;
+	unsigned char session_key[32];	/* crypto_auth key from SESSION_SECRET */
+	char	  **cors_origins;		/* NULL-terminated list, may be empty */
+	int			pool_max;
+	int			pool_wait_ms;
+	int			request_timeout_ms;
+	int			threads;
+	bool		production;
+	const char *web_root;			/* realpath of FINOTE_WEB_ROOT or NULL */
+};
+extern struct config cfg;
+extern int	config_load(void);
+
+/* One request as it travels through the shim (handler.c). */
+struct req
+{
+	struct mg_connection *conn;
+	const struct mg_request_info *ri;
+	const char *path;				/* raw path, no query string */
+	int			method;				/* METHOD_* index */
+	int			label;				/* metrics route label */
+	const char *cors_origin;		/* echoed when the Origin is allowed */
+	bool		close;				/* answer with Connection: close */
+	int			status;				/* what was sent, for log and metrics */
+	long long	bytes_sent;
+	double		started;			/* monotonic seconds */
+};
+
+/* http.c: responses, limits, body reading */
+enum
+{
+	METHOD_GET, METHOD_HEAD, METHOD_POST, METHOD_PUT, METHOD_PATCH,
+	METHOD_DELETE, METHOD_OPTIONS, METHOD_OTHER, METHOD_COUNT
+};
+extern const char *const method_names[METHOD_COUNT];
+extern int	method_index(const char *name);
+extern double now_seconds(void);
+extern void http_send(struct req *rq, int status, const char *content_type,
+					  const char *body, size_t len, const char *const *headers);
+extern void http_send_json(struct req *rq, int status, const char *json,
+						   const char *const *headers);
+extern void http_send_error(struct req *rq, int status, const char *code,
+							const char *message, const char *const *headers);
+extern size_t json_escape(char *dst, size_t dstlen, const char *src);
+enum body_result
+{
+	BODY_OK, BODY_TOO_LARGE, BODY_TIMEOUT, BODY_BROKEN
+};
+extern enum body_result http_read_body(struct req *rq, char **out, size_t *len);
+extern void http_abandon_body(struct req *rq);
+extern void watchdog_start(void);
+extern void watchdog_stop(void);
+
+/* routes.c: the route table */
+enum auth
+{
+	AUTH_NONE, AUTH_OPTIONAL, AUTH_REQUIRED
+};
+enum session_effect
+{
+	SESSION_KEEP, SESSION_SET, SESSION_CLEAR
+};
+struct route
+{
+	const char *method;
+	const char *pattern;			/* "{id}" matches one UUID segment */
+	enum auth	auth;
+	bool		json_body;
+	int			status;				/* on success */
+	enum session_effect session;
+	const char *sql;				/* the call; NULL for a builtin */
+	void		(*builtin) (struct req *rq);
+};
+extern const struct route routes[];
+extern const int n_routes;
+extern void routes_init(void);
+extern const struct route *route_match(const char *path, int method,
+									   char *id, size_t idlen,
+									   char *allow, size_t allowlen,
+									   int *label);
+extern void routes_print(void);
+
+/* handler.c: the flow of one request */
+extern void handler_init(void);
+extern int	handle_request(struct mg_connection *conn);
+extern int	handle_civetweb_error(struct mg_connection *conn, int status,
+								  const char *msg);
+extern void access_log(const struct req *rq);
+
+/* errors.c: SQLSTATE -> HTTP */
+struct pg_error
+{
+	int			status;
+	const char *code;
+	const char *message;			/* NULL: pass the database's message */
+};
+extern const struct pg_error *error_for_sqlstate(const char *sqlstate);
+
+/* pool.c */
+extern void pool_init(void);
+extern PGconn *pool_acquire(void);
+extern void pool_release(PGconn *conn);
+extern void pool_close(void);
+extern void pool_counts(int *in_use, int *idle);
+
+/* cookie.c */
+extern void cookie_set_key(const char *secret);
+extern char *cookie_sign(const char *token);
+extern bool cookie_verify(const char *value, char *token, size_t tokenlen);
+
+/* cors.c */
+extern const char *cors_allowed(const char *origin);
+
+/* metrics.c */
+extern int	metrics_label(const char *name);
+extern void metrics_observe_request(int label, int method, int status,
+									double seconds);
+extern void metrics_observe_pool_wait(double seconds, bool timed_out);
+extern void metrics_db_error(const char *kind);
+extern void metrics_init(void);
+extern void metrics_serve(struct req *rq);
+
+/* builtins.c */
+extern void probe_healthz(struct req *rq);
+extern void probe_readyz(struct req *rq);
+extern void openapi_serve(struct req *rq);
+
+/* static.c */
+extern bool static_serve(struct req *rq);
+
+#endif							/* FINOTE_SHIM_H */
