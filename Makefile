@@ -7,7 +7,18 @@ OBJS = $(EXTENSION_SRCS:.c=.o)
 MODULEDIR = extension
 DATA = extension/finote.control $(wildcard sql/finote--*.sql)
 
-REGRESS = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
+# Each released version's pg_regress suite. Later versions must still pass
+# the earlier lists (a 1.0 client keeps working), and the latest library must
+# pass an older list against a database still at that version:
+#   make installcheck FINOTE_TEST_VERSION=1.0
+REGRESS_1.0 = 01_install 02_accounts 03_notes 04_sessions 05_throttle \
+	06_rehash 07_privileges 08_dump_restore
+REGRESS_1.1 = $(REGRESS_1.0) 09_pinned_tags
+VERSIONS = 1.0 1.1
+DEFAULT_VERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" extension/finote.control)
+FINOTE_TEST_VERSION ?= $(DEFAULT_VERSION)
+export FINOTE_TEST_VERSION
+REGRESS = $(REGRESS_$(FINOTE_TEST_VERSION))
 REGRESS_OPTS = --inputdir=test --outputdir=test/out
 
 SHLIB_LINK = -lsodium
@@ -20,7 +31,15 @@ include $(PGXS)
 # After the include, which sets its own default: test/sql/08 dumps this database.
 CONTRIB_TESTDB = finote_regress
 
-.PHONY: shim test run
+.PHONY: shim test run installcheck-versions
+# Every version's suite against a database created at that version, all on
+# the library just installed.
+installcheck-versions:
+	@for v in $(VERSIONS); do \
+		echo "== pg_regress: finote $$v suite at version $$v"; \
+		$(MAKE) -s installcheck FINOTE_TEST_VERSION=$$v || exit 1; \
+	done
+
 shim:
 	$(MAKE) -C shim PG_CONFIG=$(PG_CONFIG)
 

@@ -68,13 +68,6 @@ finote_session_user(text *token)
 	return session_lookup(token, NULL);
 }
 
-/* The token argument, or NULL when the caller passed none. */
-static text *
-token_arg(FunctionCallInfo fcinfo)
-{
-	return PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0);
-}
-
 static Datum
 user_json(Datum user_id)
 {
@@ -230,7 +223,7 @@ finote_logout(PG_FUNCTION_ARGS)
 		"DELETE FROM finote.sessions WHERE user_id = $1 AND token_hash = $2",
 		2, {UUIDOID, BYTEAOID}
 	};
-	text	   *token = token_arg(fcinfo);
+	text	   *token = finote_token_arg(fcinfo);
 	FinoteToken tok;
 
 	if (token != NULL && finote_token_parse(token, &tok))
@@ -253,7 +246,7 @@ finote_whoami(PG_FUNCTION_ARGS)
 	Datum		result;
 
 	SPI_connect();
-	result = user_json(session_lookup(token_arg(fcinfo), NULL));
+	result = user_json(session_lookup(finote_token_arg(fcinfo), NULL));
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }
@@ -273,7 +266,7 @@ finote_change_password(PG_FUNCTION_ARGS)
 		"DELETE FROM finote.sessions WHERE user_id = $1 AND token_hash <> $2",
 		2, {UUIDOID, BYTEAOID}
 	};
-	text	   *token = token_arg(fcinfo);
+	text	   *token = finote_token_arg(fcinfo);
 	text	   *current;
 	text	   *new_password;
 	bytea	   *session_hash;

@@ -13,6 +13,7 @@
 #include "postgres.h"
 #include "fmgr.h"
 #include "executor/spi.h"
+#include "utils/array.h"
 #include "utils/uuid.h"
 
 /*
@@ -40,7 +41,7 @@ extern int	finote_login_failure_window;	/* seconds */
  * A query prepared once per backend (spi.c). Callers declare one static
  * FinoteQuery per statement; the plan is built on first use and kept.
  */
-#define FINOTE_MAX_ARGS 6
+#define FINOTE_MAX_ARGS 8
 typedef struct FinoteQuery
 {
 	const char *sql;
@@ -75,6 +76,8 @@ extern void finote_token_wipe(FinoteToken *tok);
 
 /* Input rules (validate.c) */
 extern text *finote_arg_text(FunctionCallInfo fcinfo, int argno, const char *name);
+extern text *finote_token_arg(FunctionCallInfo fcinfo);
+extern void finote_check_tags(ArrayType *tags);
 extern bool finote_username_valid(text *username);
 extern void finote_check_username(text *username);
 extern void finote_check_password(text *password, const char *name);

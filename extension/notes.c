@@ -1,8 +1,16 @@
 /*
  * notes.c
- *	  Notes: finote.note_create, note_get, note_list, note_update and
- *	  note_delete. Every statement is keyed by the caller's user id, so a
- *	  note of another user is indistinguishable from one that does not exist.
+ *	  Notes: finote.note_create, note_get, note_list, note_update,
+ *	  note_delete and (1.1) note_tags. Every statement is keyed by the
+ *	  caller's user id, so a note of another user is indistinguishable from
+ *	  one that does not exist.
+ *
+ * Versions. Each SQL function of a released version stays bound to its own
+ * C symbol, and that symbol keeps running the statements written for that
+ * version's schema: the newest library serves a database still at 1.0.
+ * A version differs only in its statements; one implementation per function
+ * takes them as a parameter, with the same argument list for every version
+ * (a statement may ignore the parameters its version does not have).
  *
  * Times come from clock_timestamp(), not now(): notes written in one
  * transaction still get distinct times, so "newest first" stays true.
@@ -13,16 +21,19 @@
 
 #include "catalog/pg_type.h"
 #include "parser/scansup.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(finote_note_create);
+PG_FUNCTION_INFO_V1(finote_note_create_1_1);
 PG_FUNCTION_INFO_V1(finote_note_get);
 PG_FUNCTION_INFO_V1(finote_note_list);
+PG_FUNCTION_INFO_V1(finote_note_list_1_1);
 PG_FUNCTION_INFO_V1(finote_note_update);
+PG_FUNCTION_INFO_V1(finote_note_update_1_1);
 PG_FUNCTION_INFO_V1(finote_note_delete);
+PG_FUNCTION_INFO_V1(finote_note_tags);
 
 #define TITLE_MAX_CHARS 200
 #define CONTENT_MAX_CHARS 100000
@@ -30,11 +41,95 @@ PG_FUNCTION_INFO_V1(finote_note_delete);
 #define LIST_MAX 100
 
 /*
- * A list cursor is base64url of a version byte, the last note's updated_at
- * (int64 microseconds, big-endian) and its id: the keyset to continue after.
+ * A list cursor is base64url of a format byte, then the keyset to continue
+ * after: the last note's pinned flag, updated_at (int64 microseconds,
+ * big-endian) and id. 1.0 lists ignore the flag.
  */
-#define CURSOR_VERSION 1
-#define CURSOR_BYTES (1 + 8 + UUID_LEN)
+#define CURSOR_FORMAT 1
+#define CURSOR_BYTES (1 + 1 + 8 + UUID_LEN)
+
+/*
+ * The note fields of create and update, in this order after the user id
+ * (and note id): title, content, pinned, tags.
+ */
+#define NOTE_FIELDS 4
+#define NOTE_FIELD_TYPES TEXTOID, TEXTOID, BOOLOID, TEXTARRAYOID
+
+static FinoteQuery q_create_1_0 = {
+	"INSERT INTO finote.notes AS n (user_id, title, content, created_at, updated_at)"
+	" SELECT $1, coalesce($2, ''), coalesce($3, ''), t, t FROM clock_timestamp() t"
+	" RETURNING finote._note_json(n)",
+	1 + NOTE_FIELDS, {UUIDOID, NOTE_FIELD_TYPES}
+};
+
+static FinoteQuery q_create_1_1 = {
+	"INSERT INTO finote.notes AS n"
+	"  (user_id, title, content, pinned, tags, created_at, updated_at)"
+	" SELECT $1, coalesce($2, ''), coalesce($3, ''), coalesce($4, false),"
+	"        coalesce(finote._tags($5), '{}'), t, t FROM clock_timestamp() t"
+	" RETURNING finote._note_json(n)",
+	1 + NOTE_FIELDS, {UUIDOID, NOTE_FIELD_TYPES}
+};
+
+/*
+ * A NULL field stays as it is; updated_at moves only when the title, the
+ * content or the tags really changed, so a no-op save does not reorder the
+ * list, and pinning is not an edit.
+ */
+static FinoteQuery q_update_1_0 = {
+	"UPDATE finote.notes AS n"
+	"   SET title = coalesce($3, title),"
+	"       content = coalesce($4, content),"
+	"       updated_at = CASE WHEN coalesce($3, title) = title"
+	"                          AND coalesce($4, content) = content"
+	"                    THEN updated_at ELSE clock_timestamp() END"
+	" WHERE n.user_id = $1 AND n.id = $2"
+	" RETURNING finote._note_json(n)",
+	2 + NOTE_FIELDS, {UUIDOID, UUIDOID, NOTE_FIELD_TYPES}
+};
+
+static FinoteQuery q_update_1_1 = {
+	"UPDATE finote.notes AS n"
+	"   SET title = coalesce($3, title),"
+	"       content = coalesce($4, content),"
+	"       pinned = coalesce($5, pinned),"
+	"       tags = coalesce(finote._tags($6), tags),"
+	"       updated_at = CASE WHEN coalesce($3, title) = title"
+	"                          AND coalesce($4, content) = content"
+	"                          AND coalesce(finote._tags($6), tags) = tags"
+	"                    THEN updated_at ELSE clock_timestamp() END"
+	" WHERE n.user_id = $1 AND n.id = $2"
+	" RETURNING finote._note_json(n)",
+	2 + NOTE_FIELDS, {UUIDOID, UUIDOID, NOTE_FIELD_TYPES}
+};
+
+/*
+ * One plan serves every list call: no cursor is a keyset above every note
+ * (pinned, +infinity), no search is an empty pattern array (ILIKE ALL of
+ * nothing is true). Columns: note JSON, pinned, updated_at, id.
+ */
+#define LIST_ARG_TYPES UUIDOID, BOOLOID, TIMESTAMPTZOID, UUIDOID, TEXTARRAYOID, INT4OID, TEXTOID
+
+static FinoteQuery q_list_1_0 = {
+	"SELECT finote._note_json(n), false, n.updated_at, n.id FROM finote.notes n"
+	" WHERE n.user_id = $1"
+	"   AND (n.updated_at, n.id) < ($3, $4)"
+	"   AND (n.title || ' ' || n.content) ILIKE ALL ($5)"
+	" ORDER BY n.updated_at DESC, n.id DESC"
+	" LIMIT $6",
+	7, {LIST_ARG_TYPES}
+};
+
+static FinoteQuery q_list_1_1 = {
+	"SELECT finote._note_json(n), n.pinned, n.updated_at, n.id FROM finote.notes n"
+	" WHERE n.user_id = $1"
+	"   AND (n.pinned, n.updated_at, n.id) < ($2, $3, $4)"
+	"   AND (n.title || ' ' || n.content) ILIKE ALL ($5)"
+	"   AND ($7 IS NULL OR n.tags @> ARRAY[lower($7)])"
+	" ORDER BY n.pinned DESC, n.updated_at DESC, n.id DESC"
+	" LIMIT $6",
+	7, {LIST_ARG_TYPES}
+};
 
 static void
 raise_not_found(void)
@@ -46,7 +141,7 @@ raise_not_found(void)
 
 /* Optional text argument argno, checked against max_chars; NULL if absent. */
 static text *
-field_arg(FunctionCallInfo fcinfo, int argno, const char *name, int max_chars)
+text_field(FunctionCallInfo fcinfo, int argno, const char *name, int max_chars)
 {
 	text	   *value;
 
@@ -55,6 +150,31 @@ field_arg(FunctionCallInfo fcinfo, int argno, const char *name, int max_chars)
 	value = PG_GETARG_TEXT_PP(argno);
 	finote_check_length(value, name, max_chars);
 	return value;
+}
+
+/*
+ * Fill values/nulls with the note fields the call passes from argument
+ * first on. A version whose function lacks pinned and tags passes fewer
+ * arguments; the missing ones are NULL, "leave as it is".
+ */
+static void
+note_fields(FunctionCallInfo fcinfo, int first, Datum *values, char *nulls)
+{
+	text	   *title = text_field(fcinfo, first, "title", TITLE_MAX_CHARS);
+	text	   *content = text_field(fcinfo, first + 1, "content", CONTENT_MAX_CHARS);
+	bool		has_pinned = PG_NARGS() > first + 2 && !PG_ARGISNULL(first + 2);
+	bool		has_tags = PG_NARGS() > first + 3 && !PG_ARGISNULL(first + 3);
+
+	values[0] = PointerGetDatum(title);
+	nulls[0] = title ? ' ' : 'n';
+	values[1] = PointerGetDatum(content);
+	nulls[1] = content ? ' ' : 'n';
+	values[2] = has_pinned ? PG_GETARG_DATUM(first + 2) : (Datum) 0;
+	nulls[2] = has_pinned ? ' ' : 'n';
+	if (has_tags)
+		finote_check_tags(PG_GETARG_ARRAYTYPE_P(first + 3));
+	values[3] = has_tags ? PG_GETARG_DATUM(first + 3) : (Datum) 0;
+	nulls[3] = has_tags ? ' ' : 'n';
 }
 
 static Datum
@@ -67,37 +187,65 @@ note_id_arg(FunctionCallInfo fcinfo)
 	return PG_GETARG_DATUM(1);
 }
 
-static text *
-token_arg(FunctionCallInfo fcinfo)
+/* note_create(token, title, content [, pinned, tags]) RETURNS jsonb */
+static Datum
+note_create(FunctionCallInfo fcinfo, FinoteQuery *q)
 {
-	return PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0);
-}
-
-/* finote.note_create(token text, title text, content text) RETURNS jsonb */
-Datum
-finote_note_create(PG_FUNCTION_ARGS)
-{
-	static FinoteQuery q = {
-		"INSERT INTO finote.notes AS n (user_id, title, content, created_at, updated_at)"
-		" SELECT $1, coalesce($2, ''), coalesce($3, ''), t, t FROM clock_timestamp() t"
-		" RETURNING finote._note_json(n)",
-		3, {UUIDOID, TEXTOID, TEXTOID}
-	};
-	text	   *title = field_arg(fcinfo, 1, "title", TITLE_MAX_CHARS);
-	text	   *content = field_arg(fcinfo, 2, "content", CONTENT_MAX_CHARS);
-	Datum		args[3];
+	Datum		args[1 + NOTE_FIELDS];
+	char		nulls[1 + NOTE_FIELDS] = {' '};
 	Datum		result;
 	bool		found;
 
+	note_fields(fcinfo, 1, args + 1, nulls + 1);
 	SPI_connect();
-	args[0] = finote_session_user(token_arg(fcinfo));
-	args[1] = PointerGetDatum(title);
-	args[2] = PointerGetDatum(content);
-	result = finote_exec_value(&q, args,
-							   (char[]) {' ', title ? ' ' : 'n', content ? ' ' : 'n'},
-							   &found);
+	args[0] = finote_session_user(finote_token_arg(fcinfo));
+	result = finote_exec_value(q, args, nulls, &found);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
+}
+
+Datum
+finote_note_create(PG_FUNCTION_ARGS)
+{
+	return note_create(fcinfo, &q_create_1_0);
+}
+
+Datum
+finote_note_create_1_1(PG_FUNCTION_ARGS)
+{
+	return note_create(fcinfo, &q_create_1_1);
+}
+
+/* note_update(token, id, title, content [, pinned, tags]) RETURNS jsonb */
+static Datum
+note_update(FunctionCallInfo fcinfo, FinoteQuery *q)
+{
+	Datum		args[2 + NOTE_FIELDS];
+	char		nulls[2 + NOTE_FIELDS] = {' ', ' '};
+	Datum		result;
+	bool		found;
+
+	note_fields(fcinfo, 2, args + 2, nulls + 2);
+	SPI_connect();
+	args[0] = finote_session_user(finote_token_arg(fcinfo));
+	args[1] = note_id_arg(fcinfo);
+	result = finote_exec_value(q, args, nulls, &found);
+	if (!found)
+		raise_not_found();
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+Datum
+finote_note_update(PG_FUNCTION_ARGS)
+{
+	return note_update(fcinfo, &q_update_1_0);
+}
+
+Datum
+finote_note_update_1_1(PG_FUNCTION_ARGS)
+{
+	return note_update(fcinfo, &q_update_1_1);
 }
 
 /* finote.note_get(token text, id uuid) RETURNS jsonb */
@@ -114,48 +262,9 @@ finote_note_get(PG_FUNCTION_ARGS)
 	bool		found;
 
 	SPI_connect();
-	args[0] = finote_session_user(token_arg(fcinfo));
+	args[0] = finote_session_user(finote_token_arg(fcinfo));
 	args[1] = note_id_arg(fcinfo);
 	result = finote_exec_value(&q, args, NULL, &found);
-	if (!found)
-		raise_not_found();
-	SPI_finish();
-	PG_RETURN_DATUM(result);
-}
-
-/*
- * finote.note_update(token text, id uuid, title text, content text)
- * RETURNS jsonb. A NULL field stays as it is; updated_at moves only when
- * something really changed, so a no-op save does not reorder the list.
- */
-Datum
-finote_note_update(PG_FUNCTION_ARGS)
-{
-	static FinoteQuery q = {
-		"UPDATE finote.notes AS n"
-		"   SET title = coalesce($3, title),"
-		"       content = coalesce($4, content),"
-		"       updated_at = CASE WHEN coalesce($3, title) = title"
-		"                          AND coalesce($4, content) = content"
-		"                    THEN updated_at ELSE clock_timestamp() END"
-		" WHERE n.user_id = $1 AND n.id = $2"
-		" RETURNING finote._note_json(n)",
-		4, {UUIDOID, UUIDOID, TEXTOID, TEXTOID}
-	};
-	text	   *title = field_arg(fcinfo, 2, "title", TITLE_MAX_CHARS);
-	text	   *content = field_arg(fcinfo, 3, "content", CONTENT_MAX_CHARS);
-	Datum		args[4];
-	Datum		result;
-	bool		found;
-
-	SPI_connect();
-	args[0] = finote_session_user(token_arg(fcinfo));
-	args[1] = note_id_arg(fcinfo);
-	args[2] = PointerGetDatum(title);
-	args[3] = PointerGetDatum(content);
-	result = finote_exec_value(&q, args,
-							   (char[]) {' ', ' ', title ? ' ' : 'n', content ? ' ' : 'n'},
-							   &found);
 	if (!found)
 		raise_not_found();
 	SPI_finish();
@@ -173,7 +282,7 @@ finote_note_delete(PG_FUNCTION_ARGS)
 	Datum		args[2];
 
 	SPI_connect();
-	args[0] = finote_session_user(token_arg(fcinfo));
+	args[0] = finote_session_user(finote_token_arg(fcinfo));
 	args[1] = note_id_arg(fcinfo);
 	if (finote_exec(&q, args, NULL) == 0)
 		raise_not_found();
@@ -181,8 +290,31 @@ finote_note_delete(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/* finote.note_tags(token text) RETURNS jsonb: {"tags": [{"tag", "count"}]} */
+Datum
+finote_note_tags(PG_FUNCTION_ARGS)
+{
+	static FinoteQuery q = {
+		"SELECT jsonb_build_object('tags', coalesce(jsonb_agg("
+		"         jsonb_build_object('tag', tag, 'count', n) ORDER BY tag), '[]'))"
+		"  FROM (SELECT t AS tag, count(*) AS n"
+		"          FROM finote.notes, unnest(tags) t"
+		"         WHERE user_id = $1 GROUP BY t) s",
+		1, {UUIDOID}
+	};
+	Datum		user_id;
+	Datum		result;
+	bool		found;
+
+	SPI_connect();
+	user_id = finote_session_user(finote_token_arg(fcinfo));
+	result = finote_exec_value(&q, &user_id, NULL, &found);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
 static char *
-cursor_format(TimestampTz updated_at, const pg_uuid_t *id)
+cursor_format(bool pinned, TimestampTz updated_at, const pg_uuid_t *id)
 {
 	unsigned char raw[CURSOR_BYTES];
 	uint64		ts = (uint64) updated_at;
@@ -190,16 +322,17 @@ cursor_format(TimestampTz updated_at, const pg_uuid_t *id)
 												   sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	char	   *out = palloc(outlen);
 
-	raw[0] = CURSOR_VERSION;
+	raw[0] = CURSOR_FORMAT;
+	raw[1] = pinned ? 1 : 0;
 	for (int i = 0; i < 8; i++)
-		raw[1 + i] = (unsigned char) (ts >> (56 - 8 * i));
-	memcpy(raw + 9, id->data, UUID_LEN);
+		raw[2 + i] = (unsigned char) (ts >> (56 - 8 * i));
+	memcpy(raw + 10, id->data, UUID_LEN);
 	return sodium_bin2base64(out, outlen, raw, sizeof(raw),
 							 sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
 static void
-cursor_parse(text *cursor, TimestampTz *updated_at, pg_uuid_t *id)
+cursor_parse(text *cursor, bool *pinned, TimestampTz *updated_at, pg_uuid_t *id)
 {
 	unsigned char raw[CURSOR_BYTES];
 	size_t		rawlen = 0;
@@ -208,15 +341,16 @@ cursor_parse(text *cursor, TimestampTz *updated_at, pg_uuid_t *id)
 	if (sodium_base642bin(raw, sizeof(raw), VARDATA_ANY(cursor),
 						  VARSIZE_ANY_EXHDR(cursor), NULL, &rawlen, NULL,
 						  sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-		rawlen != CURSOR_BYTES || raw[0] != CURSOR_VERSION)
+		rawlen != CURSOR_BYTES || raw[0] != CURSOR_FORMAT || raw[1] > 1)
 		ereport(ERROR,
 				(errcode(FINOTE_ERRCODE_BAD_INPUT),
 				 errmsg("cursor is not valid"),
 				 errhint("Pass the next_cursor of the previous page unchanged.")));
+	*pinned = raw[1] == 1;
 	for (int i = 0; i < 8; i++)
-		ts = (ts << 8) | raw[1 + i];
+		ts = (ts << 8) | raw[2 + i];
 	*updated_at = (TimestampTz) ts;
-	memcpy(id->data, raw + 9, UUID_LEN);
+	memcpy(id->data, raw + 10, UUID_LEN);
 }
 
 /*
@@ -266,28 +400,19 @@ push_key(JsonbParseState **state, const char *key)
 }
 
 /*
- * finote.note_list(token text, q text, lim int, cursor text) RETURNS jsonb:
- * {"notes": [...], "next_cursor": text or null}, newest updated_at first.
- * One plan serves every call: no cursor is a keyset of +infinity, no search
- * is an empty pattern array (ILIKE ALL of nothing is true). It fetches one
- * row more than asked to know whether a next page exists.
+ * note_list(token, q, lim, cursor [, tag]) RETURNS jsonb:
+ * {"notes": [...], "next_cursor": text or null}. It fetches one row more
+ * than asked to know whether a next page exists.
  */
-Datum
-finote_note_list(PG_FUNCTION_ARGS)
+static Datum
+note_list(FunctionCallInfo fcinfo, FinoteQuery *q)
 {
-	static FinoteQuery q = {
-		"SELECT finote._note_json(n), n.updated_at, n.id FROM finote.notes n"
-		" WHERE n.user_id = $1"
-		"   AND (n.updated_at, n.id) < ($2, $3)"
-		"   AND (n.title || ' ' || n.content) ILIKE ALL ($4)"
-		" ORDER BY n.updated_at DESC, n.id DESC"
-		" LIMIT $5",
-		5, {UUIDOID, TIMESTAMPTZOID, UUIDOID, TEXTARRAYOID, INT4OID}
-	};
 	int			lim = PG_ARGISNULL(2) ? LIST_DEFAULT : PG_GETARG_INT32(2);
+	bool		after_pinned = true;
 	TimestampTz after_ts = DT_NOEND;
 	pg_uuid_t	after_id = {{0}};
-	Datum		args[5];
+	bool		has_tag = PG_NARGS() > 4 && !PG_ARGISNULL(4);
+	Datum		args[7];
 	int			rows;
 	JsonbParseState *state = NULL;
 	JsonbValue	v;
@@ -299,15 +424,17 @@ finote_note_list(PG_FUNCTION_ARGS)
 				(errcode(FINOTE_ERRCODE_BAD_INPUT),
 				 errmsg("lim must be between 1 and %d", LIST_MAX)));
 	if (!PG_ARGISNULL(3) && VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(3)) > 0)
-		cursor_parse(PG_GETARG_TEXT_PP(3), &after_ts, &after_id);
+		cursor_parse(PG_GETARG_TEXT_PP(3), &after_pinned, &after_ts, &after_id);
 
 	SPI_connect();
-	args[0] = finote_session_user(token_arg(fcinfo));
-	args[1] = TimestampTzGetDatum(after_ts);
-	args[2] = UUIDPGetDatum(&after_id);
-	args[3] = PointerGetDatum(search_patterns(PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1)));
-	args[4] = Int32GetDatum(lim + 1);
-	rows = finote_exec(&q, args, NULL);
+	args[0] = finote_session_user(finote_token_arg(fcinfo));
+	args[1] = BoolGetDatum(after_pinned);
+	args[2] = TimestampTzGetDatum(after_ts);
+	args[3] = UUIDPGetDatum(&after_id);
+	args[4] = PointerGetDatum(search_patterns(PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1)));
+	args[5] = Int32GetDatum(lim + 1);
+	args[6] = has_tag ? PG_GETARG_DATUM(4) : (Datum) 0;
+	rows = finote_exec(q, args, (char[]) {' ', ' ', ' ', ' ', ' ', ' ', has_tag ? ' ' : 'n'});
 
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	push_key(&state, "notes");
@@ -328,11 +455,12 @@ finote_note_list(PG_FUNCTION_ARGS)
 	if (rows > lim)
 	{
 		bool		isnull;
-		TimestampTz last_ts = DatumGetTimestampTz(finote_result_column(lim - 1, 2, &isnull));
-		pg_uuid_t  *last_id = DatumGetUUIDP(finote_result_column(lim - 1, 3, &isnull));
 
 		v.type = jbvString;
-		v.val.string.val = cursor_format(last_ts, last_id);
+		v.val.string.val =
+			cursor_format(DatumGetBool(finote_result_column(lim - 1, 2, &isnull)),
+						  DatumGetTimestampTz(finote_result_column(lim - 1, 3, &isnull)),
+						  DatumGetUUIDP(finote_result_column(lim - 1, 4, &isnull)));
 		v.val.string.len = strlen(v.val.string.val);
 	}
 	else
@@ -343,4 +471,16 @@ finote_note_list(PG_FUNCTION_ARGS)
 	result = SPI_datumTransfer(JsonbPGetDatum(JsonbValueToJsonb(res)), false, -1);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
+}
+
+Datum
+finote_note_list(PG_FUNCTION_ARGS)
+{
+	return note_list(fcinfo, &q_list_1_0);
+}
+
+Datum
+finote_note_list_1_1(PG_FUNCTION_ARGS)
+{
+	return note_list(fcinfo, &q_list_1_1);
 }

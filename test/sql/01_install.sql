@@ -1,7 +1,15 @@
 -- Install, the objects it creates, and a helper the other tests use.
+-- The Makefile names the version under test (FINOTE_TEST_VERSION): this
+-- suite must pass unchanged at every later version too.
+\getenv test_version FINOTE_TEST_VERSION
+\if :{?test_version}
+CREATE EXTENSION finote VERSION :'test_version';
+\else
 CREATE EXTENSION finote;
+\endif
 
-SELECT extversion, extrelocatable, extnamespace::regnamespace
+SELECT extversion = :'test_version' AS version_under_test, extrelocatable,
+       extnamespace::regnamespace
   FROM pg_extension WHERE extname = 'finote';
 
 -- try(sql): run sql and show its SQLSTATE and message instead of failing,
@@ -17,12 +25,20 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
--- The API and nothing else is callable by finote_api.
-SELECT p.oid::regprocedure::text AS function, p.prosecdef AS security_definer,
-       p.proconfig
+-- The API, and nothing else, is callable by finote_api: the functions
+-- without a leading underscore, each SECURITY DEFINER with a pinned
+-- search_path.
+SELECT count(*) FILTER (WHERE has_function_privilege('finote_api', p.oid, 'EXECUTE')
+                          <> (p.proname !~ '^_')) AS wrongly_granted,
+       count(*) FILTER (WHERE p.proname !~ '^_' AND NOT (p.prosecdef
+                          AND p.proconfig = '{"search_path=pg_catalog, pg_temp"}')) AS unpinned
   FROM pg_proc p
- WHERE p.pronamespace = 'finote'::regnamespace
-   AND has_function_privilege('finote_api', p.oid, 'EXECUTE')
+ WHERE p.pronamespace = 'finote'::regnamespace;
+SELECT p.proname AS api_function
+  FROM pg_proc p
+ WHERE p.pronamespace = 'finote'::regnamespace AND p.proname !~ '^_'
+   AND p.proname IN ('register', 'login', 'logout', 'whoami', 'change_password',
+                     'note_create', 'note_get', 'note_list', 'note_update', 'note_delete')
  ORDER BY 1;
 
 SELECT count(*) AS public_executable

@@ -55,7 +55,8 @@ SELECT try($$SELECT finote.whoami(NULL)$$);
 SELECT try($$SELECT finote.whoami('')$$);
 SELECT try($$SELECT finote.whoami('not a token')$$);
 SELECT try(format('SELECT finote.whoami(%L)', repeat('A', 64)));
-SELECT try(format('SELECT finote.whoami(%L)', left(:'tok', 63) || 'x'));
+SELECT try(format('SELECT finote.whoami(%L)', left(:'tok', 63) ||
+           CASE WHEN right(:'tok', 1) = 'A' THEN 'B' ELSE 'A' END));
 
 -- Each login is its own session, with its own token.
 SELECT finote.login('Ada.L_1-x', 'correct horse') ->> 'token' AS tok2 \gset
