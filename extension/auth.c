@@ -254,12 +254,14 @@ finote_whoami(PG_FUNCTION_ARGS)
 /*
  * finote.change_password(token text, current_password text, new_password text)
  * RETURNS void. Revokes the user's other sessions; the calling one stays.
+ * A wrong current password counts as a failed login for the username, so a
+ * stolen session cannot be used to guess the password either.
  */
 Datum
 finote_change_password(PG_FUNCTION_ARGS)
 {
-	static FinoteQuery q_hash = {
-		"SELECT password_hash FROM finote.users WHERE id = $1",
+	static FinoteQuery q_user = {
+		"SELECT password_hash, username FROM finote.users WHERE id = $1",
 		1, {UUIDOID}
 	};
 	static FinoteQuery q_revoke = {
@@ -271,6 +273,9 @@ finote_change_password(PG_FUNCTION_ARGS)
 	text	   *new_password;
 	bytea	   *session_hash;
 	Datum		user_id;
+	char	   *hash;
+	text	   *username;
+	bool		isnull;
 	char	   *pw;
 	size_t		pwlen;
 	char	   *new_hash;
@@ -282,16 +287,21 @@ finote_change_password(PG_FUNCTION_ARGS)
 	new_password = finote_arg_text(fcinfo, 2, "new_password");
 	finote_check_password(new_password, "new_password");
 
-	finote_exec(&q_hash, &user_id, NULL);
+	finote_exec(&q_user, &user_id, NULL);
+	hash = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	username = DatumGetTextPP(finote_result_column(0, 2, &isnull));
+	finote_throttle_check(username);
+
 	pw = finote_password_cstring(current, &pwlen);
-	ok = finote_password_verify(SPI_getvalue(SPI_tuptable->vals[0],
-											 SPI_tuptable->tupdesc, 1),
-								pw, pwlen);
+	ok = finote_password_verify(hash, pw, pwlen);
 	finote_wipe(pw, pwlen);
 	if (!ok)
+	{
+		finote_throttle_record_failure(username);
 		ereport(ERROR,
 				(errcode(FINOTE_ERRCODE_BAD_CREDENTIALS),
 				 errmsg("current password is incorrect")));
+	}
 
 	pw = finote_password_cstring(new_password, &pwlen);
 	new_hash = finote_password_hash(pw, pwlen);

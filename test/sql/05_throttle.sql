@@ -37,3 +37,11 @@ RESET finote.login_max_failures;
 UPDATE finote.login_failures SET failed_at = now() - interval '1 hour' WHERE username_key = 'ghost';
 SELECT try($$SELECT finote.login('someone', 'wrong password')$$);
 SELECT count(*) AS ghost_purged FROM finote.login_failures WHERE username_key = 'ghost';
+
+-- A wrong current password in change_password counts too: a stolen session
+-- cannot be used to guess the password.
+SELECT finote.register('ivy', 'ivy password') IS NOT NULL AS ivy;
+SELECT finote.login('ivy', 'ivy password') ->> 'token' AS ivy \gset
+SELECT try(format('SELECT finote.change_password(%L, %L, %L)', :'ivy', 'guess ' || i, 'new password'))
+  FROM generate_series(1, 6) i;
+SELECT try($$SELECT finote.login('ivy', 'ivy password')$$) AS ivy_login_throttled;
