@@ -24,6 +24,8 @@ struct sqlstate_row
 
 static const struct sqlstate_row sqlstate_map[] = {
 	{"22*", {400, "invalid_input", NULL}},
+	/* limits of the server hit by what the client sent (e.g. JSON nesting) */
+	{"54*", {400, "invalid_input", NULL}},
 	{"28P01", {401, "invalid_credentials", "invalid username or password"}},
 	{"28000", {401, "unauthorized", "missing, invalid or expired session"}},
 	{"P0002", {404, "not_found", "not found"}},

@@ -307,17 +307,14 @@ dispatch(struct req *rq)
 			case BODY_OK:
 				break;
 			case BODY_TOO_LARGE:
-				http_abandon_body(rq);
 				http_send_error(rq, 413, "payload_too_large",
 								"the body is over the 1 MiB limit", NULL);
 				return;
 			case BODY_TIMEOUT:
-				http_abandon_body(rq);
 				http_send_error(rq, 408, "request_timeout",
 								"the body did not arrive in time", NULL);
 				return;
 			case BODY_BROKEN:
-				http_abandon_body(rq);
 				http_send_error(rq, 400, "bad_request",
 								"the body is incomplete or malformed", NULL);
 				return;
@@ -390,20 +387,26 @@ handle_civetweb_error(struct mg_connection *conn, int status, const char *msg)
 {
 	struct req	rq = {0};
 
-	(void) msg;
 	rq.conn = conn;
 	rq.ri = mg_get_request_info(conn);
+	fprintf(stderr, "finote-shim: bad request from %s: %s\n",
+			rq.ri ? rq.ri->remote_addr : "?", msg);
 	rq.started = now_seconds();
 	rq.method = rq.ri && rq.ri->request_method ?
 		method_index(rq.ri->request_method) : METHOD_OTHER;
 	rq.label = -1;
 	rq.close = true;
-	if (status == 413)			/* only headers can reach civetweb's limit */
-		http_send_error(&rq, 431, "headers_too_large", "the request headers are too large", NULL);
-	else if (status == 408)
-		http_send_error(&rq, 408, "request_timeout", "the request did not arrive in time", NULL);
-	else if (status >= 400 && status < 500)
-		http_send_error(&rq, 400, "bad_request", "the request could not be parsed", NULL);
+	/*
+	 * civetweb 1.15 reports headers over max_request_size as a malformed
+	 * request (400), like any unparsable one; we cannot tell them apart.
+	 */
+	if (status >= 400 && status < 500)
+		http_send_error(&rq, 400, "bad_request",
+						"the request could not be parsed (malformed, or headers over 16 KiB)",
+						NULL);
+	else if (status == 505)
+		http_send_error(&rq, 505, "http_version_not_supported",
+						"only HTTP/1.0 and HTTP/1.1 are spoken here", NULL);
 	else
 		http_send_error(&rq, 500, "internal", "internal error", NULL);
 	finish(&rq);

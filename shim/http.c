@@ -51,50 +51,85 @@ now_seconds(void)
 	return (double) ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Append one header line to the response head being built. */
+static void
+add_header(char *head, size_t size, const char *name, const char *value)
+{
+	size_t		n = strlen(head);
+
+	snprintf(head + n, size - n, "%s: %s\r\n", name, value);
+}
+
+/*
+ * Whether the connection stays open after this response: the same rule
+ * civetweb applies after our handler returns (HTTP/1.1 unless the client
+ * says close, HTTP/1.0 only if it asks), so the header tells the truth.
+ */
+static bool
+keep_alive(const struct req *rq)
+{
+	const char *c = mg_get_header(rq->conn, "Connection");
+
+	if (rq->close)
+		return false;
+	if (c)
+		return strcasestr(c, "keep-alive") != NULL;
+	return rq->ri && rq->ri->http_version && strcmp(rq->ri->http_version, "1.1") == 0;
+}
+
 /*
  * Send a whole response. headers: NULL-terminated "Name", "value" pairs.
  * The page is never framed, never sniffed, never leaks a referrer, and runs
  * no script but our own (CSP); API answers are never cached.
+ *
+ * The head is written by hand, not with mg_response_header_*: those refuse
+ * to work once anything was written, and "100 Continue" must be.
  */
 void
 http_send(struct req *rq, int status, const char *content_type,
 		  const char *body, size_t len, const char *const *headers)
 {
-	struct mg_connection *conn = rq->conn;
-	char		clen[32];
+	char		head[4096];
+	char		value[64];
 	bool		has_cache_control = false;
+	time_t		now = time(NULL);
+	struct tm	tm;
 
-	mg_response_header_start(conn, status);
+	snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n", status,
+			 mg_get_response_code_text(rq->conn, status));
+	gmtime_r(&now, &tm);
+	strftime(value, sizeof(value), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	add_header(head, sizeof(head), "Date", value);
 	if (content_type)
-		mg_response_header_add(conn, "Content-Type", content_type, -1);
-	snprintf(clen, sizeof(clen), "%zu", len);
+		add_header(head, sizeof(head), "Content-Type", content_type);
+	snprintf(value, sizeof(value), "%zu", len);
 	if (status != 204)
-		mg_response_header_add(conn, "Content-Length", clen, -1);
-	mg_response_header_add(conn, "Content-Security-Policy",
-						   "default-src 'self'; script-src 'self'; style-src 'self'; "
-						   "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
-						   "base-uri 'none'; form-action 'self'", -1);
-	mg_response_header_add(conn, "X-Content-Type-Options", "nosniff", -1);
-	mg_response_header_add(conn, "Referrer-Policy", "no-referrer", -1);
-	mg_response_header_add(conn, "X-Frame-Options", "DENY", -1);
-	mg_response_header_add(conn, "Vary", "Origin", -1);
+		add_header(head, sizeof(head), "Content-Length", value);
+	add_header(head, sizeof(head), "Content-Security-Policy",
+			   "default-src 'self'; script-src 'self'; style-src 'self'; "
+			   "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+			   "base-uri 'none'; form-action 'self'");
+	add_header(head, sizeof(head), "X-Content-Type-Options", "nosniff");
+	add_header(head, sizeof(head), "Referrer-Policy", "no-referrer");
+	add_header(head, sizeof(head), "X-Frame-Options", "DENY");
+	add_header(head, sizeof(head), "Vary", "Origin");
 	if (rq->cors_origin)
 	{
-		mg_response_header_add(conn, "Access-Control-Allow-Origin", rq->cors_origin, -1);
-		mg_response_header_add(conn, "Access-Control-Allow-Credentials", "true", -1);
+		add_header(head, sizeof(head), "Access-Control-Allow-Origin", rq->cors_origin);
+		add_header(head, sizeof(head), "Access-Control-Allow-Credentials", "true");
 	}
 	for (; headers && headers[0]; headers += 2)
 	{
-		mg_response_header_add(conn, headers[0], headers[1], -1);
+		add_header(head, sizeof(head), headers[0], headers[1]);
 		has_cache_control |= strcasecmp(headers[0], "Cache-Control") == 0;
 	}
 	if (!has_cache_control)
-		mg_response_header_add(conn, "Cache-Control", "no-store", -1);
-	if (rq->close)
-		mg_response_header_add(conn, "Connection", "close", -1);
-	mg_response_header_send(conn);
+		add_header(head, sizeof(head), "Cache-Control", "no-store");
+	add_header(head, sizeof(head), "Connection", keep_alive(rq) ? "keep-alive" : "close");
+	strncat(head, "\r\n", sizeof(head) - strlen(head) - 1);
+	mg_write(rq->conn, head, strlen(head));
 	if (len > 0 && rq->method != METHOD_HEAD)
-		mg_write(conn, body, len);
+		mg_write(rq->conn, body, len);
 	rq->status = status;
 	rq->bytes_sent = (long long) len;
 }
@@ -223,10 +258,10 @@ find_socket(const struct mg_request_info *ri)
 /*
  * Stop reading from the client: a blocked mg_read returns, and civetweb,
  * finding end-of-file, will not wait for the rest of the body after we
- * answered. Used when the body is over the limit or late.
+ * answered; the connection closes after the response.
  */
-void
-http_abandon_body(struct req *rq)
+static void
+abandon_body(struct req *rq)
 {
 	int			fd = find_socket(rq->ri);
 
@@ -290,51 +325,106 @@ watchdog_stop(void)
 	pthread_join(watch_thread, NULL);
 }
 
+static void
+watch_add(struct watch *w)
+{
+	pthread_mutex_lock(&watch_lock);
+	w->next = watches;
+	watches = w;
+	pthread_mutex_unlock(&watch_lock);
+}
+
+static void
+watch_remove(struct watch *w)
+{
+	pthread_mutex_lock(&watch_lock);
+	for (struct watch **p = &watches; *p; p = &(*p)->next)
+		if (*p == w)
+		{
+			*p = w->next;
+			break;
+		}
+	pthread_mutex_unlock(&watch_lock);
+}
+
+/*
+ * Read body bytes until the body ends, an error, or more than limit bytes;
+ * the first keep bytes land in buf, the rest is discarded. Returns the
+ * number of bytes read; *ended tells whether the body ended cleanly.
+ */
+static size_t
+pull_body(struct req *rq, char *buf, size_t keep, size_t limit, bool *ended)
+{
+	char		scratch[8192];
+	size_t		n = 0;
+	int			r = 0;
+
+	while (n <= limit)
+	{
+		char	   *dst = n < keep ? buf + n : scratch;
+		size_t		want = n < keep ? keep - n : sizeof(scratch);
+
+		if ((r = mg_read(rq->conn, dst, want)) <= 0)
+			break;
+		n += (size_t) r;
+	}
+	*ended = r == 0 && (rq->ri->content_length < 0 || (long long) n == rq->ri->content_length);
+	return n;
+}
+
 /*
  * Read the whole body into a NUL-terminated buffer (caller frees *out).
- * A declared length over the limit is refused without reading it.
+ *
+ * Over the limit, we still read and drop up to DRAIN_MAX bytes before
+ * answering 413: most clients send the whole body before they read the
+ * answer, and closing on them unread would turn our 413 into a connection
+ * reset. A client that asked "Expect: 100-continue" has sent nothing yet and
+ * is simply answered. On any failure the connection is closed after the
+ * response, so no half-read body is taken for the next request.
  */
+#define DRAIN_MAX (16 * 1024 * 1024)
+
 enum body_result
 http_read_body(struct req *rq, char **out, size_t *len)
 {
 	struct watch w = {NULL, rq->started + cfg.request_timeout_ms / 1000.0, rq->ri, false};
-	char	   *buf;
-	size_t		n = 0;
-	int			r = 1;
+	const char *expect = mg_get_header(rq->conn, "Expect");
+	bool		will_wait = expect && strcasecmp(expect, "100-continue") == 0;
 	enum body_result result = BODY_OK;
+	bool		ended = false;
+	char	   *buf = NULL;
+	size_t		n = 0;
 
 	*out = NULL;
 	*len = 0;
+	watch_add(&w);
 	if (rq->ri->content_length > BODY_MAX)
-		return BODY_TOO_LARGE;
-	if (!(buf = malloc(BODY_MAX + 2)))
-		return BODY_BROKEN;
-
-	pthread_mutex_lock(&watch_lock);
-	w.next = watches;
-	watches = &w;
-	pthread_mutex_unlock(&watch_lock);
-
-	while (n <= BODY_MAX && (r = mg_read(rq->conn, buf + n, BODY_MAX + 1 - n)) > 0)
-		n += (size_t) r;
-
-	pthread_mutex_lock(&watch_lock);
-	for (struct watch **p = &watches; *p; p = &(*p)->next)
-		if (*p == &w)
-		{
-			*p = w.next;
-			break;
-		}
-	pthread_mutex_unlock(&watch_lock);
+		result = BODY_TOO_LARGE;
+	else if (!(buf = malloc(BODY_MAX + 2)))
+		result = BODY_BROKEN;
+	else
+	{
+		/* civetweb leaves the interim answer to the handler */
+		if (will_wait)
+			mg_printf(rq->conn, "HTTP/1.1 100 Continue\r\n\r\n");
+		n = pull_body(rq, buf, BODY_MAX + 1, BODY_MAX, &ended);
+		if (n > BODY_MAX)
+			result = BODY_TOO_LARGE;
+		else if (!ended)
+			result = BODY_BROKEN;
+	}
+	if (result == BODY_TOO_LARGE && !(will_wait && n == 0))
+		pull_body(rq, NULL, 0, DRAIN_MAX, &ended);
+	watch_remove(&w);
 
 	if (w.fired)
 		result = BODY_TIMEOUT;
-	else if (n > BODY_MAX)
-		result = BODY_TOO_LARGE;
-	else if (r < 0 || (rq->ri->content_length > 0 && (long long) n != rq->ri->content_length))
-		result = BODY_BROKEN;
 	if (result != BODY_OK)
 	{
+		/* drained to the end, the connection could stay; we close anyway */
+		if (!ended || result != BODY_TOO_LARGE)
+			abandon_body(rq);
+		rq->close = true;
 		free(buf);
 		return result;
 	}

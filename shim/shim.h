@@ -74,7 +74,6 @@ enum body_result
 	BODY_OK, BODY_TOO_LARGE, BODY_TIMEOUT, BODY_BROKEN
 };
 extern enum body_result http_read_body(struct req *rq, char **out, size_t *len);
-extern void http_abandon_body(struct req *rq);
 extern void watchdog_start(void);
 extern void watchdog_stop(void);
 

@@ -10,7 +10,7 @@
 import { api, describe } from './api.v1.js';
 import { $, showView, setText, announce } from './dom.v1.js';
 import { openAuth, initAuth } from './auth.v1.js';
-import { openList, initList, resetList } from './list.v1.js';
+import { openList, initList, resetList, refreshTags } from './list.v1.js';
 import { openEditor, closeEditor, initEditor } from './editor.v1.js';
 import { listDrafts } from './drafts.v1.js';
 import { stopResume } from './notesync.v1.js';
@@ -25,17 +25,24 @@ const ctx = {
   flashText: null,
   afterLogin: null,    // where to go once logged in (the page the session expired on)
 
-  setV11(on) {
-    if (!on || ctx.v11) return;
+  // Pin and tag controls only once the HTTP API is known to take them:
+  // GET /api/tags answers 200 (a 1.0 shim says 404). Notes that carry pins
+  // and tags show them either way.
+  async probeV11() {
+    const user = ctx.user;
+    try { await api.tags(); } catch { return; }
+    if (ctx.user !== user || ctx.v11) return;
     ctx.v11 = true;
     $('editor-v11').hidden = false;
     $('tag-filter-field').hidden = false;
+    if (!$('view-list').hidden) refreshTags(ctx);
   },
 
   loggedIn(user) {
     ctx.user = user;
     try { sessionStorage.setItem(WAS_LOGGED_IN, '1'); } catch { /* private mode */ }
     showUser();
+    ctx.probeV11();
     const to = ctx.afterLogin && ctx.afterLogin !== location.hash ? ctx.afterLogin : '#/';
     ctx.afterLogin = null;
     ctx.flash('Welcome, ' + user.username + '.');
@@ -131,6 +138,7 @@ async function boot(attempt = 0) {
   try {
     ctx.user = await api.me();
     showUser();
+    ctx.probeV11();
   } catch (e) {
     if (e.status === 401) {
       let was = false;

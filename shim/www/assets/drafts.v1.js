@@ -54,13 +54,18 @@ export function listDrafts(userId) {
   return out;
 }
 
-// The same text as the note on the server?
-export function sameAsNote(draft, note) {
-  if (!draft || !note) return false;
-  if ((draft.title || '') !== (note.title || '')) return false;
-  if ((draft.content || '') !== (note.content || '')) return false;
-  if ('pinned' in draft && 'pinned' in note && !!draft.pinned !== !!note.pinned) return false;
-  if (Array.isArray(draft.tags) && Array.isArray(note.tags) &&
-      draft.tags.join('\n') !== note.tags.join('\n')) return false;
+const FIELDS = ['title', 'content', 'pinned', 'tags'];
+const norm = (o, k) => (k === 'tags' ? (Array.isArray(o.tags) ? o.tags.join('\n') : null)
+  : k === 'pinned' ? (k in o ? !!o.pinned : null) : (o[k] || ''));
+
+// The same text as `other` (a note from the server, or a payload that was
+// sent)? pinned and tags count only where both sides have them.
+export function sameAsNote(draft, other) {
+  if (!draft || !other) return false;
+  for (const k of FIELDS) {
+    const a = norm(draft, k);
+    const b = norm(other, k);
+    if (a !== null && b !== null && a !== b) return false;
+  }
   return true;
 }

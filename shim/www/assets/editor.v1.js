@@ -83,7 +83,6 @@ class EditorSession {
       }
     }
     this.baseUpdatedAt = note.updated_at;
-    if ('pinned' in note) this.ctx.setV11(true);
     return note;
   }
 
@@ -97,13 +96,11 @@ class EditorSession {
       case 'saving':
         setText(status, 'Saving…');
         break;
-      case 'saved': {
+      case 'saved':
         setText('editor-error', '');
-        const stillSame = sameAsNote(readForm(this.ctx).payload, info.note);
-        setText(status, stillSame ? 'Saved ' + when(info.note.updated_at) + '.' : 'Saving…');
-        if (!stillSame && !this.autosave.pending()) this.saveNow(false);
+        // Typed on since this was sent? Then the autosave timer is running.
+        setText(status, this.autosave.pending() ? 'Not saved yet.' : 'Saved ' + when(info.note.updated_at) + '.');
         break;
-      }
       case 'retrying': {
         const s = Math.max(1, Math.round(info.delayMs / 1000));
         setText(status, `Not saved yet, retrying in ${s} s. ${describe(info.error)} Your text is kept on this device.`);
@@ -211,7 +208,6 @@ export async function openEditor(ctx, noteId) {
     $('save-btn').disabled = false;
     form.hidden = false;
     if (note) {
-      if ('pinned' in note) ctx.setV11(true);
       session.baseUpdatedAt = note.updated_at;
       if (draft && !sameAsNote(draft, note)) {
         restored = draft;

@@ -10,7 +10,7 @@ import { resumeDrafts } from './notesync.v1.js';
 const PAGE = 20;
 const SEARCH_MS = 250;
 
-const state = { q: '', tag: '', cursor: null, count: 0, seq: 0, controller: null };
+const state = { q: '', tag: '', cursor: null, count: 0, seq: 0, controller: null, failedAppend: false };
 
 function snippet(text) {
   const s = (text || '').replace(/\s+/g, ' ').trim();
@@ -49,6 +49,7 @@ async function load(ctx, append) {
   const seq = ++state.seq;
   const list = $('notes');
   setText('list-error', '');
+  $('list-retry').hidden = true;
   $('notes').setAttribute('aria-busy', 'true');
   if (!append) setText('list-status', 'Loading…');
   let page;
@@ -61,13 +62,14 @@ async function load(ctx, append) {
     if (e.sessionExpired) { ctx.sessionExpired(); return; }
     setText('list-status', '');
     setText('list-error', describe(e));
+    $('list-retry').hidden = !e.retryable;
+    state.failedAppend = append;
     return;
   }
   if (seq !== state.seq) return;
   state.controller = null;
   $('notes').removeAttribute('aria-busy');
   const notes = page.notes || [];
-  if (notes.some((n) => 'pinned' in n)) ctx.setV11(true);
   const drafts = new Set(listDrafts(ctx.user.id).map((d) => d.noteId));
   if (!append) { list.replaceChildren(); state.count = 0; }
   const firstNew = notes.length ? noteItem(notes[0], drafts.has(notes[0].id)) : null;
@@ -80,10 +82,11 @@ async function load(ctx, append) {
   if (append && firstNew) firstNew.querySelector('a').focus();
 }
 
+// The tag filter, on a server whose HTTP API speaks 1.1 (GET /api/tags).
 async function loadTags(ctx) {
+  if (!ctx.v11) return;
   let tags;
-  try { tags = await api.tags(); } catch { return; }   // 404 on a 1.0 server
-  ctx.setV11(true);
+  try { tags = await api.tags(); } catch { return; }
   const select = $('tag-filter');
   const keep = state.tag;
   select.replaceChildren(h('option', { value: '' }, 'All tags'),
@@ -107,6 +110,8 @@ function showDraftProgress(ctx, p) {
   if (p.error && p.error.sessionExpired) ctx.sessionExpired();
 }
 
+export function refreshTags(ctx) { return loadTags(ctx); }
+
 export function openList(ctx, flash) {
   document.title = 'Your notes · Finote';
   $('search').value = state.q;
@@ -127,6 +132,8 @@ export function resetList() {
   $('notes').replaceChildren();
   $('tag-filter').replaceChildren(h('option', { value: '' }, 'All tags'));
   setText('list-status', '');
+  setText('list-error', '');
+  $('list-retry').hidden = true;
   setText('drafts-notice', '');
 }
 
@@ -149,4 +156,5 @@ export function initList(ctx) {
     load(ctx, false);
   });
   $('load-more').addEventListener('click', () => load(ctx, true));
+  $('list-retry').addEventListener('click', () => load(ctx, state.failedAppend));
 }

@@ -31,12 +31,14 @@ async function send(userId, noteId, payload) {
     note = await api.createNote(fields(payload));
   }
   // Bookkeeping in localStorage: the draft follows the note to its id, and
-  // goes away once the server holds exactly what it says.
+  // goes away once the server has accepted exactly what it holds (if the
+  // user typed on meanwhile, the draft differs from what was sent and stays).
   const draft = loadDraft(userId, noteId);
+  const acknowledged = draft && sameAsNote(draft, payload);
   if (note.id !== noteId) {
     removeDraft(userId, noteId);
-    if (draft && !sameAsNote(draft, note)) saveDraft(userId, note.id, draft);
-  } else if (draft && sameAsNote(draft, note)) {
+    if (draft && !acknowledged) saveDraft(userId, note.id, draft);
+  } else if (acknowledged) {
     removeDraft(userId, noteId);
   }
   return note;

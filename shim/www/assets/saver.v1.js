@@ -6,7 +6,7 @@
 //   s.retryNow()         skip the wait before the next try
 //   s.stop()             forget the timer (the draft stays in localStorage)
 //
-// States reported to onState: 'saving', 'saved' {note}, 'retrying' {error,
+// States reported to onState: 'saving', 'saved' {note, payload}, 'retrying' {error,
 // delayMs}, 'expired' {error} (session gone: log in again), 'failed' {error}
 // (the server refused the text, e.g. too long; no retry until the next edit).
 
@@ -63,7 +63,7 @@ export class Saver {
     if (!error) {
       this.attempt = 0;
       if (this.pending !== null) { this.run(); return; }   // typed more meanwhile
-      this.onState('saved', { note });
+      this.onState('saved', { note, payload });
       return;
     }
     if (this.pending === null) this.pending = payload;     // newer text wins
