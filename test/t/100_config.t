@@ -1,0 +1,72 @@
+# Configuration by environment: defaults, invalid values refused with a
+# message naming the variable, production's demands on SESSION_SECRET, and
+# --routes. None of these need a database.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use FinoteTest;
+use Test::More;
+
+my $db = 'postgresql://finote_app@127.0.0.1:1/none';
+
+# refused configurations: non-zero exit, a message naming the variable
+my @refused = (
+    [{ PORT => 'abc' }, qr/PORT must be an integer/],
+    [{ PORT => '70000' }, qr/PORT must be an integer from 1 to 65535/],
+    [{ PORT => '0' }, qr/PORT/],
+    [{ DB_POOL_MAX => '0' }, qr/DB_POOL_MAX must be an integer/],
+    [{ DB_POOL_MAX => 'five' }, qr/DB_POOL_MAX/],
+    [{ DATABASE_URL => undef }, qr/DATABASE_URL is not set/],
+    [{ SESSION_NAME => 'bad name;' }, qr/SESSION_NAME .* is not a valid cookie name/],
+    [{ CORS_ORIGIN => '*' }, qr/CORS_ORIGIN entries must look like/],
+    [{ CORS_ORIGIN => 'https://ok.example, example.com' }, qr/CORS_ORIGIN .*"example\.com"/],
+    [{ CORS_ORIGIN => 'https://ok.example/path' }, qr/CORS_ORIGIN/],
+    [{ NODE_ENV => 'production' }, qr/production needs SESSION_SECRET of at least 32 bytes/],
+    [{ NODE_ENV => 'production', SESSION_SECRET => 'zq7Xw' }, qr/too short/],
+    [{ FINOTE_WEB_ROOT => '/nonexistent/www' }, qr/FINOTE_WEB_ROOT/],
+    [{ FINOTE_REQUEST_TIMEOUT_MS => '5' }, qr/FINOTE_REQUEST_TIMEOUT_MS/],
+);
+for my $case (@refused) {
+    my ($env, $message) = @$case;
+    my $shim = start_shim(PORT => 3310, DATABASE_URL => $db, %$env, wait => 0, tag => 'config');
+    my $status = FinoteTest::wait_exit($shim, 10);
+    my $what = join ' ', map { "$_=" . ($env->{$_} // '(unset)') } sort keys %$env;
+    ok(defined $status && $status != 0, "refused: $what");
+    like(slurp($shim->{err}), $message, "message for $what");
+    unlike(slurp($shim->{err}), qr/zq7Xw/, 'the secret is not echoed') if $env->{SESSION_SECRET};
+}
+
+# development without a secret: a random one, said on stderr, never printed
+my $shim = start_shim(PORT => 3310, DATABASE_URL => $db, tag => 'config-dev');
+like(slurp($shim->{err}), qr/SESSION_SECRET is not set: using a random secret/, 'dev: random secret announced');
+like(slurp($shim->{err}), qr/listening on http:\/\/127\.0\.0\.1:3310 \(development\)/, 'dev: listening line');
+is(api($shim, 'GET', '/healthz')->{status}, 200, 'dev: /healthz without a database');
+is(api($shim, 'GET', '/readyz')->{status}, 503, 'dev: /readyz 503 without a database');
+is(api($shim, 'GET', '/api/auth/me', undef, Authorization => 'Bearer x')->{status}, 503,
+    'dev: API 503 without a database');
+stop_shim($shim);
+
+# production with a good secret starts, and never prints it
+my $secret = 'p' x 16 . 'q' x 16 . 'r' x 8;
+$shim = start_shim(PORT => 3310, DATABASE_URL => $db, NODE_ENV => 'production',
+    SESSION_SECRET => $secret, tag => 'config-prod');
+like(slurp($shim->{err}), qr/\(production\)/, 'production starts with a long secret');
+stop_shim($shim);
+logs_clean($shim, $secret);
+
+# a port in use is a clean failure
+my $one = start_shim(PORT => 3310, DATABASE_URL => $db, tag => 'config-one');
+my $two = start_shim(PORT => 3310, DATABASE_URL => $db, wait => 0, tag => 'config-two');
+my $status = FinoteTest::wait_exit($two, 10);
+ok(defined $status && $status != 0, 'a port in use: non-zero exit');
+like(slurp($two->{err}), qr/cannot listen on 127\.0\.0\.1:3310/, 'a port in use: message');
+stop_shim($one);
+
+# --routes prints the table
+my $bin = $ENV{FINOTE_SHIM_BIN} || 'shim/finote-shim';
+$bin = "$ROOT/$bin" unless $bin =~ m{^/};
+my @routes = `$bin --routes`;
+is($?, 0, '--routes exits 0');
+ok(grep({ $_ eq "POST /api/notes 201\n" } @routes), '--routes lists POST /api/notes 201');
+done_testing();
