@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   launch, newPage, assertNoProblems, uniqueName, shot, waitText, open, register, login, logout,
-  createNote, noteLink, expireSessions, waitFor, PASSWORD, BASE,
+  createNote, noteLink, openNote, expireSessions, waitFor, PASSWORD, BASE,
 } from './lib.mjs';
 
 let browser;
@@ -115,8 +115,7 @@ test('an expired session sends the user back to log in, with what they typed kep
   await page.getByRole('heading', { name: 'Your notes' }).waitFor();
 
   // While editing: the autosave gets 401; the text survives logging in again.
-  await noteLink(page, 'Expiring note').click();
-  await page.getByRole('heading', { name: 'Edit note' }).waitFor();
+  await openNote(page, 'Expiring note');
   await expireSessions(name);
   await page.getByLabel('Text', { exact: true }).fill('typed while the session ran out');
   await page.getByRole('heading', { name: 'Log in' }).waitFor({ timeout: 15_000 });

@@ -122,6 +122,18 @@ export async function createNote(page, title, content) {
   await noteLink(page, title).waitFor();
 }
 
+// Open a note from the list and wait until the editor holds its text.
+export async function openNote(page, title) {
+  await noteLink(page, title).click();
+  await editorReady(page);
+}
+
+export async function editorReady(page) {
+  await page.getByRole('heading', { name: 'Edit note' }).waitFor();
+  await page.locator('#editor-form').waitFor({ state: 'visible' });
+  await waitFor(async () => (await page.locator('#save-status').textContent()) !== 'Loading…', 'the note to load');
+}
+
 export function noteLink(page, title) {
   return page.locator('#notes a.note-link').filter({ has: page.locator('.note-title', { hasText: title }) });
 }
