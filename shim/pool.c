@@ -9,12 +9,14 @@
  * A borrower waits at most FINOTE_POOL_WAIT_MS for a free connection, then
  * gets NULL (the caller answers 503). Connections the server dropped (a
  * restart, an administrator's pg_terminate_backend) are noticed when they
- * are handed out: PQconsumeInput reads the termination notice or EOF the
+ * are handed out: PQconsumeInput reads the termination notice and EOF the
  * server left on the socket, and a dead connection is replaced instead of
  * failing the request. A connection that fails during a query is closed on
- * release.
+ * release; that request gets 503 and is not retried, since the statement
+ * may have run.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,11 +68,18 @@ pool_connect(void)
 	return conn;
 }
 
-/* True when a pooled connection is still usable. Never blocks. */
+/*
+ * True when a pooled connection is still usable. Never blocks: an idle
+ * connection has nothing to read unless the server is closing it (a FATAL
+ * notice, then end-of-file), so we read whatever is pending, up to EOF.
+ */
 static bool
 alive(PGconn *conn)
 {
-	PQconsumeInput(conn);
+	struct pollfd pfd = {PQsocket(conn), POLLIN, 0};
+
+	for (int i = 0; i < 8 && PQstatus(conn) == CONNECTION_OK && poll(&pfd, 1, 0) > 0; i++)
+		PQconsumeInput(conn);
 	return PQstatus(conn) == CONNECTION_OK &&
 		PQtransactionStatus(conn) == PQTRANS_IDLE;
 }
