@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "shim.h"
 
@@ -23,6 +24,10 @@
 
 static int	label_static = -1;
 static int	label_unmatched = -1;
+
+/* Requests being handled, and whether we are stopping (handler_drain). */
+static int	in_flight;
+static bool draining;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Query parameters $4..$7, in the order routes.c documents. */
@@ -369,12 +374,34 @@ handle_request(struct mg_connection *conn)
 	rq.path = rq.ri->local_uri_raw;
 	rq.label = -1;
 	rq.cors_origin = cors_allowed(mg_get_header(conn, "Origin"));
-	if (!rq.path || rq.path[0] != '/')
+	__atomic_add_fetch(&in_flight, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&draining, __ATOMIC_SEQ_CST))
+	{
+		rq.close = true;
+		http_send_error(&rq, 503, "shutting_down", "the server is stopping", NULL);
+	}
+	else if (!rq.path || rq.path[0] != '/')
 		http_send_error(&rq, 404, "not_found", "no such route", NULL);
 	else
 		dispatch(&rq);
 	finish(&rq);
+	__atomic_sub_fetch(&in_flight, 1, __ATOMIC_SEQ_CST);
 	return rq.status;
+}
+
+/*
+ * The first half of a graceful stop. civetweb's mg_stop drops whatever a
+ * worker writes once the stop began, so an answer in progress would be lost:
+ * we first refuse new requests (503, connection closed) and wait for the
+ * ones in flight to finish, at most timeout_ms; then main calls mg_stop.
+ */
+void
+handler_drain(int timeout_ms)
+{
+	__atomic_store_n(&draining, true, __ATOMIC_SEQ_CST);
+	for (int waited = 0; waited < timeout_ms &&
+		 __atomic_load_n(&in_flight, __ATOMIC_SEQ_CST) > 0; waited += 10)
+		usleep(10 * 1000);
 }
 
 /*

@@ -7,9 +7,10 @@
  *
  * Stop: SIGTERM and SIGINT are taken by sigwait in the main thread (they are
  * blocked in every other thread), so the stop runs as ordinary code, not in
- * a signal handler. mg_stop closes the listening socket and waits for the
- * worker threads to finish the requests they are serving; then the pool is
- * closed and we exit 0, which is what container runtimes expect.
+ * a signal handler. New requests are refused with 503 while those in flight
+ * finish (handler_drain), then mg_stop closes the listening socket and joins
+ * the workers, the pool is closed and we exit 0, which is what container
+ * runtimes expect.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,9 @@
 #include <sodium.h>
 
 #include "shim.h"
+
+/* How long a stop waits for requests in flight (Kubernetes allows 30 s). */
+#define DRAIN_TIMEOUT_MS 25000
 
 static int
 log_message(const struct mg_connection *conn, const char *message)
@@ -119,6 +123,7 @@ main(int argc, char **argv)
 		;
 	fprintf(stderr, "finote-shim: %s: finishing requests in flight\n",
 			sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	handler_drain(DRAIN_TIMEOUT_MS);
 	mg_stop(ctx);
 	watchdog_stop();
 	pool_close();

@@ -109,6 +109,7 @@ extern void routes_print(void);
 /* handler.c: the flow of one request */
 extern void handler_init(void);
 extern int	handle_request(struct mg_connection *conn);
+extern void handler_drain(int timeout_ms);
 extern int	handle_civetweb_error(struct mg_connection *conn, int status,
 								  const char *msg);
 extern void access_log(const struct req *rq);

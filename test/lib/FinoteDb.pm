@@ -195,7 +195,7 @@ sub psql_val {
     local $/;
     my $out = <$fh> // '';
     close $fh or die "psql failed on $db: $sql\n";
-    chomp $out;
+    $out =~ s/\n\z//;
     return $out;
 }
 

@@ -27,7 +27,7 @@ our @EXPORT = qw(start_cluster stop_cluster start_shim stop_shim wait_exit api
   raw_request register_and_login psql slurp logs_clean metric_value $ROOT);
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
-my $JSON = JSON::PP->new->canonical;
+my $JSON = JSON::PP->new->utf8->canonical;
 my (@clusters, @shims);
 
 $SIG{PIPE} = 'IGNORE';    # raw requests write to sockets the shim may close
@@ -58,7 +58,7 @@ sub psql {
     local $/;
     my $out = <$fh> // '';
     close $fh or die "psql failed: $sql\n";
-    chomp $out;
+    $out =~ s/\s+\z//;
     return $out;
 }
 

@@ -163,6 +163,12 @@ initAuth(ctx);
 initList(ctx);
 initEditor(ctx);
 $('logout-btn').addEventListener('click', logout);
+// The skip link must not touch the hash: that is the router's.
+document.querySelector('.skip-link').addEventListener('click', (e) => {
+  e.preventDefault();
+  const view = document.querySelector('.view:not([hidden])');
+  (view && view.querySelector('h1') || $('main')).focus();
+});
 $('boot-retry').addEventListener('click', () => boot(bootAttempt));
 showView('view-boot');
 boot();
