@@ -159,6 +159,15 @@ test('log in and write a note with the keyboard alone', async () => {
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'Your notes' }).waitFor();
 
+  // Back up to the skip link at the top; it lands on the screen's heading.
+  for (const expected of ['logout-btn', 'Finote', 'Skip to content']) {
+    await page.keyboard.press('Shift+Tab');
+    assert.equal(await focused(), expected);
+  }
+  await page.keyboard.press('Enter');
+  assert.equal(await focused(), 'list-title');
+  assert.equal(await page.evaluate(() => location.hash), '#/', 'the skip link leaves the route alone');
+
   // New note -> type -> Ctrl+S -> back to the list, all from the keyboard.
   await page.keyboard.press('Tab');
   assert.equal(await focused(), 'new-note');

@@ -1,0 +1,64 @@
+// Accessibility: axe-core's WCAG 2.1 A/AA rules (labels, names, roles,
+// colour contrast, ...) on every main screen, in the light and the dark
+// colour scheme, on a desktop and a phone-sized screen.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import {
+  launch, newPage, assertNoProblems, uniqueName, waitText, register, logout, login, createNote, openNote,
+} from './lib.mjs';
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+// Run axe in the page (through DevTools, so the page's CSP still holds for
+// the app itself) and fail with a readable list of what it found.
+async function checkScreen(page, screen) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+      resultTypes: ['violations'],
+    });
+    return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  assert.deepEqual(violations, [], `accessibility problems on the ${screen} screen`);
+}
+
+for (const scheme of ['light', 'dark']) {
+  for (const [label, viewport] of [['desktop', { width: 1280, height: 800 }], ['phone', { width: 390, height: 844 }]]) {
+    test(`every screen passes axe WCAG 2.1 AA: ${scheme} scheme, ${label}`, async () => {
+      const page = await newPage(browser, { viewport, mobile: label === 'phone' });
+      await page.emulateMedia({ colorScheme: scheme });
+      const name = uniqueName('a11y');
+      await register(page, name);
+      await checkScreen(page, 'empty list');
+      await createNote(page, 'Accessible note', 'Readable by everyone.');
+      await checkScreen(page, 'list');
+      await openNote(page, 'Accessible note');
+      await checkScreen(page, 'editor');
+      await page.getByRole('button', { name: 'Delete…' }).click();
+      await page.getByRole('dialog').waitFor();
+      await checkScreen(page, 'delete dialog');
+      await page.keyboard.press('Escape');
+      await page.getByRole('link', { name: /All notes/ }).click();
+      await logout(page);
+      await checkScreen(page, 'log in');
+      await login(page, name, 'wrong password');
+      await waitText(page.locator('#auth-error'), 'Wrong username or password.');
+      await checkScreen(page, 'log-in error');
+      await page.getByRole('button', { name: 'Create an account' }).click();
+      await page.getByLabel('Username').fill('x');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await waitText(page.locator('#auth-username-error'), 'Use 2–32 characters');
+      await checkScreen(page, 'register errors');
+      assertNoProblems(page);
+      await page.context().close();
+    });
+  }
+}
