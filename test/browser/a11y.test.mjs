@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import {
-  launch, newPage, assertNoProblems, uniqueName, waitText, register, logout, login, createNote, openNote,
+  launch, newPage, assertNoProblems, uniqueName, waitText, register, logout, login, createNote, openNote, shot,
 } from './lib.mjs';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -40,8 +40,10 @@ for (const scheme of ['light', 'dark']) {
       await checkScreen(page, 'empty list');
       await createNote(page, 'Accessible note', 'Readable by everyone.');
       await checkScreen(page, 'list');
+      if (scheme === 'dark') await shot(page, `dark-list-${label}`);
       await openNote(page, 'Accessible note');
       await checkScreen(page, 'editor');
+      if (scheme === 'dark') await shot(page, `dark-editor-${label}`);
       await page.getByRole('button', { name: 'Delete…' }).click();
       await page.getByRole('dialog').waitFor();
       await checkScreen(page, 'delete dialog');

@@ -106,3 +106,21 @@ test('a new note written while the network drops requests is created once it is 
   assertNoProblems(page);
   await page.context().close();
 });
+
+test('leaving the editor right after typing (before the autosave) still saves the text', async () => {
+  const page = await newPage(browser);
+  await register(page, uniqueName('quick'));
+  await page.getByRole('link', { name: 'New note' }).click();
+  await page.getByLabel('Title').fill('Quick exit');
+  await content(page).fill('typed and gone');
+  await page.getByRole('link', { name: /All notes/ }).click();   // well within the autosave second
+  await noteLink(page, 'Quick exit').waitFor({ timeout: 15_000 });
+  await openNote(page, 'Quick exit');
+  assert.equal(await content(page).inputValue(), 'typed and gone');
+  await content(page).fill('edited and gone');
+  await page.getByRole('link', { name: /All notes/ }).click();
+  await waitFor(async () => /edited and gone/.test(await noteLink(page, 'Quick exit').textContent()), 'the edit in the list', 15_000);
+  assert.equal((await listedTitles(page)).length, 1, 'one note, not two');
+  assertNoProblems(page);
+  await page.context().close();
+});
