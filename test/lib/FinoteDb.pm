@@ -125,7 +125,15 @@ sub start_server {
     remove_tree($dir);
     make_path($dir);
     my ($pgc, $extdir) = private_install($dir, $src);
-    my $out = `PG_CONFIG='$pgc' '$ROOT/test/bin/pgcluster' start '$dir/cluster' $port 2>&1`;
+    # The port may be taken for a moment as some client's ephemeral port
+    # (54360-54369 lies in Linux's ephemeral range): retry a few times.
+    my $out;
+    for my $try (1 .. 15) {
+        $out = `PG_CONFIG='$pgc' '$ROOT/test/bin/pgcluster' start '$dir/cluster' $port 2>&1`;
+        last unless $?;
+        last unless slurp("$dir/cluster/postgres.log") =~ /Address already in use/;
+        sleep 2;
+    }
     die "pgcluster start $dir failed: $out" if $?;
     my $srv = { name => $name, dir => $dir, port => $port, pg_config => $pgc, extdir => $extdir };
     push @servers, $srv;
