@@ -50,7 +50,7 @@ test('register, log out, log in again', async () => {
   await page.context().close();
 });
 
-test('a taken username and a short password are shown next to their fields', async () => {
+test('a taken username, a short password and the server\'s own input errors show next to their fields', async () => {
   const page = await newPage(browser);
   const name = uniqueName('taken');
   await register(page, name);
@@ -68,6 +68,16 @@ test('a taken username and a short password are shown next to their fields', asy
   await waitText(page.locator('#auth-username-error'), 'That username is already taken.');
   assert.equal(await page.getByLabel('Username').getAttribute('aria-invalid'), 'true');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'auth-username', 'focus goes to the field');
+
+  // The server's own invalid_input message, next to the field it names: the
+  // app checks first, so the request is changed on its way to the real server.
+  await page.route('**/api/auth/register', (route) =>
+    route.continue({ postData: JSON.stringify({ username: 'no spaces allowed', password: PASSWORD }) }));
+  await page.getByLabel('Username').fill(uniqueName('fine'));
+  await page.getByRole('button', { name: 'Create account' }).click();
+  const serverMessage = await waitText(page.locator('#auth-username-error'), /^Username must be/);
+  assert.match(serverMessage, /2 to 32 characters/);
+  await page.unroute('**/api/auth/register');
   assertNoProblems(page);
   await page.context().close();
 });

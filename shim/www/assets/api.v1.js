@@ -14,8 +14,7 @@ export class ApiError extends Error {
   }
   // Worth trying again later: the network or the database blipped.
   get retryable() {
-    return this.status === 0 || this.status === 502 || this.status === 503 ||
-           this.status === 504 || this.status === 500;
+    return [0, 408, 500, 502, 503, 504].includes(this.status);
   }
   get sessionExpired() {
     return this.status === 401 && this.code !== 'invalid_credentials';
