@@ -50,6 +50,25 @@ if (@versions > 1) {
     is(psql_val($srv, 'finote', "SELECT string_agg(n::text, ',' ORDER BY id) FROM finote.notes n"), $before, 'data unchanged');
     FinoteDb::reinstall_scripts($srv, $ROOT);
 
+    # A long transaction holding a lock on notes (a busy service): migrate
+    # gives up after FINOTE_LOCK_TIMEOUT instead of queueing behind it.
+    my $bindir = `$srv->{pg_config} --bindir`; chomp $bindir;
+    open my $holder, '|-', "$bindir/psql -X -q -h 127.0.0.1 -p $srv->{port} -U postgres finote >/dev/null" or die;
+    select((select($holder), $| = 1)[0]);
+    print $holder "BEGIN; SELECT count(*) FROM finote.notes;\n";
+    my $held = 0;
+    for (1 .. 50) {
+        last if ($held = psql_val($srv, 'finote', "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'notes' AND l.granted"));
+        select(undef, undef, undef, 0.1);
+    }
+    ok($held, 'another session holds a lock on finote.notes');
+    ($rc, $out, $err) = tool($srv, ['migrate'], ENV => { FINOTE_LOCK_TIMEOUT => '1s' });
+    isnt($rc, 0, 'migrate fails when it cannot get its lock in FINOTE_LOCK_TIMEOUT');
+    like($err, qr/lock timeout/, 'the lock timeout is shown');
+    like($err, qr/still at \Q$oldest\E/, 'and the database is still at the old version');
+    print $holder "COMMIT;\n";
+    close $holder;
+
     ($rc, $out, $err) = tool($srv, ['migrate']);
     is($rc, 0, 'migrate to the default version') or diag($err);
     like($out, qr/\Q$oldest\E -> \Q$default\E/, 'prints from -> to');
