@@ -96,15 +96,15 @@ static int
 load_cors(void)
 {
 	const char *v = env_or("CORS_ORIGIN", "");
-	char	   *copy = strdup(v);
 	char	   *save = NULL;
 	char	   *item;
 	int			n = 0;
 
+	cfg.cors_buf = strdup(v);
 	cfg.cors_origins = calloc(strlen(v) / 2 + 2, sizeof(char *));
-	if (!copy || !cfg.cors_origins)
+	if (!cfg.cors_buf || !cfg.cors_origins)
 		return -1;
-	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save))
+	for (item = strtok_r(cfg.cors_buf, ",", &save); item; item = strtok_r(NULL, ",", &save))
 	{
 		while (*item == ' ')
 			item++;
@@ -205,4 +205,14 @@ config_load(void)
 	if (load_cors() || load_secret() || load_web_root())
 		return -1;
 	return 0;
+}
+
+/* At exit, so that a leak checker sees only real leaks. */
+void
+config_free(void)
+{
+	free(cfg.cors_origins);
+	free(cfg.cors_buf);
+	free(cfg.web_root);
+	sodium_memzero(cfg.session_key, sizeof(cfg.session_key));
 }

@@ -67,7 +67,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (config_load() != 0)
+	{
+		config_free();
 		return 1;
+	}
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
@@ -114,6 +117,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "finote-shim: cannot listen on %s\n", listen);
 		watchdog_stop();
 		pool_close();
+		config_free();
 		return 1;
 	}
 	fprintf(stderr, "finote-shim: listening on http://%s (%s)\n", listen,
@@ -128,6 +132,7 @@ main(int argc, char **argv)
 	watchdog_stop();
 	pool_close();
 	mg_exit_library();
+	config_free();
 	fprintf(stderr, "finote-shim: stopped\n");
 	return 0;
 }

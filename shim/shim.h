@@ -28,15 +28,17 @@ struct config
 	const char *session_name;
 	unsigned char session_key[32];	/* crypto_auth key from SESSION_SECRET */
 	char	  **cors_origins;		/* NULL-terminated list, may be empty */
+	char	   *cors_buf;			/* the strings cors_origins points into */
 	int			pool_max;
 	int			pool_wait_ms;
 	int			request_timeout_ms;
 	int			threads;
 	bool		production;
-	const char *web_root;			/* realpath of FINOTE_WEB_ROOT or NULL */
+	char	   *web_root;			/* realpath of FINOTE_WEB_ROOT or NULL */
 };
 extern struct config cfg;
 extern int	config_load(void);
+extern void config_free(void);
 
 /* One request as it travels through the shim (handler.c). */
 struct req
