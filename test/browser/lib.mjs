@@ -185,6 +185,18 @@ export async function expireSessions(username) {
          WHERE user_id IN (SELECT id FROM finote.users WHERE lower(username) = lower($$${username}$$))`);
 }
 
+// Pin and tag every note of `username` behind the API's back (a 1.1
+// database under a 1.0 shim). False when the database has no such columns.
+export async function pinAndTagInDatabase(username, tags) {
+  if (HOOKS) return false;
+  const has = psql(`SELECT count(*) FROM information_schema.columns
+                     WHERE table_schema = 'finote' AND table_name = 'notes' AND column_name IN ('pinned', 'tags')`);
+  if (has !== '2') return false;
+  psql(`UPDATE finote.notes SET pinned = true, tags = ARRAY[${tags.map((t) => `$$${t}$$`).join(',')}]::text[]
+         WHERE user_id IN (SELECT id FROM finote.users WHERE lower(username) = lower($$${username}$$))`);
+  return true;
+}
+
 // Stop the cluster under the running shim (fast shutdown), and start it again.
 export async function stopDatabase() {
   if (HOOKS) return hook('down');
