@@ -17,6 +17,7 @@ use File::Basename qw(dirname basename);
 use File::Copy qw(copy);
 use File::Path qw(make_path remove_tree);
 use File::Temp qw(tempdir);
+use FinoteTest ();
 use Exporter 'import';
 
 our @EXPORT = qw($ROOT $TOOL private_install reinstall_scripts start_server stop_server
@@ -35,12 +36,8 @@ sub sys_config {
     return $v;
 }
 
-sub slurp {
-    my ($path) = @_;
-    open my $fh, '<', $path or return '';
-    local $/;
-    return scalar <$fh>;
-}
+# A file's text, or '' when it cannot be read (the shim tests' helper).
+sub slurp { return FinoteTest::slurp(@_) }
 
 sub spew {
     my ($path, $text) = @_;

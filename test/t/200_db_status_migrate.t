@@ -13,7 +13,7 @@ my $default = psql_val($srv, 'finote', "SELECT default_version FROM pg_available
 my @versions = split /\n/, psql_val($srv, 'finote',
     "SELECT version FROM pg_available_extension_versions WHERE name = 'finote' ORDER BY string_to_array(version, '.')::int[]");
 my $oldest = $versions[0];
-diag("versions: @versions; default $default");
+note("versions: @versions; default $default");
 
 my ($rc, $out, $err) = tool($srv, ['status']);
 is($rc, 0, 'status exits 0 without the extension');
