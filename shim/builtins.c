@@ -31,12 +31,12 @@ probe_readyz(struct req *rq)
 
 	if (!db)
 	{
-		http_send_error(rq, 503, "unavailable", "the database is unavailable", NULL);
+		http_send_unavailable(rq);
 		return;
 	}
 	res = PQexec(db, "SELECT extversion FROM pg_extension WHERE extname = 'finote'");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		http_send_error(rq, 503, "unavailable", "the database is unavailable", NULL);
+		http_send_unavailable(rq);
 	else if (PQntuples(res) != 1)
 		http_send_error(rq, 503, "extension_missing",
 						"the finote extension is not installed", NULL);

@@ -195,7 +195,7 @@ call_database(struct req *rq, const struct route *route, const char *const *para
 
 	if (!db)
 	{
-		http_send_error(rq, 503, "unavailable", "the database is unavailable", NULL);
+		http_send_unavailable(rq);
 		return;
 	}
 	res = PQexecParams(db, route->sql, N_PARAMS, types, params, NULL, NULL, 0);

@@ -42,15 +42,6 @@ method_index(const char *name)
 	return METHOD_OTHER;
 }
 
-double
-now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Append one header line to the response head being built. */
 static void
 add_header(char *head, size_t size, const char *name, const char *value)
@@ -192,6 +183,13 @@ http_send_error(struct req *rq, int status, const char *code,
 	http_send_json(rq, status, body, headers);
 }
 
+/* The database could not be reached, or no connection came free in time. */
+void
+http_send_unavailable(struct req *rq)
+{
+	http_send_error(rq, 503, "unavailable", "the database is unavailable", NULL);
+}
+
 /* ---- the body watchdog ---- */
 
 struct watch
@@ -203,7 +201,7 @@ struct watch
 };
 
 static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t watch_stop_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t watch_stop_cond;
 static struct watch *watches;
 static bool watch_stopping;
 static pthread_t watch_thread;
@@ -289,13 +287,7 @@ watchdog(void *arg)
 					shutdown(fd, SHUT_RD);
 				w->fired = true;
 			}
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += 100 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L)
-		{
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		ts = deadline_in_ms(100);
 		pthread_cond_timedwait(&watch_stop_cond, &watch_lock, &ts);
 	}
 	pthread_mutex_unlock(&watch_lock);
@@ -305,12 +297,7 @@ watchdog(void *arg)
 void
 watchdog_start(void)
 {
-	pthread_condattr_t attr;
-
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&watch_stop_cond, &attr);
-	pthread_condattr_destroy(&attr);
+	cond_init_monotonic(&watch_stop_cond);
 	if (pthread_create(&watch_thread, NULL, watchdog, NULL) != 0)
 		abort();
 }

@@ -34,12 +34,7 @@ static int	n_busy;				/* borrowed, or being opened */
 void
 pool_init(void)
 {
-	pthread_condattr_t attr;
-
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&freed, &attr);
-	pthread_condattr_destroy(&attr);
+	cond_init_monotonic(&freed);
 	idle = calloc((size_t) cfg.pool_max, sizeof(PGconn *));
 	if (!idle)
 		abort();
@@ -87,19 +82,10 @@ alive(PGconn *conn)
 PGconn *
 pool_acquire(void)
 {
-	struct timespec deadline;
+	struct timespec deadline = deadline_in_ms(cfg.pool_wait_ms);
 	double		start = now_seconds();
 	PGconn	   *conn = NULL;
 	bool		timed_out = false;
-
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += cfg.pool_wait_ms / 1000;
-	deadline.tv_nsec += (long) (cfg.pool_wait_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L)
-	{
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
 
 	pthread_mutex_lock(&lock);
 	while (n_idle == 0 && n_busy >= cfg.pool_max && !timed_out)

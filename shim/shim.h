@@ -9,9 +9,11 @@
 #ifndef FINOTE_SHIM_H
 #define FINOTE_SHIM_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <civetweb.h>
 #include <libpq-fe.h>
@@ -63,13 +65,13 @@ enum
 };
 extern const char *const method_names[METHOD_COUNT];
 extern int	method_index(const char *name);
-extern double now_seconds(void);
 extern void http_send(struct req *rq, int status, const char *content_type,
 					  const char *body, size_t len, const char *const *headers);
 extern void http_send_json(struct req *rq, int status, const char *json,
 						   const char *const *headers);
 extern void http_send_error(struct req *rq, int status, const char *code,
 							const char *message, const char *const *headers);
+extern void http_send_unavailable(struct req *rq);
 extern size_t json_escape(char *dst, size_t dstlen, const char *src);
 enum body_result
 {
@@ -78,6 +80,11 @@ enum body_result
 extern enum body_result http_read_body(struct req *rq, char **out, size_t *len);
 extern void watchdog_start(void);
 extern void watchdog_stop(void);
+
+/* clock.c */
+extern double now_seconds(void);
+extern struct timespec deadline_in_ms(int ms);
+extern void cond_init_monotonic(pthread_cond_t *cond);
 
 /* routes.c: the route table */
 enum auth

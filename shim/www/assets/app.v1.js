@@ -23,7 +23,7 @@ const ctx = {
   user: null,
   v11: false,
   flashText: null,
-  afterLogin: null,    // where to go once logged in (the page the session expired on)
+  afterLogin: null,    // {hash, userId}: where to go once logged in (where the session ended)
 
   // Pin and tag controls only once the HTTP API is known to take them:
   // GET /api/tags answers 200 (a 1.0 shim says 404). Notes that carry pins
@@ -43,8 +43,10 @@ const ctx = {
     try { sessionStorage.setItem(WAS_LOGGED_IN, '1'); } catch { /* private mode */ }
     showUser();
     ctx.probeV11();
-    const to = ctx.afterLogin && ctx.afterLogin !== location.hash ? ctx.afterLogin : '#/';
+    const back = ctx.afterLogin;
     ctx.afterLogin = null;
+    // Back to the note being written, if the same person logs in again.
+    const to = back && (!back.userId || back.userId === user.id) ? back.hash : '#/';
     ctx.flash('Welcome, ' + user.username + '.');
     if (location.hash === to) route(); else location.hash = to;
   },
@@ -53,8 +55,9 @@ const ctx = {
   sessionExpired() {
     if (!ctx.user) return;
     const here = location.hash;
+    const userId = ctx.user.id;
     logoutLocally();
-    ctx.afterLogin = /^#\/(new|note\/)/.test(here) ? here : null;
+    ctx.afterLogin = /^#\/(new|note\/)/.test(here) ? { hash: here, userId } : null;
     goLogin(EXPIRED);
   },
 
@@ -98,7 +101,7 @@ function route() {
     return;
   }
   if (!ctx.user) {                         // every other page needs a session
-    ctx.afterLogin = hash === '#/' ? null : hash;
+    ctx.afterLogin = hash === '#/' ? null : { hash, userId: null };
     location.hash = '#/login';
     return;
   }
