@@ -19,13 +19,23 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 
 export const PASSWORD = 'correct horse battery';
 
+// Chromium now and then hangs at start on a machine under heavy load: give
+// each start a minute, and three tries.
 export async function launch() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await chromium.launch({
+        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+        headless: true,
+        timeout: 60_000,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+          '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      });
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      console.error(`chromium did not start (try ${attempt} of 3): ${e.message.split('\n')[0]}`);
+    }
+  }
 }
 
 // A fresh browser context (own cookies and localStorage) and page. Script
