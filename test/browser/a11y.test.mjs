@@ -20,13 +20,17 @@ after(async () => { await browser?.close(); });
 // the app itself) and fail with a readable list of what it found.
 async function checkScreen(page, screen) {
   if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
+  let timer;
+  const tooLong = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`axe did not finish on the ${screen} screen within 60 s`)), 60_000);
+  });
+  const violations = await Promise.race([tooLong, page.evaluate(async () => {
     const r = await window.axe.run(document, {
       runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
       resultTypes: ['violations'],
     });
     return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
+  })]).finally(() => clearTimeout(timer));
   assert.deepEqual(violations, [], `accessibility problems on the ${screen} screen`);
 }
 
