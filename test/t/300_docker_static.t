@@ -1,0 +1,251 @@
+# Deployment files, checked without a Docker engine: docker/compose.yml parses
+# (docker-compose config) and says what the runbook relies on; every variable
+# is documented in docker/.env.example, including all of CONTRACT §2; the
+# Dockerfiles use only files that exist and run only repository scripts; the
+# workflows parse and keep their promises (migrate before the shim, images
+# pushed from main only). Core Perl; python3-yaml reads YAML.
+use strict;
+use warnings;
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use JSON::PP;
+use Test::More;
+
+my $root = abs_path(dirname(__FILE__) . '/../..');
+my $docker = "$root/docker";
+
+sub slurp_file {
+    my ($path) = @_;
+    open my $fh, '<', $path or die "$path: $!";
+    local $/;
+    return scalar <$fh>;
+}
+
+# A program's path, or '' when it is not installed.
+sub which_bin {
+    my ($name) = @_;
+    for my $dir (split /:/, $ENV{PATH} // '') {
+        return "$dir/$name" if -x "$dir/$name";
+    }
+    return '';
+}
+
+# YAML text (or a command's YAML output) as a Perl structure, via python3-yaml.
+sub yaml_to_perl {
+    my ($yaml) = @_;
+    my $tmp = "/tmp/finote-yaml.$$";
+    open my $fh, '>', $tmp or die;
+    print $fh $yaml;
+    close $fh;
+    my $json = `python3 -c 'import json,sys,yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)' $tmp 2>&1`;
+    unlink $tmp;
+    return undef if $?;
+    return JSON::PP->new->decode($json);
+}
+
+# --- .env.example: NAME=value lines, each right under a comment ------------
+my $env_text = slurp_file("$docker/.env.example");
+my (%env, %documented);
+{
+    my $prev_comment = 0;
+    for my $line (split /\n/, $env_text) {
+        if ($line =~ /^#\s*\S/) { $prev_comment = 1; next }
+        if ($line =~ /^([A-Z][A-Z0-9_]*)=(.*)$/) {
+            $env{$1} = $2;
+            $documented{$1} = 1 if $prev_comment;
+            # a group of NAME= lines under one comment counts as documented
+            next;
+        }
+        $prev_comment = 0;
+    }
+}
+ok(scalar(keys %env) > 10, '.env.example defines the settings (' . scalar(keys %env) . ')');
+my @undocumented = grep { !$documented{$_} } sort keys %env;
+is("@undocumented", '', 'every variable in .env.example has a comment above it');
+
+# CONTRACT §2's variables: from the shared contract when it is beside the
+# repository (as in CI), else the list as of this writing.
+my @contract = qw(PORT DATABASE_URL SESSION_SECRET SESSION_NAME CORS_ORIGIN DB_POOL_MAX NODE_ENV);
+my ($contract_file) = grep { -f } ("$root/../shared/CONTRACT.md", "$root/CONTRACT.md");
+if ($contract_file) {
+    my $c = slurp_file($contract_file);
+    my ($para) = $c =~ /^Configuration, by the same environment variables(.*?)\n\n/ms;
+    my %seen;
+    my @found = grep { !$seen{$_}++ } ($para // '') =~ /`([A-Z][A-Z0-9_]+)`/g;
+    ok(@found >= 7, "CONTRACT §2 configuration variables read from $contract_file: @found");
+    @contract = @found if @found;
+}
+for my $v (@contract, qw(POSTGRES_DB POSTGRES_USER POSTGRES_PASSWORD)) {
+    ok(exists $env{$v} && $documented{$v}, "$v is set and documented in .env.example");
+}
+
+# .env.example's DATABASE_URL is the role and password that migrate creates
+my ($url_user, $url_pw, $url_db) = ($env{DATABASE_URL} // '') =~ m{^postgresql://([^:@/]+):([^@/]*)\@db:5432/([^?/]+)$};
+is($url_user, $env{FINOTE_APP_ROLE}, 'DATABASE_URL logs in as FINOTE_APP_ROLE');
+is($url_pw, $env{FINOTE_APP_PASSWORD}, 'DATABASE_URL carries FINOTE_APP_PASSWORD');
+is($url_db, $env{POSTGRES_DB}, 'DATABASE_URL names POSTGRES_DB on the db service');
+ok(length($env{SESSION_SECRET} // '') >= 32, 'the example SESSION_SECRET is long enough for production');
+
+# --- compose.yml: every ${VAR} documented, every documented VAR used --------
+my $compose_text = slurp_file("$docker/compose.yml");
+(my $compose_code = $compose_text) =~ s/^\s*#.*$//mg;
+my %used = map { $_ => 1 } $compose_code =~ /\$\{([A-Z][A-Z0-9_]*)/g;
+my @missing = grep { !exists $env{$_} } sort keys %used;
+is("@missing", '', 'every variable compose.yml uses is in .env.example');
+my @unused = grep { !$used{$_} && $_ ne 'COMPOSE_PROJECT_NAME' } sort keys %env;
+is("@unused", '', 'every variable of .env.example is used by compose.yml');
+
+# --- docker-compose config: parses, and the resolved file says the right things
+my $dc = which_bin('docker-compose');
+ok($dc, 'docker-compose is installed (Debian package docker-compose)');
+SKIP: {
+    skip 'no docker-compose', 20 unless $dc;
+    my $out = `cd '$root' && '$dc' -f docker/compose.yml --env-file docker/.env.example config 2>&1`;
+    is($?, 0, 'docker-compose config parses docker/compose.yml with .env.example') or diag $out;
+    my $cfg = yaml_to_perl($out) // {};
+    my $s = $cfg->{services} // {};
+    is_deeply([sort keys %$s], [qw(db migrate shim)], 'services: db, migrate, shim');
+
+    my $db = $s->{db} // {};
+    like($db->{image} // '', qr{/finote-db:}, 'db runs the finote-db image');
+    is($db->{build}{dockerfile}, 'docker/db.Dockerfile', 'db builds from docker/db.Dockerfile');
+    ok((grep { m{^pgdata:/var/lib/postgresql/data} } @{ $db->{volumes} // [] }), 'db keeps its data in the volume pgdata');
+    like(join(' ', @{ $db->{healthcheck}{test} // [] }), qr/pg_isready/, 'db healthcheck is pg_isready');
+    is($cfg->{volumes}{pgdata}{name}, 'finote_pgdata', 'the volume has the fixed name finote_pgdata');
+    ok(!$cfg->{volumes}{pgdata}{external}, 'the volume is created by compose on first start');
+
+    my $m = $s->{migrate} // {};
+    is($m->{image}, $db->{image}, 'migrate uses the db image');
+    is_deeply($m->{entrypoint}, ['finote-migrate'], 'migrate runs finote-migrate (docker/migrate.sh)');
+    is($m->{depends_on}{db}{condition}, 'service_healthy', 'migrate waits for a healthy db');
+    is($m->{restart}, 'no', 'migrate is one-shot');
+    ok(!$m->{volumes}, 'migrate mounts no volume');
+
+    my $sh = $s->{shim} // {};
+    is($sh->{depends_on}{migrate}{condition}, 'service_completed_successfully',
+        'shim starts only after migrate completed successfully');
+    like(join(' ', @{ $sh->{healthcheck}{test} // [] }), qr{finote-healthcheck /readyz}, 'shim readiness is /readyz');
+    is($sh->{stop_signal}, 'SIGTERM', 'shim stops with SIGTERM');
+    ok(!$sh->{volumes}, 'shim mounts no volume');
+    my @shim_env = sort keys %{ $sh->{environment} // {} };
+    is_deeply(\@shim_env, [sort @contract], 'shim gets exactly the CONTRACT §2 variables');
+    is($sh->{environment}{NODE_ENV}, 'production', 'NODE_ENV is production in the example');
+    my $port = $sh->{ports}[0] // '';
+    $port = join ':', grep { defined } @$port{qw(host_ip published target)} if ref $port;
+    like($port, qr/^127\.0\.0\.1:3000:3000/, 'shim is published (127.0.0.1:3000 by default)');
+}
+
+# --- compose never removes the volume; the runbook removes it in one place ---
+unlike($compose_text, qr/external:\s*true/, 'the volume is not external');
+my $readme = slurp_file("$docker/README.md");
+my @rm = $readme =~ /^((?:docker volume rm|docker compose down\s+(?:-v|--volumes)|docker-compose down\s+(?:-v|--volumes)).*)$/mg;
+is(scalar(@rm), 1, 'the runbook removes the volume exactly once') or diag "@rm";
+my ($reset) = $readme =~ /## 5\. Total reset.*?\n(.*?)\n## /s;
+like($reset // '', qr/Warning.*DELETE|deleted/si, 'that place is the total reset, with a warning');
+for my $topic ('First deploy', 'Redeploy', 'Backup', 'restore', 'Total reset') {
+    like($readme, qr/^## .*\Q$topic\E/mi, "runbook section: $topic");
+}
+like($readme, qr/date \+%Y%m%d/, 'backups are date-stamped');
+
+# --- Dockerfiles ------------------------------------------------------------
+my %stages;
+for my $name (qw(db shim)) {
+    my $file = "$docker/$name.Dockerfile";
+    my $text = slurp_file($file);
+    $text =~ s/\\\n/ /g;    # join continuation lines
+    my @lines = grep { /\S/ && !/^\s*#/ } split /\n/, $text;
+    my @from = grep { /^FROM\s/i } @lines;
+    ok(@from >= 2, "$name.Dockerfile is multi-stage (" . scalar(@from) . ' stages)');
+    $stages{$name} = \@lines;
+
+    for my $l (grep { /^(COPY|ADD)\s/i } @lines) {
+        my @words = split ' ', $l;
+        shift @words;
+        next if grep { /^--from=/ } @words;
+        @words = grep { !/^--/ } @words;
+        pop @words;    # the destination
+        for my $src (@words) {
+            ok(-e "$root/$src", "$name.Dockerfile: $src exists") or diag $l;
+        }
+    }
+    for my $l (grep { /^RUN\s/i } @lines) {
+        my @mounts = $l =~ /--mount=(\S+)/g;
+        for my $m (@mounts) {
+            my ($src) = $m =~ /source=([^,]+)/;
+            ok(-e "$root/$src", "$name.Dockerfile: mounted $src exists") if $src;
+        }
+        (my $cmd = $l) =~ s/^RUN\s+(--mount=\S+\s+)*//i;
+        # every command of a RUN is one of the repository's docker/ scripts
+        for my $part (split /\s*&&\s*/, $cmd) {
+            $part =~ s/^(?:[A-Z_]+=\S*\s+)*//;    # VAR=value prefixes
+            my ($prog) = split ' ', $part;
+            my ($script) = $prog =~ m{(?:^|/)(docker/[\w.-]+\.sh|[\w.-]+\.sh)$};
+            ok($script, "$name.Dockerfile: RUN calls a repository script ($prog)");
+            my $base = ($prog =~ m{([\w.-]+\.sh)$})[0] // '';
+            ok(-x "$docker/$base", "  docker/$base exists and is executable") if $base;
+        }
+    }
+}
+my @db = @{ $stages{db} };
+like((grep { /^FROM/ } @db)[0] . "\n" . join("\n", grep { /^ARG PG_IMAGE/ } @db), qr/postgres:16/,
+    'db image is based on the official postgres:16');
+ok((grep { /build-extension\.sh/ } @db), 'db build stage runs docker/build-extension.sh');
+ok((grep { /^COPY --from=build \/out\/ \/$/ } @db), 'db final stage copies only the installed files');
+ok(!(grep { /^(CMD|ENTRYPOINT)/ } @db), 'db keeps the postgres image entrypoint (nothing compiled at start)');
+my @shim = @{ $stages{shim} };
+my @last = @shim[(grep { $shim[$_] =~ /^FROM/ } 0 .. $#shim)[-1] .. $#shim];
+ok((grep { /^USER\s+(?!root|0\b)\S+/ } @last), 'shim runtime stage runs as a non-root user');
+ok((grep { /^HEALTHCHECK .*finote-healthcheck.*\/healthz/ } @last), 'shim HEALTHCHECK probes /healthz');
+ok((grep { /^STOPSIGNAL SIGTERM/ } @last), 'shim STOPSIGNAL SIGTERM');
+ok((grep { /^COPY --from=build \/out\/ \/$/ } @last), 'shim runtime stage copies only the build output');
+ok(!(grep { /^COPY (?!--from)/ } @last), 'shim runtime stage copies nothing from the context');
+for my $name (qw(db shim)) {
+    my $ign = "$docker/$name.Dockerfile.dockerignore";
+    ok(-f $ign && slurp_file($ign) =~ /^\*\*\/\*\.o$/m, "$name.Dockerfile.dockerignore keeps objects out of the context");
+}
+
+# --- package lists name packages Debian has ---------------------------------
+SKIP: {
+    my $lists = `ls /var/lib/apt/lists/ 2>/dev/null | grep -c _Packages`;
+    skip 'apt has no package lists (apt-get update)', 1 unless $lists > 0;
+    # PG_MAJOR of this host: bookworm's postgresql-server-dev-15 stands in for the image's 16
+    my $out = `'$docker/apt-install.sh' --check $docker/packages/*.txt 2>&1`;
+    is($?, 0, 'every package in docker/packages/*.txt is known to apt') or diag $out;
+}
+
+# --- workflows ----------------------------------------------------------------
+my $ci_text = slurp_file("$root/.github/workflows/ci.yml");
+my $ci = yaml_to_perl($ci_text);
+ok($ci, 'ci.yml parses');
+my $on = $ci->{on} // $ci->{true} // {};    # YAML 1.1 reads "on" as true
+ok(exists $on->{push} && exists $on->{pull_request}, 'ci runs on push and pull_request');
+like($ci_text, qr{test/bin/deps}, 'ci installs the declared Debian packages with test/bin/deps');
+like($ci_text, qr{make lint}, 'ci runs make lint');
+like($ci_text, qr{make test|\.ci/run}, 'ci runs the test suite');
+like($ci_text, qr{docker(/build-push-action| build) .*?db\.Dockerfile}s, 'ci builds the db image');
+like($ci_text, qr{shim\.Dockerfile}, 'ci builds the shim image');
+like($ci_text, qr{if: .*refs/heads/main}, 'images are pushed from main only');
+like($ci_text, qr{ghcr\.io}, 'images go to ghcr.io');
+
+my $dep_text = slurp_file("$root/.github/workflows/deploy.yml");
+my $dep = yaml_to_perl($dep_text);
+ok($dep, 'deploy.yml parses');
+my $don = $dep->{on} // $dep->{true} // {};
+ok(exists $don->{workflow_dispatch}, 'deploy can be started by hand');
+ok(exists $don->{workflow_run}, 'deploy follows a CI run');
+like($dep_text, qr{conclusion == 'success'}, 'deploy only after a successful CI');
+like($dep_text, qr{docker/deploy\.sh}, 'deploy runs docker/deploy.sh (tested in 302_deploy.t)');
+my $deploy_sh = slurp_file("$docker/deploy.sh");
+my $i_migrate = index($deploy_sh, 'compose run --rm migrate');
+my $i_shim = index($deploy_sh, 'compose up -d --no-deps shim');
+ok($i_migrate > 0 && $i_shim > $i_migrate, 'deploy.sh migrates before it replaces the shim');
+
+# --- shell scripts pass shellcheck -----------------------------------------------
+SKIP: {
+    my $sc = which_bin('shellcheck');
+    skip 'shellcheck not installed', 1 unless $sc;
+    my $out = `'$sc' $docker/*.sh $root/.ci/lint 2>&1`;
+    is($?, 0, 'shellcheck: docker/*.sh and .ci/lint') or diag $out;
+}
+
+done_testing();
