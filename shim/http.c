@@ -42,13 +42,16 @@ method_index(const char *name)
 	return METHOD_OTHER;
 }
 
+#define SMALL_BODY 16384		/* sent in the same write as the head */
+#define HEAD_MAX 4096
+
 /* Append one header line to the response head being built. */
 static void
-add_header(char *head, size_t size, const char *name, const char *value)
+add_header(char *head, const char *name, const char *value)
 {
 	size_t		n = strlen(head);
 
-	snprintf(head + n, size - n, "%s: %s\r\n", name, value);
+	snprintf(head + n, HEAD_MAX - n, "%s: %s\r\n", name, value);
 }
 
 /*
@@ -80,47 +83,59 @@ void
 http_send(struct req *rq, int status, const char *content_type,
 		  const char *body, size_t len, const char *const *headers)
 {
-	char		head[4096];
+	char		head[HEAD_MAX + SMALL_BODY];
 	char		value[64];
+	size_t		headlen;
+	bool		with_body = len > 0 && rq->method != METHOD_HEAD;
 	bool		has_cache_control = false;
 	time_t		now = time(NULL);
 	struct tm	tm;
 
-	snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n", status,
+	snprintf(head, HEAD_MAX, "HTTP/1.1 %d %s\r\n", status,
 			 mg_get_response_code_text(rq->conn, status));
 	gmtime_r(&now, &tm);
 	strftime(value, sizeof(value), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	add_header(head, sizeof(head), "Date", value);
+	add_header(head, "Date", value);
 	if (content_type)
-		add_header(head, sizeof(head), "Content-Type", content_type);
+		add_header(head, "Content-Type", content_type);
 	snprintf(value, sizeof(value), "%zu", len);
 	if (status != 204)
-		add_header(head, sizeof(head), "Content-Length", value);
-	add_header(head, sizeof(head), "Content-Security-Policy",
+		add_header(head, "Content-Length", value);
+	add_header(head, "Content-Security-Policy",
 			   "default-src 'self'; script-src 'self'; style-src 'self'; "
 			   "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
 			   "base-uri 'none'; form-action 'self'");
-	add_header(head, sizeof(head), "X-Content-Type-Options", "nosniff");
-	add_header(head, sizeof(head), "Referrer-Policy", "no-referrer");
-	add_header(head, sizeof(head), "X-Frame-Options", "DENY");
-	add_header(head, sizeof(head), "Vary", "Origin");
+	add_header(head, "X-Content-Type-Options", "nosniff");
+	add_header(head, "Referrer-Policy", "no-referrer");
+	add_header(head, "X-Frame-Options", "DENY");
+	add_header(head, "Vary", "Origin");
 	if (rq->cors_origin)
 	{
-		add_header(head, sizeof(head), "Access-Control-Allow-Origin", rq->cors_origin);
-		add_header(head, sizeof(head), "Access-Control-Allow-Credentials", "true");
+		add_header(head, "Access-Control-Allow-Origin", rq->cors_origin);
+		add_header(head, "Access-Control-Allow-Credentials", "true");
 	}
 	for (; headers && headers[0]; headers += 2)
 	{
-		add_header(head, sizeof(head), headers[0], headers[1]);
+		add_header(head, headers[0], headers[1]);
 		has_cache_control |= strcasecmp(headers[0], "Cache-Control") == 0;
 	}
 	if (!has_cache_control)
-		add_header(head, sizeof(head), "Cache-Control", "no-store");
-	add_header(head, sizeof(head), "Connection", keep_alive(rq) ? "keep-alive" : "close");
-	strncat(head, "\r\n", sizeof(head) - strlen(head) - 1);
-	mg_write(rq->conn, head, strlen(head));
-	if (len > 0 && rq->method != METHOD_HEAD)
-		mg_write(rq->conn, body, len);
+		add_header(head, "Cache-Control", "no-store");
+	add_header(head, "Connection", keep_alive(rq) ? "keep-alive" : "close");
+	strncat(head, "\r\n", HEAD_MAX - strlen(head) - 1);
+	headlen = strlen(head);
+	/* one write for a small answer: one packet, no wait on the peer's ACK */
+	if (with_body && len <= SMALL_BODY)
+	{
+		memcpy(head + headlen, body, len);
+		mg_write(rq->conn, head, headlen + len);
+	}
+	else
+	{
+		mg_write(rq->conn, head, headlen);
+		if (with_body)
+			mg_write(rq->conn, body, len);
+	}
 	rq->status = status;
 	rq->bytes_sent = (long long) len;
 }

@@ -95,6 +95,7 @@ main(int argc, char **argv)
 			"num_threads", threads,
 			"request_timeout_ms", timeout,
 			"enable_keep_alive", "yes",
+			"tcp_nodelay", "1",		/* answers are whole: never wait for ACKs */
 			"keep_alive_timeout_ms", "2000",
 			"max_request_size", "16384",	/* headers; bodies: BODY_MAX */
 			"decode_url", "no",			/* static.c decodes, after checking */
