@@ -25,7 +25,8 @@ cp -R "$root/Makefile" "$root/extension" "$root/sql" "$build/"
 find "$build" \( -name '*.o' -o -name '*.so' -o -name '*.bc' \) -delete
 
 echo "build-extension: $("$PG_CONFIG" --version), sources from $root"
-make -C "$build" -s PG_CONFIG="$PG_CONFIG" >"$build/build.log" 2>&1 || { cat "$build/build.log" >&2; exit 1; }
+# the build directory's name stays out of the objects: the same sources give the same files
+make -C "$build" -s PG_CONFIG="$PG_CONFIG" COPT="-ffile-prefix-map=$build=." >"$build/build.log" 2>&1 || { cat "$build/build.log" >&2; exit 1; }
 make -C "$build" -s install PG_CONFIG="$PG_CONFIG" ${destdir:+DESTDIR="$destdir"} >/dev/null
 echo "build-extension: installed into ${destdir:-/}:"
 echo "  $destdir$("$PG_CONFIG" --pkglibdir)/finote.so"

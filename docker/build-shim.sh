@@ -22,7 +22,8 @@ trap 'rm -rf "$build"' EXIT
 cp -R "$root/shim" "$build/"
 rm -f "$build/shim/finote-shim" "$build/shim/finote-shim-asan" "$build/shim"/*.o
 
-make -C "$build/shim" -s PG_CONFIG="$PG_CONFIG" finote-shim >"$build/build.log" 2>&1 || { cat "$build/build.log" >&2; exit 1; }
+# shim/Makefile's CFLAGS, without the build directory's name in the objects
+make -C "$build/shim" -s PG_CONFIG="$PG_CONFIG" CFLAGS="-O2 -g -ffile-prefix-map=$build=." finote-shim >"$build/build.log" 2>&1 || { cat "$build/build.log" >&2; exit 1; }
 install -d "$destdir/usr/local/bin" "$destdir/usr/local/share/finote"
 install -m 0755 "$build/shim/finote-shim" "$destdir/usr/local/bin/finote-shim"
 install -m 0755 "$root/docker/healthcheck.sh" "$destdir/usr/local/bin/finote-healthcheck"
