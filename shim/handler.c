@@ -33,7 +33,7 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Query parameters $4..$7, in the order routes.c documents. */
 static const char *const query_names[] = {"q", "limit", "cursor", "tag"};
 
-void
+static void
 access_log(const struct req *rq)
 {
 	char		when[32];

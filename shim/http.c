@@ -152,7 +152,7 @@ http_send_json(struct req *rq, int status, const char *json,
  * Escape text for a JSON string. Output is truncated (at a character
  * boundary) to fit dstlen; returns the length written.
  */
-size_t
+static size_t
 json_escape(char *dst, size_t dstlen, const char *src)
 {
 	size_t		n = 0;

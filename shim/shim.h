@@ -72,7 +72,6 @@ extern void http_send_json(struct req *rq, int status, const char *json,
 extern void http_send_error(struct req *rq, int status, const char *code,
 							const char *message, const char *const *headers);
 extern void http_send_unavailable(struct req *rq);
-extern size_t json_escape(char *dst, size_t dstlen, const char *src);
 enum body_result
 {
 	BODY_OK, BODY_TOO_LARGE, BODY_TIMEOUT, BODY_BROKEN
@@ -121,7 +120,6 @@ extern int	handle_request(struct mg_connection *conn);
 extern void handler_drain(int timeout_ms);
 extern int	handle_civetweb_error(struct mg_connection *conn, int status,
 								  const char *msg);
-extern void access_log(const struct req *rq);
 
 /* errors.c: SQLSTATE -> HTTP */
 struct pg_error
