@@ -148,12 +148,18 @@ FinoteDb::reinstall_scripts($srv, $c);
 ($rc, $out) = tool($srv, ['check', '--only', '2,6'], DB => 'postgres', ENV => { FINOTE_SRC_DIR => $c });
 isnt($rc, 0, 'a column lost in the upgrade fails the check');
 like($out, qr/column notes\.content \(text\) is gone/, 'the lost column is named');
-like($out, qr/FAIL \[6\] upgrade .* loses or retypes old columns without a destructive marker/, 'as a destructive change');
+like($out, qr/FAIL \[6\] upgrade .* loses or retypes old columns or dump registrations without a destructive marker/, 'as a destructive change');
 $c = with_upgrade(q{DO $$ BEGIN EXECUTE 'ALTER TABLE finote.notes ALTER title ' || 'TY' || 'PE varchar(300)'; END $$;});
 FinoteDb::reinstall_scripts($srv, $c);
 ($rc, $out) = tool($srv, ['check', '--only', '2,6'], DB => 'postgres', ENV => { FINOTE_SRC_DIR => $c });
 isnt($rc, 0, 'a retyped column fails the check');
 like($out, qr/column notes\.title changed type text -> character_varying\(300\)/, 'the retyped column is named');
+
+$c = with_upgrade(q{DO $$ BEGIN PERFORM pg_catalog.pg_extension_config_dump('finote.sessions', 'WHERE ' || 'false'); END $$;});
+FinoteDb::reinstall_scripts($srv, $c);
+($rc, $out) = tool($srv, ['check', '--only', '2,6'], DB => 'postgres', ENV => { FINOTE_SRC_DIR => $c });
+isnt($rc, 0, 'a dump registration narrowed in the upgrade fails the check');
+like($out, qr/pg_extension_config_dump of finote\.sessions \(condition ''\) is gone or changed/, 'the table is named');
 
 # [2] the data is compared row by row, not counted.
 $c = with_upgrade(q{UPDATE notes SET title = title || '.' WHERE title <> '' AND char_length(title) < 200;});
