@@ -194,6 +194,23 @@ SKIP: {
 }
 FinoteDb::reinstall_scripts($srv, $ROOT);
 
+# One version only (the state before a first upgrade): nothing to upgrade,
+# and check says so instead of failing.
+$c = src_copy();
+unlink grep { !m{/finote--1\.0\.sql$} } glob("$c/sql/finote--*.sql");
+{
+    my $ctl1 = FinoteDb::slurp("$c/extension/finote.control");
+    $ctl1 =~ s/^default_version = '[^']*'/default_version = '1.0'/m;
+    FinoteDb::spew("$c/extension/finote.control", $ctl1);
+}
+FinoteDb::reinstall_scripts($srv, $c);
+($rc, $out) = tool($srv, ['check', '--skip', '4'], DB => 'postgres', ENV => { FINOTE_SRC_DIR => $c });
+is($rc, 0, 'check passes with a single version') or diag($out);
+like($out, qr/^\[6\] .*\n  ok: no upgrade script yet \(one version\)/m, '[6] has nothing to look at');
+like($out, qr/^\[2\] only one version \(1\.0\): no upgrade to check yet$/m, '[2] says there is no upgrade yet');
+like($out, qr/^\[3\] only one version/m, '[3] too');
+FinoteDb::reinstall_scripts($srv, $ROOT);
+
 # Usage errors.
 ($rc, $out, $err) = tool($srv, ['check', '--bogus'], DB => 'postgres');
 isnt($rc, 0, 'an unknown option fails');
