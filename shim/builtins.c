@@ -7,9 +7,6 @@
 
 #include "shim.h"
 
-/* Extension versions whose SQL API this shim's route table speaks. */
-static const char *const supported_versions[] = {"1.0", "1.1", NULL};
-
 /* openapi.json, linked into the binary by the Makefile (ld -r -b binary). */
 extern const char _binary_openapi_json_start[];
 extern const char _binary_openapi_json_end[];
@@ -21,7 +18,8 @@ probe_healthz(struct req *rq)
 	http_send_json(rq, 200, "{\"status\":\"ok\"}", NULL);
 }
 
-/* Readiness: the database answers and has an extension version we speak. */
+/* Readiness: the database answers and has an extension version we speak
+ * (1.0 up to VERSION_NEWEST). */
 void
 probe_readyz(struct req *rq)
 {
@@ -34,29 +32,23 @@ probe_readyz(struct req *rq)
 		http_send_unavailable(rq);
 		return;
 	}
-	res = PQexec(db, "SELECT extversion FROM pg_extension WHERE extname = 'finote'");
+	res = pool_query_version(db);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		http_send_unavailable(rq);
 	else if (PQntuples(res) != 1)
 		http_send_error(rq, 503, "extension_missing",
 						"the finote extension is not installed", NULL);
+	else if (pool_extension_version() < VERSION_1_0 ||
+			 pool_extension_version() > VERSION_NEWEST)
+		http_send_error(rq, 503, "extension_version_unsupported",
+						"the installed finote extension version is not one this shim speaks",
+						NULL);
 	else
 	{
-		const char *version = PQgetvalue(res, 0, 0);
-		const char *const *v = supported_versions;
-
-		while (*v && strcmp(*v, version) != 0)
-			v++;
-		if (*v)
-		{
-			snprintf(body, sizeof(body),
-					 "{\"status\":\"ready\",\"extension_version\":\"%s\"}", version);
-			http_send_json(rq, 200, body, NULL);
-		}
-		else
-			http_send_error(rq, 503, "extension_version_unsupported",
-							"the installed finote extension version is not one this shim speaks",
-							NULL);
+		snprintf(body, sizeof(body),
+				 "{\"status\":\"ready\",\"extension_version\":\"%s\"}",
+				 PQgetvalue(res, 0, 0));
+		http_send_json(rq, 200, body, NULL);
 	}
 	PQclear(res);
 	pool_release(db);

@@ -286,6 +286,28 @@ run_route(struct req *rq, const struct route *route, const char *id,
 	call_database(rq, route, params);
 }
 
+/*
+ * The extension version that selects route rows. The pool learns it with
+ * every new connection; before the first one, an API request opens one.
+ * Unknown (database down since the start) means 1.0, which every version
+ * answers.
+ */
+static int
+extension_version(const char *path)
+{
+	int			v = pool_extension_version();
+
+	if (v == 0 && strncmp(path, "/api/", 5) == 0)
+	{
+		PGconn	   *db = pool_acquire();
+
+		if (db)
+			pool_release(db);
+		v = pool_extension_version();
+	}
+	return v ? v : VERSION_1_0;
+}
+
 static bool
 reserved_path(const char *path)
 {
@@ -326,8 +348,8 @@ dispatch(struct req *rq)
 		}
 	}
 
-	route = route_match(rq->path, rq->method, id, sizeof(id), allow, sizeof(allow),
-						&rq->label);
+	route = route_match(rq->path, rq->method, extension_version(rq->path), id, sizeof(id),
+						allow, sizeof(allow), &rq->label);
 	if (!route && rq->label >= 0)
 	{
 		const char *const headers[] = {"Allow", allow, NULL};

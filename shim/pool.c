@@ -26,6 +26,7 @@
 #include "shim.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int	ext_version;		/* VERSION_* the database last said; 0: unknown */
 static pthread_cond_t freed;
 static PGconn **idle;			/* stack of idle connections */
 static int	n_idle;
@@ -60,7 +61,33 @@ pool_connect(void)
 		PQfinish(conn);
 		return NULL;
 	}
+	PQclear(pool_query_version(conn));
 	return conn;
+}
+
+/*
+ * Ask the database which finote version is installed, and remember it for
+ * route selection (routes.c). Done on every new connection and by /readyz,
+ * so an ALTER EXTENSION finote UPDATE is noticed without a restart. Returns
+ * the result for the caller to look at or PQclear.
+ */
+PGresult *
+pool_query_version(PGconn *conn)
+{
+	PGresult   *res = PQexec(conn, "SELECT extversion FROM pg_extension WHERE extname = 'finote'");
+	int			major,
+				minor;
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+		sscanf(PQgetvalue(res, 0, 0), "%d.%d", &major, &minor) == 2)
+		__atomic_store_n(&ext_version, major * 100 + minor, __ATOMIC_RELAXED);
+	return res;
+}
+
+int
+pool_extension_version(void)
+{
+	return __atomic_load_n(&ext_version, __ATOMIC_RELAXED);
 }
 
 /*

@@ -15,45 +15,71 @@
  * is 204 (the void functions). A SESSION_SET row returns the token in column 2 and the
  * cookie lifetime in seconds in column 3.
  *
- * Calls are positional on the parameters INTERFACE.md fixes for 1.0, so
- * they stay valid when 1.1 appends optional parameters (pinned, tags, tag).
+ * A row also says from which extension version on it works. For a request,
+ * the row with the highest version not above the database's is used; paths
+ * whose rows are all newer than the database do not exist for it (404). So
+ * one shim serves a 1.0 database and, after ALTER EXTENSION finote UPDATE,
+ * the same database at 1.1 (the version is learned on each new connection
+ * and by /readyz). 1.0 calls are positional on the parameters INTERFACE.md
+ * fixes, and stay valid on 1.1, which appends optional parameters.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "shim.h"
 
+/*
+ * Fragments shared by the 1.1 rows: pinned must be a JSON boolean and tags
+ * an array of strings; absent or null leaves the field as it is (NULL).
+ * Anything else makes Postgres raise a class 22 error, a 400.
+ */
+#define SQL_PINNED "CASE WHEN jsonb_typeof(b->'pinned') <> 'null' THEN (b->'pinned')::boolean END"
+#define SQL_TAGS "CASE WHEN jsonb_typeof(b->'tags') <> 'null' " \
+	"THEN ARRAY(SELECT jsonb_array_elements_text(b->'tags')) END"
+#define FROM_BODY " FROM (SELECT $2::jsonb AS b) AS body"
+
 const struct route routes[] = {
-	{"POST", "/api/auth/register", AUTH_NONE, true, 201, SESSION_KEEP,
-		"SELECT jsonb_build_object('user', finote.register("
-		"$2::jsonb->>'username', $2::jsonb->>'password'))", NULL},
-	{"POST", "/api/auth/login", AUTH_NONE, true, 200, SESSION_SET,
+	{VERSION_1_0, "POST", "/api/auth/register", AUTH_NONE, true, 201, SESSION_KEEP,
+		"SELECT jsonb_build_object('user', finote.register(b->>'username', b->>'password'))"
+		FROM_BODY, NULL},
+	{VERSION_1_0, "POST", "/api/auth/login", AUTH_NONE, true, 200, SESSION_SET,
 		"SELECT r, r->>'token', "
 		"greatest(0, ceil(extract(epoch FROM (r->>'expires_at')::timestamptz - now())))::bigint "
-		"FROM finote.login($2::jsonb->>'username', $2::jsonb->>'password') AS r", NULL},
-	{"POST", "/api/auth/logout", AUTH_OPTIONAL, false, 204, SESSION_CLEAR,
+		"FROM (SELECT $2::jsonb AS b) AS body, "
+		"finote.login(b->>'username', b->>'password') AS r", NULL},
+	{VERSION_1_0, "POST", "/api/auth/logout", AUTH_OPTIONAL, false, 204, SESSION_CLEAR,
 		"SELECT finote.logout($1)", NULL},
-	{"GET", "/api/auth/me", AUTH_REQUIRED, false, 200, SESSION_KEEP,
+	{VERSION_1_0, "GET", "/api/auth/me", AUTH_REQUIRED, false, 200, SESSION_KEEP,
 		"SELECT jsonb_build_object('user', finote.whoami($1))", NULL},
-	{"PUT", "/api/auth/password", AUTH_REQUIRED, true, 204, SESSION_KEEP,
-		"SELECT finote.change_password($1, $2::jsonb->>'current_password', "
-		"$2::jsonb->>'new_password')", NULL},
-	{"GET", "/api/notes", AUTH_REQUIRED, false, 200, SESSION_KEEP,
+	{VERSION_1_0, "PUT", "/api/auth/password", AUTH_REQUIRED, true, 204, SESSION_KEEP,
+		"SELECT finote.change_password($1, b->>'current_password', b->>'new_password')"
+		FROM_BODY, NULL},
+	{VERSION_1_0, "GET", "/api/notes", AUTH_REQUIRED, false, 200, SESSION_KEEP,
 		"SELECT finote.note_list($1, $4, coalesce($5::int, 20), $6)", NULL},
-	{"POST", "/api/notes", AUTH_REQUIRED, true, 201, SESSION_KEEP,
-		"SELECT jsonb_build_object('note', finote.note_create($1, "
-		"$2::jsonb->>'title', $2::jsonb->>'content'))", NULL},
-	{"GET", "/api/notes/{id}", AUTH_REQUIRED, false, 200, SESSION_KEEP,
+	{VERSION_1_1, "GET", "/api/notes", AUTH_REQUIRED, false, 200, SESSION_KEEP,
+		"SELECT finote.note_list($1, $4, coalesce($5::int, 20), $6, $7)", NULL},
+	{VERSION_1_0, "POST", "/api/notes", AUTH_REQUIRED, true, 201, SESSION_KEEP,
+		"SELECT jsonb_build_object('note', finote.note_create($1, b->>'title', b->>'content'))"
+		FROM_BODY, NULL},
+	{VERSION_1_1, "POST", "/api/notes", AUTH_REQUIRED, true, 201, SESSION_KEEP,
+		"SELECT jsonb_build_object('note', finote.note_create($1, b->>'title', b->>'content', "
+		SQL_PINNED ", " SQL_TAGS "))" FROM_BODY, NULL},
+	{VERSION_1_0, "GET", "/api/notes/{id}", AUTH_REQUIRED, false, 200, SESSION_KEEP,
 		"SELECT jsonb_build_object('note', finote.note_get($1, $3::uuid))", NULL},
-	{"PATCH", "/api/notes/{id}", AUTH_REQUIRED, true, 200, SESSION_KEEP,
+	{VERSION_1_0, "PATCH", "/api/notes/{id}", AUTH_REQUIRED, true, 200, SESSION_KEEP,
 		"SELECT jsonb_build_object('note', finote.note_update($1, $3::uuid, "
-		"$2::jsonb->>'title', $2::jsonb->>'content'))", NULL},
-	{"DELETE", "/api/notes/{id}", AUTH_REQUIRED, false, 204, SESSION_KEEP,
+		"b->>'title', b->>'content'))" FROM_BODY, NULL},
+	{VERSION_1_1, "PATCH", "/api/notes/{id}", AUTH_REQUIRED, true, 200, SESSION_KEEP,
+		"SELECT jsonb_build_object('note', finote.note_update($1, $3::uuid, "
+		"b->>'title', b->>'content', " SQL_PINNED ", " SQL_TAGS "))" FROM_BODY, NULL},
+	{VERSION_1_0, "DELETE", "/api/notes/{id}", AUTH_REQUIRED, false, 204, SESSION_KEEP,
 		"SELECT finote.note_delete($1, $3::uuid)", NULL},
-	{"GET", "/api/openapi.json", AUTH_NONE, false, 200, SESSION_KEEP, NULL, openapi_serve},
-	{"GET", "/healthz", AUTH_NONE, false, 200, SESSION_KEEP, NULL, probe_healthz},
-	{"GET", "/readyz", AUTH_NONE, false, 200, SESSION_KEEP, NULL, probe_readyz},
-	{"GET", "/metrics", AUTH_NONE, false, 200, SESSION_KEEP, NULL, metrics_serve},
+	{VERSION_1_1, "GET", "/api/tags", AUTH_REQUIRED, false, 200, SESSION_KEEP,
+		"SELECT finote.note_tags($1)", NULL},
+	{VERSION_1_0, "GET", "/api/openapi.json", AUTH_NONE, false, 200, SESSION_KEEP, NULL, openapi_serve},
+	{VERSION_1_0, "GET", "/healthz", AUTH_NONE, false, 200, SESSION_KEEP, NULL, probe_healthz},
+	{VERSION_1_0, "GET", "/readyz", AUTH_NONE, false, 200, SESSION_KEEP, NULL, probe_readyz},
+	{VERSION_1_0, "GET", "/metrics", AUTH_NONE, false, 200, SESSION_KEEP, NULL, metrics_serve},
 };
 const int	n_routes = sizeof(routes) / sizeof(routes[0]);
 
@@ -105,27 +131,37 @@ path_matches(const char *pattern, const char *path, char *id, size_t idlen)
 }
 
 /*
- * Find the row for (path, method). With no row for the method but some for
- * the path, returns NULL with allow[] listing the path's methods (for 405);
- * *label is the path's metrics label, or -1 when the path is unknown.
+ * Find the row for (path, method) at the database's extension version.
+ * With no row for the method but some for the path, returns NULL with
+ * allow[] listing the path's methods (for 405); *label is the path's
+ * metrics label, or -1 when the path is unknown at that version.
  */
 const struct route *
-route_match(const char *path, int method, char *id, size_t idlen,
+route_match(const char *path, int method, int version, char *id, size_t idlen,
 			char *allow, size_t allowlen, int *label)
 {
+	const struct route *found = NULL;
+	unsigned	listed = 0;		/* methods in allow[], as bits of method_index */
+
 	allow[0] = '\0';
 	*label = -1;
 	for (int i = 0; i < n_routes; i++)
 	{
-		if (!path_matches(routes[i].pattern, path, id, idlen))
+		const struct route *r = &routes[i];
+		int			m = method_index(r->method);
+
+		if (r->since > version || !path_matches(r->pattern, path, id, idlen))
 			continue;
 		*label = route_labels[i];
-		if (method_index(routes[i].method) == method)
-			return &routes[i];
-		snprintf(allow + strlen(allow), allowlen - strlen(allow), "%s%s",
-				 allow[0] ? ", " : "", routes[i].method);
+		if (m == method && (!found || r->since > found->since))
+			found = r;
+		/* a path may have a row per version: list each method once */
+		if (!(listed & (1u << m)))
+			snprintf(allow + strlen(allow), allowlen - strlen(allow), "%s%s",
+					 allow[0] ? ", " : "", r->method);
+		listed |= 1u << m;
 	}
-	return NULL;
+	return found;
 }
 
 /* For `finote-shim --routes`: the table as the OpenAPI drift test reads it. */
@@ -133,5 +169,6 @@ void
 routes_print(void)
 {
 	for (int i = 0; i < n_routes; i++)
-		printf("%s %s %d\n", routes[i].method, routes[i].pattern, routes[i].status);
+		printf("%s %s %d %d.%d\n", routes[i].method, routes[i].pattern, routes[i].status,
+			   routes[i].since / 100, routes[i].since % 100);
 }

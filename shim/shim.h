@@ -86,6 +86,9 @@ extern struct timespec deadline_in_ms(int ms);
 extern void cond_init_monotonic(pthread_cond_t *cond);
 
 /* routes.c: the route table */
+#define VERSION_1_0 100				/* extension versions, major * 100 + minor */
+#define VERSION_1_1 101
+#define VERSION_NEWEST VERSION_1_1	/* the newest one the route table speaks */
 enum auth
 {
 	AUTH_NONE, AUTH_OPTIONAL, AUTH_REQUIRED
@@ -96,6 +99,7 @@ enum session_effect
 };
 struct route
 {
+	int			since;				/* first extension version it works with */
 	const char *method;
 	const char *pattern;			/* "{id}" matches one UUID segment */
 	enum auth	auth;
@@ -108,7 +112,7 @@ struct route
 extern const struct route routes[];
 extern const int n_routes;
 extern void routes_init(void);
-extern const struct route *route_match(const char *path, int method,
+extern const struct route *route_match(const char *path, int method, int version,
 									   char *id, size_t idlen,
 									   char *allow, size_t allowlen,
 									   int *label);
@@ -132,6 +136,8 @@ extern const struct pg_error *error_for_sqlstate(const char *sqlstate);
 
 /* pool.c */
 extern void pool_init(void);
+extern PGresult *pool_query_version(PGconn *conn);
+extern int	pool_extension_version(void);
 extern PGconn *pool_acquire(void);
 extern void pool_release(PGconn *conn);
 extern void pool_close(void);

@@ -62,17 +62,18 @@ sub psql {
     return $out;
 }
 
-# A cluster with a fresh database "finote" holding the extension, and the
-# login role the shim uses. Returns (dir, DATABASE_URL).
+# A cluster with a fresh database "finote" holding the extension (at the
+# default version, or version => '1.0'), and the login role the shim uses.
+# Returns (dir, DATABASE_URL).
 sub start_cluster {
-    my ($name, $port) = @_;
+    my ($name, $port, %opt) = @_;
     my $dir = "$ROOT/.finote/$name";
     make_path($dir);
     run_quiet("$ROOT/test/bin/pgcluster", 'start', $dir, $port);
     push @clusters, $dir;
     psql($port, 'postgres', 'DROP DATABASE IF EXISTS finote WITH (FORCE)');
     psql($port, 'postgres', 'CREATE DATABASE finote');
-    psql($port, 'finote', 'CREATE EXTENSION finote');
+    psql($port, 'finote', 'CREATE EXTENSION finote' . ($opt{version} ? " VERSION '$opt{version}'" : ''));
     psql($port, 'finote', q{DO $$ BEGIN
         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'finote_app') THEN
           CREATE ROLE finote_app LOGIN IN ROLE finote_api;

@@ -14,10 +14,18 @@ is($doc->{openapi}, '3.1.0', 'OpenAPI 3.1');
 
 my $bin = $ENV{FINOTE_SHIM_BIN} || 'shim/finote-shim';
 $bin = "$ROOT/$bin" unless $bin =~ m{^/};
-my @rows = `$bin --routes`;
+my @lines = `$bin --routes`;
 is($?, 0, 'finote-shim --routes');
-chomp @rows;
-ok(@rows >= 14, 'the route table has its rows');
+chomp @lines;
+ok(@lines >= 14, 'the route table has its rows');
+# a path may have a row per extension version: one operation, first version
+my (%since, @rows);
+for (@lines) {
+    my ($m, $p, $st, $v) = split / /;
+    push @rows, "$m $p $st" unless exists $since{"$m $p $st"};
+    $since{"$m $p $st"} = $v if !exists $since{"$m $p $st"} || $v lt $since{"$m $p $st"};
+}
+is(scalar(keys %since), scalar(@rows), 'the rows of one method and path share one success status');
 
 my @ops;
 for my $path (sort keys %{ $doc->{paths} }) {
@@ -26,6 +34,8 @@ for my $path (sort keys %{ $doc->{paths} }) {
         my @ok = grep { /^2\d\d$/ } keys %{ $op->{responses} };
         is(scalar @ok, 1, "$method $path: one success status");
         push @ops, uc($method) . " $path $ok[0]";
+        is($op->{'x-finote-since'} // '1.0', $since{ uc($method) . " $path $ok[0]" } // 'none',
+            "$method $path: x-finote-since is the first version of its rows");
         ok($op->{operationId}, "$method $path: operationId");
         ok(exists $op->{security}, "$method $path: security stated");
     }
