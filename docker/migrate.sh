@@ -1,39 +1,52 @@
 #!/usr/bin/env bash
 # migrate.sh: bring the finote extension of one database to the installed version.
 #
-#   docker/migrate.sh [CONNINFO]
+#   docker/migrate.sh [URL]        URL: postgresql://superuser@host:port/dbname
 #
-# The only migration step Finote has (CONTRACT §1), in one transaction:
+# The only migration step Finote has (CONTRACT §1):
 #   CREATE EXTENSION IF NOT EXISTS finote; ALTER EXTENSION finote UPDATE;
-# and the API login role: $FINOTE_APP_ROLE (finote_app) is created if missing,
+# done by the operator's tool, `finote-db migrate` (sql/finote-db, OPERATIONS.md):
+# one transaction, a lock_timeout so that a busy table fails the migration
+# instead of queueing the service's requests, and the version checked after.
+# Then the API login role: $FINOTE_APP_ROLE (finote_app) is created if missing,
 # with LOGIN and membership in finote_api; when FINOTE_APP_PASSWORD is set it
-# becomes that role's password (so the shim's DATABASE_URL can log in with it).
+# becomes that role's password (the one in the shim's DATABASE_URL).
 #
-# Connects as a superuser (finote is a C extension): CONNINFO if given, else
-# libpq's variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE). Waits up
-# to FINOTE_MIGRATE_WAIT seconds (60) for the server to accept connections.
+# Connects as a superuser (finote is a C extension) to URL, or else to the
+# server named by libpq's variables (PGHOST, PGPORT, PGUSER, PGDATABASE;
+# PGPASSWORD for the password, never in a URL or argv), as the compose service
+# does. The shim's DATABASE_URL (the API role) is never used. Waits up to
+# FINOTE_MIGRATE_WAIT seconds (60) for the server to accept connections.
 # Exits 0 when the database is at the installed default version (a second run
 # changes nothing), non-zero on any failure, having changed nothing then.
 #
-# The compose service `migrate` runs this (as finote-migrate in the db image)
-# before the shim starts or is replaced; test/t/301_docker_scripts.t runs it
-# against a private cluster.
+# The compose service `migrate` runs this (finote-migrate in the db image,
+# beside finote-db) before the shim starts or is replaced;
+# test/t/301_docker_scripts.t runs it against a private cluster.
 set -euo pipefail
-conn=()
-[ $# -gt 0 ] && conn=("$1")
-ready_args=()
-[ $# -gt 0 ] && ready_args=(-d "$1")
-bindir=
-if [ -n "${PG_CONFIG:-}" ] || ! command -v psql >/dev/null; then
-  bindir="$("${PG_CONFIG:-pg_config}" --bindir)/"
-fi
+here=$(cd "$(dirname "$0")" && pwd)
 role=${FINOTE_APP_ROLE:-finote_app}
 wait_s=${FINOTE_MIGRATE_WAIT:-60}
 
-run_psql() { "${bindir}psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
+finote_db=$here/../sql/finote-db                  # in the repository
+[ -x "$finote_db" ] || finote_db=$(command -v finote-db) ||
+  { echo "migrate: finote-db (sql/finote-db) not found" >&2; exit 1; }
+bindir=$("${PG_CONFIG:-pg_config}" --bindir)
+
+enc() { perl -e '($_ = shift) =~ s/([^A-Za-z0-9_.~-])/sprintf "%%%02X", ord $1/ge; print' "$1"; }
+url=${1:-}
+if [ -z "$url" ]; then
+  host=${PGHOST:-127.0.0.1}
+  [[ $host == *:* ]] && host="[$host]"
+  url="postgresql://$(enc "${PGUSER:-postgres}")@$host:${PGPORT:-5432}/$(enc "${PGDATABASE:-${PGUSER:-postgres}}")"
+fi
+case $url in
+  postgres://* | postgresql://*) ;;
+  *) echo "migrate: expected a postgresql:// URL, not '$url'" >&2; exit 2 ;;
+esac
 
 for ((i = 0; ; i++)); do
-  if "${bindir}pg_isready" -q ${ready_args[@]+"${ready_args[@]}"}; then break; fi
+  if "$bindir/pg_isready" -q -d "$url"; then break; fi
   if [ "$i" -ge "$wait_s" ]; then
     echo "migrate: the database did not accept connections within ${wait_s}s" >&2
     exit 1
@@ -41,28 +54,28 @@ for ((i = 0; ; i++)); do
   sleep 1
 done
 
-query() { run_psql ${conn[@]+"${conn[@]}"} -tAc "$1"; }
+run_psql() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 "$url" "$@"; }
+query() { run_psql -tAc "$1"; }
 before=$(query "SELECT extversion FROM pg_extension WHERE extname = 'finote'")
-target=$(query "SELECT default_version FROM pg_available_extensions WHERE name = 'finote'")
-if [ -z "$target" ]; then
-  echo "migrate: the finote extension is not installed on the server (docker/build-extension.sh)" >&2
+
+if ! DATABASE_URL=$url "$finote_db" migrate; then
+  echo "migrate: FAILED at finote ${before:-(none)}; the transaction was rolled back, nothing changed" >&2
   exit 1
 fi
 
-if ! run_psql ${conn[@]+"${conn[@]}"} -1 -v role="$role" -v password="${FINOTE_APP_PASSWORD:-}" <<'SQL'
+if ! run_psql -1 -v role="$role" -v password="${FINOTE_APP_PASSWORD:-}" <<'SQL'
 SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS finote;
-ALTER EXTENSION finote UPDATE;
 SELECT format('CREATE ROLE %I LOGIN', :'role')
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role') \gexec
-SELECT format('ALTER ROLE %I LOGIN', :'role') \gexec
+SELECT format('ALTER ROLE %I LOGIN', :'role')
+ WHERE NOT (SELECT rolcanlogin FROM pg_roles WHERE rolname = :'role') \gexec
 SELECT format('GRANT finote_api TO %I', :'role')
  WHERE NOT pg_has_role(:'role', 'finote_api', 'MEMBER') \gexec
 SELECT format('ALTER ROLE %I PASSWORD %L', :'role', :'password')
  WHERE :'password' <> '' \gexec
 SQL
 then
-  echo "migrate: FAILED at finote ${before:-(none)}; the transaction was rolled back, nothing changed" >&2
+  echo "migrate: FAILED to set up the API role $role (the extension is migrated)" >&2
   exit 1
 fi
 

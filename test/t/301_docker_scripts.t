@@ -166,6 +166,10 @@ like($out, qr/nothing to do/, 'and says there is nothing to do');
 is(catalog_state(), $state, 'the extension is unchanged (same oid, version and members)');
 is(psql($pg_port, 'postgres', "SELECT rolpassword FROM pg_authid WHERE rolname = 'finote_app'"), $pw,
     'without FINOTE_APP_PASSWORD the password is left alone');
+# as the compose service runs it: no URL, libpq's variables (PGPASSWORD would carry the password)
+($rc, $out) = migrate(conn => '', PGHOST => '127.0.0.1', PGPORT => $pg_port, PGUSER => 'postgres', PGDATABASE => 'finote');
+is($rc, 0, 'migrate with PGHOST/PGPORT/PGUSER/PGDATABASE only (the compose service)') or diag $out;
+like($out, qr/nothing to do/, 'finds the same database current');
 
 # the shim, as the image installs it, on the migrated database
 {
