@@ -6,20 +6,15 @@
 # pushed from main only). Core Perl; python3-yaml reads YAML.
 use strict;
 use warnings;
-use Cwd qw(abs_path);
-use File::Basename qw(dirname);
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use FinoteTest qw(slurp $ROOT);
 use JSON::PP;
 use Test::More;
 
-my $root = abs_path(dirname(__FILE__) . '/../..');
+my $root = $ROOT;
 my $docker = "$root/docker";
 
-sub slurp_file {
-    my ($path) = @_;
-    open my $fh, '<', $path or die "$path: $!";
-    local $/;
-    return scalar <$fh>;
-}
 
 # A program's path, or '' when it is not installed.
 sub which_bin {
@@ -44,7 +39,7 @@ sub yaml_to_perl {
 }
 
 # --- .env.example: NAME=value lines, each right under a comment ------------
-my $env_text = slurp_file("$docker/.env.example");
+my $env_text = slurp("$docker/.env.example");
 my (%env, %documented);
 {
     my $prev_comment = 0;
@@ -68,7 +63,7 @@ is("@undocumented", '', 'every variable in .env.example has a comment above it')
 my @contract = qw(PORT DATABASE_URL SESSION_SECRET SESSION_NAME CORS_ORIGIN DB_POOL_MAX NODE_ENV);
 my ($contract_file) = grep { -f } ("$root/../shared/CONTRACT.md", "$root/CONTRACT.md");
 if ($contract_file) {
-    my $c = slurp_file($contract_file);
+    my $c = slurp($contract_file);
     my ($para) = $c =~ /^Configuration, by the same environment variables(.*?)\n\n/ms;
     my %seen;
     my @found = grep { !$seen{$_}++ } ($para // '') =~ /`([A-Z][A-Z0-9_]+)`/g;
@@ -87,7 +82,7 @@ is($url_db, $env{POSTGRES_DB}, 'DATABASE_URL names POSTGRES_DB on the db service
 ok(length($env{SESSION_SECRET} // '') >= 32, 'the example SESSION_SECRET is long enough for production');
 
 # --- compose.yml: every ${VAR} documented, every documented VAR used --------
-my $compose_text = slurp_file("$docker/compose.yml");
+my $compose_text = slurp("$docker/compose.yml");
 (my $compose_code = $compose_text) =~ s/^\s*#.*$//mg;
 my %used = map { $_ => 1 } $compose_code =~ /\$\{([A-Z][A-Z0-9_]*)/g;
 my @missing = grep { !exists $env{$_} } sort keys %used;
@@ -137,7 +132,7 @@ SKIP: {
 
 # --- compose never removes the volume; the runbook removes it in one place ---
 unlike($compose_text, qr/external:\s*true/, 'the volume is not external');
-my $readme = slurp_file("$docker/README.md");
+my $readme = slurp("$docker/README.md");
 my @rm = $readme =~ /^((?:docker volume rm|docker compose down\s+(?:-v|--volumes)|docker-compose down\s+(?:-v|--volumes)).*)$/mg;
 is(scalar(@rm), 1, 'the runbook removes the volume exactly once') or diag "@rm";
 my ($reset) = $readme =~ /## 5\. Total reset.*?\n(.*?)\n## /s;
@@ -151,7 +146,7 @@ like($readme, qr/date \+%Y%m%d/, 'backups are date-stamped');
 my %stages;
 for my $name (qw(db shim)) {
     my $file = "$docker/$name.Dockerfile";
-    my $text = slurp_file($file);
+    my $text = slurp($file);
     $text =~ s/\\\n/ /g;    # join continuation lines
     my @lines = grep { /\S/ && !/^\s*#/ } split /\n/, $text;
     my @from = grep { /^FROM\s/i } @lines;
@@ -201,7 +196,7 @@ ok((grep { /^COPY --from=build \/out\/ \/$/ } @last), 'shim runtime stage copies
 ok(!(grep { /^COPY (?!--from)/ } @last), 'shim runtime stage copies nothing from the context');
 for my $name (qw(db shim)) {
     my $ign = "$docker/$name.Dockerfile.dockerignore";
-    ok(-f $ign && slurp_file($ign) =~ /^\*\*\/\*\.o$/m, "$name.Dockerfile.dockerignore keeps objects out of the context");
+    ok(-f $ign && slurp($ign) =~ /^\*\*\/\*\.o$/m, "$name.Dockerfile.dockerignore keeps objects out of the context");
 }
 
 # --- package lists name packages Debian has ---------------------------------
@@ -214,7 +209,7 @@ SKIP: {
 }
 
 # --- workflows ----------------------------------------------------------------
-my $ci_text = slurp_file("$root/.github/workflows/ci.yml");
+my $ci_text = slurp("$root/.github/workflows/ci.yml");
 my $ci = yaml_to_perl($ci_text);
 ok($ci, 'ci.yml parses');
 my $on = $ci->{on} // $ci->{true} // {};    # YAML 1.1 reads "on" as true
@@ -227,7 +222,7 @@ like($ci_text, qr{shim\.Dockerfile}, 'ci builds the shim image');
 like($ci_text, qr{if: .*refs/heads/main}, 'images are pushed from main only');
 like($ci_text, qr{ghcr\.io}, 'images go to ghcr.io');
 
-my $dep_text = slurp_file("$root/.github/workflows/deploy.yml");
+my $dep_text = slurp("$root/.github/workflows/deploy.yml");
 my $dep = yaml_to_perl($dep_text);
 ok($dep, 'deploy.yml parses');
 my $don = $dep->{on} // $dep->{true} // {};
@@ -235,7 +230,7 @@ ok(exists $don->{workflow_dispatch}, 'deploy can be started by hand');
 ok(exists $don->{workflow_run}, 'deploy follows a CI run');
 like($dep_text, qr{conclusion == 'success'}, 'deploy only after a successful CI');
 like($dep_text, qr{docker/deploy\.sh}, 'deploy runs docker/deploy.sh (tested in 302_deploy.t)');
-my $deploy_sh = slurp_file("$docker/deploy.sh");
+my $deploy_sh = slurp("$docker/deploy.sh");
 my $i_migrate = index($deploy_sh, 'compose run --rm migrate');
 my $i_shim = index($deploy_sh, 'compose up -d --no-deps shim');
 ok($i_migrate > 0 && $i_shim > $i_migrate, 'deploy.sh migrates before it replaces the shim');

@@ -4,12 +4,13 @@
 # rollout with the running shim untouched. Nothing ever removes the volume.
 use strict;
 use warnings;
-use Cwd qw(abs_path);
-use File::Basename qw(dirname);
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use FinoteTest qw(slurp $ROOT);
 use File::Path qw(make_path remove_tree);
 use Test::More;
 
-my $root = abs_path(dirname(__FILE__) . '/../..');
+my $root = $ROOT;
 my $work = "$root/.finote/t302";
 remove_tree($work);
 make_path("$work/bin");
@@ -20,12 +21,6 @@ sub put {
     print $fh $text;
     close $fh;
     chmod $mode, $path if $mode;
-}
-sub slurp_file {
-    my ($path) = @_;
-    open my $fh, '<', $path or return '';
-    local $/;
-    return scalar <$fh>;
 }
 
 # The stand-in: logs "FINOTE_TAG=<tag> <args>" per call; STUB_MIGRATE_RC and
@@ -45,7 +40,7 @@ exit 0
 SH
 
 # an env file as an operator leaves it: every change-me replaced
-my $example = slurp_file("$root/docker/.env.example");
+my $example = slurp("$root/docker/.env.example");
 (my $env = $example) =~ s/change-me[\w-]*/s3cret-value-0123456789abcdef0123456789/g;
 put("$work/.env", $env);
 put("$work/unedited.env", $example);
@@ -64,7 +59,7 @@ sub deploy {
     my @args = defined $opt{tag} ? ($opt{tag}) : ();
     my $out = `'$root/docker/deploy.sh' @args 2>&1`;
     my $rc = $? >> 8;
-    my @calls = map { s/ -f \S+compose\.yml --env-file \S+//r } split /\n/, slurp_file($log);
+    my @calls = map { s/ -f \S+compose\.yml --env-file \S+//r } split /\n/, slurp($log);
     return ($rc, $out, \@calls);
 }
 sub index_of {

@@ -3,12 +3,13 @@
 # right by --fix; a real bug fails cppcheck. (`make lint` runs it on the tree.)
 use strict;
 use warnings;
-use Cwd qw(abs_path);
-use File::Basename qw(dirname);
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use FinoteTest qw(slurp $ROOT);
 use File::Path qw(make_path remove_tree);
 use Test::More;
 
-my $root = abs_path(dirname(__FILE__) . '/../..');
+my $root = $ROOT;
 my $work = "$root/.finote/t303";    # under the repository: .clang-format applies
 remove_tree($work);
 make_path($work);
@@ -24,12 +25,6 @@ sub put {
     print $fh $text;
     close $fh;
     return "$work/$name";
-}
-sub slurp_file {
-    my ($path) = @_;
-    open my $fh, '<', $path or die;
-    local $/;
-    return scalar <$fh>;
 }
 sub lint {
     my (@args) = @_;
@@ -61,7 +56,7 @@ unlike($out, qr/cppcheck:/, 'cppcheck finds nothing in it');
 
 ($rc, $out) = lint('--fix', $ugly_file);
 is($rc, 0, '--fix formats it and then it passes') or diag $out;
-is(slurp_file($ugly_file), $good, 'into exactly the project style');
+is(slurp($ugly_file), $good, 'into exactly the project style');
 
 my $bug = join "\n", '#include <string.h>', '', 'int', 'last(const char *s);', '', 'int',
   'last(const char *s)', '{', "\tchar\t\tbuf[4];", '', "\tstrncpy(buf, s, sizeof(buf));",
@@ -71,12 +66,12 @@ my $bug_file = put('bug.c', $bug);
 is($rc, 1, 'an out-of-bounds read fails the lint');
 like($out, qr/cppcheck: .*bug\.c:\d+: error: .*out of bounds/, 'cppcheck reports it with file and line');
 
-my $cf = slurp_file("$root/.clang-format");
+my $cf = slurp("$root/.clang-format");
 for my $rule ('UseTab: Always', 'TabWidth: 4', 'IndentWidth: 4', 'BreakBeforeBraces: Allman',
     'AlwaysBreakAfterReturnType: TopLevelDefinitions', 'PointerAlignment: Right') {
     like($cf, qr/^\Q$rule\E$/m, ".clang-format: $rule (PostgreSQL style)");
 }
-like(slurp_file("$root/.ci/lint"), qr{files=\(extension/\*\.c extension/\*\.h shim/\*\.c shim/\*\.h\)},
+like(slurp("$root/.ci/lint"), qr{files=\(extension/\*\.c extension/\*\.h shim/\*\.c shim/\*\.h\)},
     'by default .ci/lint covers extension/ and shim/');
 
 done_testing();
