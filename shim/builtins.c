@@ -23,9 +23,9 @@ probe_healthz(struct req *rq)
 void
 probe_readyz(struct req *rq)
 {
-	PGconn	   *db = pool_acquire();
-	PGresult   *res;
-	char		body[128];
+	PGconn	 *db = pool_acquire();
+	PGresult *res;
+	char	  body[128];
 
 	if (!db)
 	{

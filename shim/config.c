@@ -18,7 +18,7 @@
 
 struct config cfg;
 
-#define SECRET_MIN 32			/* bytes: crypto_auth keys are 256 bits */
+#define SECRET_MIN 32 /* bytes: crypto_auth keys are 256 bits */
 
 static const char *
 env_or(const char *name, const char *fallback)
@@ -115,7 +115,7 @@ load_cors(void)
 		if (!valid_origin(item))
 		{
 			fprintf(stderr, "finote-shim: CORS_ORIGIN entries must look like "
-					"https://host[:port] (credentials rule out \"*\"), not \"%s\"\n",
+							"https://host[:port] (credentials rule out \"*\"), not \"%s\"\n",
 					item);
 			return -1;
 		}
@@ -148,13 +148,14 @@ load_secret(void)
 	if (secret && *secret)
 	{
 		fprintf(stderr, "finote-shim: warning: SESSION_SECRET is shorter than %d bytes; "
-				"production would refuse it\n", SECRET_MIN);
+						"production would refuse it\n",
+				SECRET_MIN);
 		cookie_set_key(secret);
 		return 0;
 	}
 	randombytes_buf(cfg.session_key, sizeof(cfg.session_key));
 	fprintf(stderr, "finote-shim: SESSION_SECRET is not set: using a random secret for this "
-			"process (sessions end when it stops)\n");
+					"process (sessions end when it stops)\n");
 	return 0;
 }
 
@@ -193,7 +194,7 @@ config_load(void)
 	if (!cfg.database_url)
 	{
 		fprintf(stderr, "finote-shim: DATABASE_URL is not set "
-				"(e.g. postgresql://finote_app@127.0.0.1:5432/finote)\n");
+						"(e.g. postgresql://finote_app@127.0.0.1:5432/finote)\n");
 		return -1;
 	}
 	if (!valid_cookie_name(cfg.session_name))

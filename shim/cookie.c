@@ -28,11 +28,11 @@ char *
 cookie_sign(const char *token)
 {
 	unsigned char mac[crypto_auth_BYTES];
-	size_t		toklen = strlen(token);
-	size_t		len1 = sodium_base64_ENCODED_LEN(toklen, B64);
-	size_t		len2 = sodium_base64_ENCODED_LEN(sizeof(mac), B64);
-	char	   *out = malloc(len1 + len2 + 1);
-	size_t		n;
+	size_t		  toklen = strlen(token);
+	size_t		  len1 = sodium_base64_ENCODED_LEN(toklen, B64);
+	size_t		  len2 = sodium_base64_ENCODED_LEN(sizeof(mac), B64);
+	char		 *out = malloc(len1 + len2 + 1);
+	size_t		  n;
 
 	if (!out)
 		return NULL;
@@ -49,9 +49,9 @@ bool
 cookie_verify(const char *value, char *token, size_t tokenlen)
 {
 	unsigned char mac[crypto_auth_BYTES];
-	const char *dot = strchr(value, '.');
-	size_t		toklen,
-				maclen;
+	const char	 *dot = strchr(value, '.');
+	size_t		  toklen,
+		maclen;
 
 	if (!dot || tokenlen == 0)
 		return false;

@@ -18,7 +18,7 @@
 
 struct sqlstate_row
 {
-	const char *sqlstate;
+	const char	   *sqlstate;
 	struct pg_error error;
 };
 

@@ -18,16 +18,16 @@
 
 #include "shim.h"
 
-#define TEXTOID 25
-#define N_PARAMS 7
+#define TEXTOID			25
+#define N_PARAMS		7
 #define QUERY_VALUE_MAX 1024
 
-static int	label_static = -1;
-static int	label_unmatched = -1;
+static int label_static = -1;
+static int label_unmatched = -1;
 
 /* Requests being handled, and whether we are stopping (handler_drain). */
-static int	in_flight;
-static bool draining;
+static int			   in_flight;
+static bool			   draining;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Query parameters $4..$7, in the order routes.c documents. */
@@ -60,7 +60,7 @@ access_log(const struct req *rq)
 static void
 finish(struct req *rq)
 {
-	int			label = rq->label >= 0 ? rq->label : label_unmatched;
+	int label = rq->label >= 0 ? rq->label : label_unmatched;
 
 	access_log(rq);
 	metrics_observe_request(label, rq->method, rq->status,
@@ -100,7 +100,7 @@ session_token(struct req *rq, char *token, size_t len)
 static bool
 is_json_content_type(const char *ct)
 {
-	size_t		n = strlen("application/json");
+	size_t n = strlen("application/json");
 
 	if (!ct || strncasecmp(ct, "application/json", n) != 0)
 		return false;
@@ -121,7 +121,7 @@ session_cookie(char *out, size_t len, const char *value, long long max_age)
 static void
 answer_session_cleared(struct req *rq, const struct route *route)
 {
-	char		cookie[256];
+	char			  cookie[256];
 	const char *const headers[] = {"Set-Cookie", cookie, NULL};
 
 	session_cookie(cookie, sizeof(cookie), "", 0);
@@ -140,8 +140,7 @@ answer_options(struct req *rq, const char *allow)
 			"Access-Control-Allow-Methods", allow,
 			"Access-Control-Allow-Headers", "Content-Type, Authorization",
 			"Access-Control-Max-Age", "600",
-			NULL
-		};
+			NULL};
 
 		if (!rq->cors_origin)
 			http_send_error(rq, 403, "origin_not_allowed",
@@ -162,8 +161,8 @@ static void
 answer_db_error(struct req *rq, const struct route *route, PGconn *db,
 				const PGresult *res)
 {
-	const char *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char			  *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char			  *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const struct pg_error *pe;
 
 	/* libpq's own failures (connection lost) carry no SQLSTATE */
@@ -188,10 +187,10 @@ static void
 call_database(struct req *rq, const struct route *route, const char *const *params)
 {
 	static const Oid types[N_PARAMS] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	TEXTOID, TEXTOID, TEXTOID};
-	PGconn	   *db = pool_acquire();
-	PGresult   *res;
-	char		cookie[1024];
+										TEXTOID, TEXTOID, TEXTOID};
+	PGconn			*db = pool_acquire();
+	PGresult		*res;
+	char			 cookie[1024];
 
 	if (!db)
 	{
@@ -209,7 +208,7 @@ call_database(struct req *rq, const struct route *route, const char *const *para
 		answer_db_error(rq, route, db, NULL);
 	else if (route->session == SESSION_SET)
 	{
-		char	   *signed_value = cookie_sign(PQgetvalue(res, 0, 1));
+		char			 *signed_value = cookie_sign(PQgetvalue(res, 0, 1));
 		const char *const headers[] = {"Set-Cookie", cookie, NULL};
 
 		if (!signed_value)
@@ -272,8 +271,8 @@ run_route(struct req *rq, const struct route *route, const char *id,
 	}
 	for (int i = 0; i < 4 && qs; i++)
 	{
-		int			n = mg_get_var2(qs, strlen(qs), query_names[i], query[i],
-									sizeof(query[i]), 0);
+		int n = mg_get_var2(qs, strlen(qs), query_names[i], query[i],
+							sizeof(query[i]), 0);
 
 		if (n == -2)
 		{
@@ -295,11 +294,11 @@ run_route(struct req *rq, const struct route *route, const char *id,
 static int
 extension_version(const char *path)
 {
-	int			v = pool_extension_version();
+	int v = pool_extension_version();
 
 	if (v == 0 && strncmp(path, "/api/", 5) == 0)
 	{
-		PGconn	   *db = pool_acquire();
+		PGconn *db = pool_acquire();
 
 		if (db)
 			pool_release(db);
@@ -312,20 +311,20 @@ static bool
 reserved_path(const char *path)
 {
 	return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0 ||
-		strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0 ||
-		strcmp(path, "/metrics") == 0;
+		   strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0 ||
+		   strcmp(path, "/metrics") == 0;
 }
 
 static void
 dispatch(struct req *rq)
 {
-	char		id[40] = "";
-	char		allow[128];
-	char	   *body = NULL;
-	size_t		body_len = 0;
+	char				id[40] = "";
+	char				allow[128];
+	char			   *body = NULL;
+	size_t				body_len = 0;
 	const struct route *route;
-	bool		has_body = rq->ri->content_length > 0 ||
-		mg_get_header(rq->conn, "Transfer-Encoding") != NULL;
+	bool				has_body = rq->ri->content_length > 0 ||
+					mg_get_header(rq->conn, "Transfer-Encoding") != NULL;
 
 	if (has_body)
 	{
@@ -387,7 +386,7 @@ handler_init(void)
 int
 handle_request(struct mg_connection *conn)
 {
-	struct req	rq = {0};
+	struct req rq = {0};
 
 	rq.conn = conn;
 	rq.ri = mg_get_request_info(conn);
@@ -422,7 +421,8 @@ handler_drain(int timeout_ms)
 {
 	__atomic_store_n(&draining, true, __ATOMIC_SEQ_CST);
 	for (int waited = 0; waited < timeout_ms &&
-		 __atomic_load_n(&in_flight, __ATOMIC_SEQ_CST) > 0; waited += 10)
+						 __atomic_load_n(&in_flight, __ATOMIC_SEQ_CST) > 0;
+		 waited += 10)
 		usleep(10 * 1000);
 }
 
@@ -434,15 +434,14 @@ handler_drain(int timeout_ms)
 int
 handle_civetweb_error(struct mg_connection *conn, int status, const char *msg)
 {
-	struct req	rq = {0};
+	struct req rq = {0};
 
 	rq.conn = conn;
 	rq.ri = mg_get_request_info(conn);
 	fprintf(stderr, "finote-shim: bad request from %s: %s\n",
 			rq.ri ? rq.ri->remote_addr : "?", msg);
 	rq.started = now_seconds();
-	rq.method = rq.ri && rq.ri->request_method ?
-		method_index(rq.ri->request_method) : METHOD_OTHER;
+	rq.method = rq.ri && rq.ri->request_method ? method_index(rq.ri->request_method) : METHOD_OTHER;
 	rq.label = -1;
 	rq.close = true;
 	/*

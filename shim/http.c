@@ -30,8 +30,7 @@
 #include "shim.h"
 
 const char *const method_names[METHOD_COUNT] = {
-	"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"
-};
+	"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"};
 
 int
 method_index(const char *name)
@@ -42,14 +41,14 @@ method_index(const char *name)
 	return METHOD_OTHER;
 }
 
-#define SMALL_BODY 16384		/* sent in the same write as the head */
-#define HEAD_MAX 4096
+#define SMALL_BODY 16384 /* sent in the same write as the head */
+#define HEAD_MAX   4096
 
 /* Append one header line to the response head being built. */
 static void
 add_header(char *head, const char *name, const char *value)
 {
-	size_t		n = strlen(head);
+	size_t n = strlen(head);
 
 	snprintf(head + n, HEAD_MAX - n, "%s: %s\r\n", name, value);
 }
@@ -83,13 +82,13 @@ void
 http_send(struct req *rq, int status, const char *content_type,
 		  const char *body, size_t len, const char *const *headers)
 {
-	char		head[HEAD_MAX + SMALL_BODY];
-	char		value[64];
-	size_t		headlen;
-	bool		with_body = len > 0 && rq->method != METHOD_HEAD;
-	bool		has_cache_control = false;
-	time_t		now = time(NULL);
-	struct tm	tm;
+	char	  head[HEAD_MAX + SMALL_BODY];
+	char	  value[64];
+	size_t	  headlen;
+	bool	  with_body = len > 0 && rq->method != METHOD_HEAD;
+	bool	  has_cache_control = false;
+	time_t	  now = time(NULL);
+	struct tm tm;
 
 	snprintf(head, HEAD_MAX, "HTTP/1.1 %d %s\r\n", status,
 			 mg_get_response_code_text(rq->conn, status));
@@ -155,13 +154,13 @@ http_send_json(struct req *rq, int status, const char *json,
 static size_t
 json_escape(char *dst, size_t dstlen, const char *src)
 {
-	size_t		n = 0;
+	size_t n = 0;
 
 	for (; *src; src++)
 	{
 		unsigned char c = (unsigned char) *src;
-		char		esc[8];
-		size_t		k;
+		char		  esc[8];
+		size_t		  k;
 
 		if (c == '"' || c == '\\')
 			snprintf(esc, sizeof(esc), "\\%c", c);
@@ -189,8 +188,8 @@ void
 http_send_error(struct req *rq, int status, const char *code,
 				const char *message, const char *const *headers)
 {
-	char		msg[512];
-	char		body[640];
+	char msg[512];
+	char body[640];
 
 	json_escape(msg, sizeof(msg), message);
 	snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}",
@@ -209,38 +208,38 @@ http_send_unavailable(struct req *rq)
 
 struct watch
 {
-	struct watch *next;
-	double		deadline;
+	struct watch				 *next;
+	double						  deadline;
 	const struct mg_request_info *ri;
-	bool		fired;
+	bool						  fired;
 };
 
 static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t watch_stop_cond;
-static struct watch *watches;
-static bool watch_stopping;
-static pthread_t watch_thread;
+static pthread_cond_t  watch_stop_cond;
+static struct watch	  *watches;
+static bool			   watch_stopping;
+static pthread_t	   watch_thread;
 
 /* The descriptor of the connection a request came on, or -1. */
 static int
 find_socket(const struct mg_request_info *ri)
 {
-	DIR		   *d = opendir("/proc/self/fd");
+	DIR			  *d = opendir("/proc/self/fd");
 	struct dirent *e;
-	int			found = -1;
+	int			   found = -1;
 
 	if (!d)
 		return -1;
 	while (found < 0 && (e = readdir(d)))
 	{
-		int			fd = atoi(e->d_name);
+		int						fd = atoi(e->d_name);
 		struct sockaddr_storage local,
-					peer;
-		socklen_t	llen = sizeof(local),
-					plen = sizeof(peer);
-		char		addr[INET6_ADDRSTRLEN];
-		int			lport,
-					pport;
+			peer;
+		socklen_t llen = sizeof(local),
+				  plen = sizeof(peer);
+		char addr[INET6_ADDRSTRLEN];
+		int	 lport,
+			pport;
 
 		if (e->d_name[0] < '0' || e->d_name[0] > '9' ||
 			getsockname(fd, (struct sockaddr *) &local, &llen) != 0 ||
@@ -276,7 +275,7 @@ find_socket(const struct mg_request_info *ri)
 static void
 abandon_body(struct req *rq)
 {
-	int			fd = find_socket(rq->ri);
+	int fd = find_socket(rq->ri);
 
 	if (fd >= 0)
 		shutdown(fd, SHUT_RD);
@@ -291,12 +290,12 @@ watchdog(void *arg)
 	while (!watch_stopping)
 	{
 		struct timespec ts;
-		double		now = now_seconds();
+		double			now = now_seconds();
 
 		for (struct watch *w = watches; w; w = w->next)
 			if (!w->fired && now > w->deadline)
 			{
-				int			fd = find_socket(w->ri);
+				int fd = find_socket(w->ri);
 
 				if (fd >= 0)
 					shutdown(fd, SHUT_RD);
@@ -357,14 +356,14 @@ watch_remove(struct watch *w)
 static size_t
 pull_body(struct req *rq, char *buf, size_t keep, size_t limit, bool *ended)
 {
-	char		scratch[8192];
-	size_t		n = 0;
-	int			r = 0;
+	char   scratch[8192];
+	size_t n = 0;
+	int	   r = 0;
 
 	while (n <= limit)
 	{
-		char	   *dst = n < keep ? buf + n : scratch;
-		size_t		want = n < keep ? keep - n : sizeof(scratch);
+		char  *dst = n < keep ? buf + n : scratch;
+		size_t want = n < keep ? keep - n : sizeof(scratch);
 
 		if ((r = mg_read(rq->conn, dst, want)) <= 0)
 			break;
@@ -389,13 +388,13 @@ pull_body(struct req *rq, char *buf, size_t keep, size_t limit, bool *ended)
 enum body_result
 http_read_body(struct req *rq, char **out, size_t *len)
 {
-	struct watch w = {NULL, rq->started + cfg.request_timeout_ms / 1000.0, rq->ri, false};
-	const char *expect = mg_get_header(rq->conn, "Expect");
-	bool		will_wait = expect && strcasecmp(expect, "100-continue") == 0;
+	struct watch	 w = {NULL, rq->started + cfg.request_timeout_ms / 1000.0, rq->ri, false};
+	const char		*expect = mg_get_header(rq->conn, "Expect");
+	bool			 will_wait = expect && strcasecmp(expect, "100-continue") == 0;
 	enum body_result result = BODY_OK;
-	bool		ended = false;
-	char	   *buf = NULL;
-	size_t		n = 0;
+	bool			 ended = false;
+	char			*buf = NULL;
+	size_t			 n = 0;
 
 	*out = NULL;
 	*len = 0;

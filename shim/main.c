@@ -44,12 +44,12 @@ int
 main(int argc, char **argv)
 {
 	struct mg_callbacks callbacks;
-	struct mg_context *ctx;
-	char		listen[128];
-	char		threads[16];
-	char		timeout[16];
-	sigset_t	stop_signals;
-	int			sig;
+	struct mg_context  *ctx;
+	char				listen[128];
+	char				threads[16];
+	char				timeout[16];
+	sigset_t			stop_signals;
+	int					sig;
 
 	if (argc == 2 && strcmp(argv[1], "--routes") == 0)
 	{
@@ -95,17 +95,16 @@ main(int argc, char **argv)
 			"num_threads", threads,
 			"request_timeout_ms", timeout,
 			"enable_keep_alive", "yes",
-			"tcp_nodelay", "1",		/* answers are whole: never wait for ACKs */
+			"tcp_nodelay", "1", /* answers are whole: never wait for ACKs */
 			"keep_alive_timeout_ms", "2000",
-			"max_request_size", "16384",	/* headers; bodies: BODY_MAX */
-			"decode_url", "no",			/* static.c decodes, after checking */
+			"max_request_size", "16384", /* headers; bodies: BODY_MAX */
+			"decode_url", "no",			 /* static.c decodes, after checking */
 			"enable_directory_listing", "no",
 			/* empty: civetweb neither answers preflights nor adds CORS headers */
 			"access_control_allow_origin", "",
 			"access_control_allow_methods", "",
 			"access_control_allow_headers", "",
-			NULL
-		};
+			NULL};
 
 		memset(&callbacks, 0, sizeof(callbacks));
 		callbacks.begin_request = handle_request;

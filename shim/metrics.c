@@ -19,31 +19,31 @@
 
 #define MAX_LABELS 32
 static const char *labels[MAX_LABELS];
-static int	n_labels;
+static int		   n_labels;
 
 static const int statuses[] = {200, 201, 204, 400, 401, 403, 404, 405, 408,
-409, 413, 415, 429, 431, 500, 503, 0};
-#define N_STATUS (sizeof(statuses) / sizeof(statuses[0]))	/* 0: any other */
+							   409, 413, 415, 429, 431, 500, 503, 0};
+#define N_STATUS (sizeof(statuses) / sizeof(statuses[0])) /* 0: any other */
 
 static const double bounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-0.5, 1, 2.5, 5, 10};
+								0.5, 1, 2.5, 5, 10};
 #define N_BOUNDS (sizeof(bounds) / sizeof(bounds[0]))
 
 struct histogram
 {
-	uint64_t	buckets[N_BOUNDS];	/* non-cumulative; summed when printed */
-	uint64_t	count;
-	double		sum;
+	uint64_t buckets[N_BOUNDS]; /* non-cumulative; summed when printed */
+	uint64_t count;
+	double	 sum;
 };
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static uint64_t requests[MAX_LABELS][METHOD_COUNT][N_STATUS];
+static pthread_mutex_t	lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t			requests[MAX_LABELS][METHOD_COUNT][N_STATUS];
 static struct histogram latency[MAX_LABELS];
 static struct histogram pool_wait;
-static uint64_t pool_timeouts;
-static uint64_t db_errors_connect;
-static uint64_t db_errors_query;
-static double start_time;
+static uint64_t			pool_timeouts;
+static uint64_t			db_errors_connect;
+static uint64_t			db_errors_query;
+static double			start_time;
 
 void
 metrics_init(void)
@@ -62,7 +62,7 @@ metrics_label(const char *name)
 		if (strcmp(labels[i], name) == 0)
 			return i;
 	if (n_labels == MAX_LABELS)
-		abort();				/* the route table outgrew MAX_LABELS */
+		abort(); /* the route table outgrew MAX_LABELS */
 	labels[n_labels] = name;
 	return n_labels++;
 }
@@ -70,7 +70,7 @@ metrics_label(const char *name)
 static void
 observe(struct histogram *h, double v)
 {
-	size_t		i = 0;
+	size_t i = 0;
 
 	while (i < N_BOUNDS && v > bounds[i])
 		i++;
@@ -83,7 +83,7 @@ observe(struct histogram *h, double v)
 void
 metrics_observe_request(int label, int method, int status, double seconds)
 {
-	size_t		s = 0;
+	size_t s = 0;
 
 	while (statuses[s] != 0 && statuses[s] != status)
 		s++;
@@ -116,20 +116,20 @@ metrics_db_error(const char *kind)
 /* A growing text buffer; metrics output is a few kilobytes. */
 struct buf
 {
-	char	   *data;
-	size_t		len,
-				cap;
+	char  *data;
+	size_t len,
+		cap;
 };
 
 static void
-bprintf(struct buf *b, const char *fmt,...)
+bprintf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 static void
-bprintf(struct buf *b, const char *fmt,...)
+bprintf(struct buf *b, const char *fmt, ...)
 {
-	va_list		ap;
-	int			n;
+	va_list ap;
+	int		n;
 
 	for (;;)
 	{
@@ -170,26 +170,26 @@ print_histogram(struct buf *b, const char *name, const char *label,
 static void
 print_process(struct buf *b)
 {
-	FILE	   *f;
+	FILE		 *f;
 	unsigned long utime = 0,
-				stime = 0,
-				vsize = 0;
-	long		rss_pages = 0;
-	int			fds = 0;
-	DIR		   *d;
+				  stime = 0,
+				  vsize = 0;
+	long rss_pages = 0;
+	int	 fds = 0;
+	DIR *d;
 
 	if ((f = fopen("/proc/self/stat", "r")))
 	{
 		/* fields 14, 15 (utime, stime) and 23, 24 (vsize, rss); comm may hold spaces */
-		char		line[1024];
+		char line[1024];
 
 		if (fgets(line, sizeof(line), f))
 		{
-			char	   *p = strrchr(line, ')');
+			char *p = strrchr(line, ')');
 
 			if (p)
 				sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu "
-					   "%*d %*d %*d %*d %*d %*d %*u %lu %ld",
+							  "%*d %*d %*d %*d %*d %*d %*u %lu %ld",
 					   &utime, &stime, &vsize, &rss_pages);
 		}
 		fclose(f);
@@ -199,44 +199,48 @@ print_process(struct buf *b)
 		while (readdir(d))
 			fds++;
 		closedir(d);
-		fds -= 3;				/* ".", ".." and the directory's own fd */
+		fds -= 3; /* ".", ".." and the directory's own fd */
 	}
 	bprintf(b, "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
-			"# TYPE process_cpu_seconds_total counter\n"
-			"process_cpu_seconds_total %.2f\n",
+			   "# TYPE process_cpu_seconds_total counter\n"
+			   "process_cpu_seconds_total %.2f\n",
 			(double) (utime + stime) / (double) sysconf(_SC_CLK_TCK));
 	bprintf(b, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
-			"# TYPE process_resident_memory_bytes gauge\n"
-			"process_resident_memory_bytes %ld\n", rss_pages * sysconf(_SC_PAGESIZE));
+			   "# TYPE process_resident_memory_bytes gauge\n"
+			   "process_resident_memory_bytes %ld\n",
+			rss_pages * sysconf(_SC_PAGESIZE));
 	bprintf(b, "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
-			"# TYPE process_virtual_memory_bytes gauge\n"
-			"process_virtual_memory_bytes %lu\n", vsize);
+			   "# TYPE process_virtual_memory_bytes gauge\n"
+			   "process_virtual_memory_bytes %lu\n",
+			vsize);
 	bprintf(b, "# HELP process_open_fds Number of open file descriptors.\n"
-			"# TYPE process_open_fds gauge\n"
-			"process_open_fds %d\n", fds);
+			   "# TYPE process_open_fds gauge\n"
+			   "process_open_fds %d\n",
+			fds);
 	bprintf(b, "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
-			"# TYPE process_start_time_seconds gauge\n"
-			"process_start_time_seconds %.3f\n", start_time);
+			   "# TYPE process_start_time_seconds gauge\n"
+			   "process_start_time_seconds %.3f\n",
+			start_time);
 }
 
 void
 metrics_serve(struct req *rq)
 {
-	struct buf	b = {NULL, 0, 0};
-	char		label[160];
-	int			in_use,
-				n_idle;
+	struct buf b = {NULL, 0, 0};
+	char	   label[160];
+	int		   in_use,
+		n_idle;
 
 	pool_counts(&in_use, &n_idle);
 	pthread_mutex_lock(&lock);
 	bprintf(&b, "# HELP finote_http_requests_total HTTP requests answered, by route pattern, method and status.\n"
-			"# TYPE finote_http_requests_total counter\n");
+				"# TYPE finote_http_requests_total counter\n");
 	for (int l = 0; l < n_labels; l++)
 		for (int m = 0; m < METHOD_COUNT; m++)
 			for (size_t s = 0; s < N_STATUS; s++)
 				if (requests[l][m][s])
 				{
-					char		st[8];
+					char st[8];
 
 					snprintf(st, sizeof(st), "%d", statuses[s]);
 					bprintf(&b, "finote_http_requests_total{route=\"%s\",method=\"%s\",status=\"%s\"} %llu\n",
@@ -244,7 +248,7 @@ metrics_serve(struct req *rq)
 							(unsigned long long) requests[l][m][s]);
 				}
 	bprintf(&b, "# HELP finote_http_request_duration_seconds Time from request start to response sent.\n"
-			"# TYPE finote_http_request_duration_seconds histogram\n");
+				"# TYPE finote_http_request_duration_seconds histogram\n");
 	for (int l = 0; l < n_labels; l++)
 		if (latency[l].count)
 		{
@@ -252,22 +256,25 @@ metrics_serve(struct req *rq)
 			print_histogram(&b, "finote_http_request_duration_seconds", label, &latency[l]);
 		}
 	bprintf(&b, "# HELP finote_db_pool_connections Database connections by state.\n"
-			"# TYPE finote_db_pool_connections gauge\n"
-			"finote_db_pool_connections{state=\"in_use\"} %d\n"
-			"finote_db_pool_connections{state=\"idle\"} %d\n", in_use, n_idle);
+				"# TYPE finote_db_pool_connections gauge\n"
+				"finote_db_pool_connections{state=\"in_use\"} %d\n"
+				"finote_db_pool_connections{state=\"idle\"} %d\n",
+			in_use, n_idle);
 	bprintf(&b, "# HELP finote_db_pool_max_connections Configured DB_POOL_MAX.\n"
-			"# TYPE finote_db_pool_max_connections gauge\n"
-			"finote_db_pool_max_connections %d\n", cfg.pool_max);
+				"# TYPE finote_db_pool_max_connections gauge\n"
+				"finote_db_pool_max_connections %d\n",
+			cfg.pool_max);
 	bprintf(&b, "# HELP finote_db_pool_wait_seconds Time spent waiting for a database connection.\n"
-			"# TYPE finote_db_pool_wait_seconds histogram\n");
+				"# TYPE finote_db_pool_wait_seconds histogram\n");
 	print_histogram(&b, "finote_db_pool_wait_seconds", "", &pool_wait);
 	bprintf(&b, "# HELP finote_db_pool_timeouts_total Requests that found no free connection in time (503).\n"
-			"# TYPE finote_db_pool_timeouts_total counter\n"
-			"finote_db_pool_timeouts_total %llu\n", (unsigned long long) pool_timeouts);
+				"# TYPE finote_db_pool_timeouts_total counter\n"
+				"finote_db_pool_timeouts_total %llu\n",
+			(unsigned long long) pool_timeouts);
 	bprintf(&b, "# HELP finote_db_errors_total Database failures: failed connects, and queries failing other than by a mapped client error.\n"
-			"# TYPE finote_db_errors_total counter\n"
-			"finote_db_errors_total{kind=\"connect\"} %llu\n"
-			"finote_db_errors_total{kind=\"query\"} %llu\n",
+				"# TYPE finote_db_errors_total counter\n"
+				"finote_db_errors_total{kind=\"connect\"} %llu\n"
+				"finote_db_errors_total{kind=\"query\"} %llu\n",
 			(unsigned long long) db_errors_connect, (unsigned long long) db_errors_query);
 	pthread_mutex_unlock(&lock);
 	print_process(&b);

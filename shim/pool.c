@@ -26,11 +26,11 @@
 #include "shim.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static int	ext_version;		/* VERSION_* the database last said; 0: unknown */
-static pthread_cond_t freed;
-static PGconn **idle;			/* stack of idle connections */
-static int	n_idle;
-static int	n_busy;				/* borrowed, or being opened */
+static int			   ext_version; /* VERSION_* the database last said; 0: unknown */
+static pthread_cond_t  freed;
+static PGconn		 **idle; /* stack of idle connections */
+static int			   n_idle;
+static int			   n_busy; /* borrowed, or being opened */
 
 void
 pool_init(void)
@@ -46,9 +46,9 @@ pool_connect(void)
 {
 	/* the URL comes last so that anything it says overrides our defaults */
 	const char *const keys[] = {"connect_timeout", "application_name",
-	"client_encoding", "dbname", NULL};
+								"client_encoding", "dbname", NULL};
 	const char *const values[] = {"5", "finote-shim", "UTF8", cfg.database_url, NULL};
-	PGconn	   *conn = PQconnectdbParams(keys, values, 1);
+	PGconn			 *conn = PQconnectdbParams(keys, values, 1);
 
 	if (PQstatus(conn) != CONNECTION_OK)
 	{
@@ -74,9 +74,9 @@ pool_connect(void)
 PGresult *
 pool_query_version(PGconn *conn)
 {
-	PGresult   *res = PQexec(conn, "SELECT extversion FROM pg_extension WHERE extname = 'finote'");
-	int			major,
-				minor;
+	PGresult *res = PQexec(conn, "SELECT extversion FROM pg_extension WHERE extname = 'finote'");
+	int		  major,
+		minor;
 
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
 		sscanf(PQgetvalue(res, 0, 0), "%d.%d", &major, &minor) == 2)
@@ -103,16 +103,16 @@ alive(PGconn *conn)
 	for (int i = 0; i < 8 && PQstatus(conn) == CONNECTION_OK && poll(&pfd, 1, 0) > 0; i++)
 		PQconsumeInput(conn);
 	return PQstatus(conn) == CONNECTION_OK &&
-		PQtransactionStatus(conn) == PQTRANS_IDLE;
+		   PQtransactionStatus(conn) == PQTRANS_IDLE;
 }
 
 PGconn *
 pool_acquire(void)
 {
 	struct timespec deadline = deadline_in_ms(cfg.pool_wait_ms);
-	double		start = now_seconds();
-	PGconn	   *conn = NULL;
-	bool		timed_out = false;
+	double			start = now_seconds();
+	PGconn		   *conn = NULL;
+	bool			timed_out = false;
 
 	pthread_mutex_lock(&lock);
 	while (n_idle == 0 && n_busy >= cfg.pool_max && !timed_out)
@@ -120,7 +120,7 @@ pool_acquire(void)
 	if (n_idle > 0)
 		conn = idle[--n_idle];
 	if (conn || !timed_out)
-		n_busy++;				/* a slot: either a pooled conn or a new one */
+		n_busy++; /* a slot: either a pooled conn or a new one */
 	pthread_mutex_unlock(&lock);
 	metrics_observe_pool_wait(now_seconds() - start, timed_out && !conn);
 
@@ -132,7 +132,7 @@ pool_acquire(void)
 		conn = NULL;
 	}
 	if (!conn && !(conn = pool_connect()))
-		pool_release(NULL);		/* give the slot back */
+		pool_release(NULL); /* give the slot back */
 	return conn;
 }
 

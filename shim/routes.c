@@ -34,56 +34,55 @@
  * Anything else makes Postgres raise a class 22 error, a 400.
  */
 #define SQL_PINNED "CASE WHEN jsonb_typeof(b->'pinned') <> 'null' THEN (b->'pinned')::boolean END"
-#define SQL_TAGS "CASE WHEN jsonb_typeof(b->'tags') <> 'null' " \
-	"THEN ARRAY(SELECT jsonb_array_elements_text(b->'tags')) END"
+#define SQL_TAGS   "CASE WHEN jsonb_typeof(b->'tags') <> 'null' " \
+				 "THEN ARRAY(SELECT jsonb_array_elements_text(b->'tags')) END"
 #define FROM_BODY " FROM (SELECT $2::jsonb AS b) AS body"
 
 const struct route routes[] = {
 	{VERSION_1_0, "POST", "/api/auth/register", AUTH_NONE, true, 201, SESSION_KEEP,
-		"SELECT jsonb_build_object('user', finote.register(b->>'username', b->>'password'))"
-		FROM_BODY, NULL},
+	 "SELECT jsonb_build_object('user', finote.register(b->>'username', b->>'password'))" FROM_BODY, NULL},
 	{VERSION_1_0, "POST", "/api/auth/login", AUTH_NONE, true, 200, SESSION_SET,
-		"SELECT r, r->>'token', "
-		"greatest(0, ceil(extract(epoch FROM (r->>'expires_at')::timestamptz - now())))::bigint "
-		"FROM (SELECT $2::jsonb AS b) AS body, "
-		"finote.login(b->>'username', b->>'password') AS r", NULL},
+	 "SELECT r, r->>'token', "
+	 "greatest(0, ceil(extract(epoch FROM (r->>'expires_at')::timestamptz - now())))::bigint "
+	 "FROM (SELECT $2::jsonb AS b) AS body, "
+	 "finote.login(b->>'username', b->>'password') AS r",
+	 NULL},
 	{VERSION_1_0, "POST", "/api/auth/logout", AUTH_OPTIONAL, false, 204, SESSION_CLEAR,
-		"SELECT finote.logout($1)", NULL},
+	 "SELECT finote.logout($1)", NULL},
 	{VERSION_1_0, "GET", "/api/auth/me", AUTH_REQUIRED, false, 200, SESSION_KEEP,
-		"SELECT jsonb_build_object('user', finote.whoami($1))", NULL},
+	 "SELECT jsonb_build_object('user', finote.whoami($1))", NULL},
 	{VERSION_1_0, "PUT", "/api/auth/password", AUTH_REQUIRED, true, 204, SESSION_KEEP,
-		"SELECT finote.change_password($1, b->>'current_password', b->>'new_password')"
-		FROM_BODY, NULL},
+	 "SELECT finote.change_password($1, b->>'current_password', b->>'new_password')" FROM_BODY, NULL},
 	{VERSION_1_0, "GET", "/api/notes", AUTH_REQUIRED, false, 200, SESSION_KEEP,
-		"SELECT finote.note_list($1, $4, coalesce($5::int, 20), $6)", NULL},
+	 "SELECT finote.note_list($1, $4, coalesce($5::int, 20), $6)", NULL},
 	{VERSION_1_1, "GET", "/api/notes", AUTH_REQUIRED, false, 200, SESSION_KEEP,
-		"SELECT finote.note_list($1, $4, coalesce($5::int, 20), $6, $7)", NULL},
+	 "SELECT finote.note_list($1, $4, coalesce($5::int, 20), $6, $7)", NULL},
 	{VERSION_1_0, "POST", "/api/notes", AUTH_REQUIRED, true, 201, SESSION_KEEP,
-		"SELECT jsonb_build_object('note', finote.note_create($1, b->>'title', b->>'content'))"
-		FROM_BODY, NULL},
+	 "SELECT jsonb_build_object('note', finote.note_create($1, b->>'title', b->>'content'))" FROM_BODY, NULL},
 	{VERSION_1_1, "POST", "/api/notes", AUTH_REQUIRED, true, 201, SESSION_KEEP,
-		"SELECT jsonb_build_object('note', finote.note_create($1, b->>'title', b->>'content', "
-		SQL_PINNED ", " SQL_TAGS "))" FROM_BODY, NULL},
+	 "SELECT jsonb_build_object('note', finote.note_create($1, b->>'title', b->>'content', " SQL_PINNED ", " SQL_TAGS "))" FROM_BODY, NULL},
 	{VERSION_1_0, "GET", "/api/notes/{id}", AUTH_REQUIRED, false, 200, SESSION_KEEP,
-		"SELECT jsonb_build_object('note', finote.note_get($1, $3::uuid))", NULL},
+	 "SELECT jsonb_build_object('note', finote.note_get($1, $3::uuid))", NULL},
 	{VERSION_1_0, "PATCH", "/api/notes/{id}", AUTH_REQUIRED, true, 200, SESSION_KEEP,
-		"SELECT jsonb_build_object('note', finote.note_update($1, $3::uuid, "
-		"b->>'title', b->>'content'))" FROM_BODY, NULL},
+	 "SELECT jsonb_build_object('note', finote.note_update($1, $3::uuid, "
+	 "b->>'title', b->>'content'))" FROM_BODY,
+	 NULL},
 	{VERSION_1_1, "PATCH", "/api/notes/{id}", AUTH_REQUIRED, true, 200, SESSION_KEEP,
-		"SELECT jsonb_build_object('note', finote.note_update($1, $3::uuid, "
-		"b->>'title', b->>'content', " SQL_PINNED ", " SQL_TAGS "))" FROM_BODY, NULL},
+	 "SELECT jsonb_build_object('note', finote.note_update($1, $3::uuid, "
+	 "b->>'title', b->>'content', " SQL_PINNED ", " SQL_TAGS "))" FROM_BODY,
+	 NULL},
 	{VERSION_1_0, "DELETE", "/api/notes/{id}", AUTH_REQUIRED, false, 204, SESSION_KEEP,
-		"SELECT finote.note_delete($1, $3::uuid)", NULL},
+	 "SELECT finote.note_delete($1, $3::uuid)", NULL},
 	{VERSION_1_1, "GET", "/api/tags", AUTH_REQUIRED, false, 200, SESSION_KEEP,
-		"SELECT finote.note_tags($1)", NULL},
+	 "SELECT finote.note_tags($1)", NULL},
 	{VERSION_1_0, "GET", "/api/openapi.json", AUTH_NONE, false, 200, SESSION_KEEP, NULL, openapi_serve},
 	{VERSION_1_0, "GET", "/healthz", AUTH_NONE, false, 200, SESSION_KEEP, NULL, probe_healthz},
 	{VERSION_1_0, "GET", "/readyz", AUTH_NONE, false, 200, SESSION_KEEP, NULL, probe_readyz},
 	{VERSION_1_0, "GET", "/metrics", AUTH_NONE, false, 200, SESSION_KEEP, NULL, metrics_serve},
 };
-const int	n_routes = sizeof(routes) / sizeof(routes[0]);
+const int n_routes = sizeof(routes) / sizeof(routes[0]);
 
-static int	route_labels[sizeof(routes) / sizeof(routes[0])];
+static int route_labels[sizeof(routes) / sizeof(routes[0])];
 
 void
 routes_init(void)
@@ -100,7 +99,7 @@ is_uuid(const char *s, size_t n)
 		return false;
 	for (size_t i = 0; i < n; i++)
 	{
-		bool		dash = (i == 8 || i == 13 || i == 18 || i == 23);
+		bool dash = (i == 8 || i == 13 || i == 18 || i == 23);
 
 		if (dash ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i]))
 			return false;
@@ -141,14 +140,14 @@ route_match(const char *path, int method, int version, char *id, size_t idlen,
 			char *allow, size_t allowlen, int *label)
 {
 	const struct route *found = NULL;
-	unsigned	listed = 0;		/* methods in allow[], as bits of method_index */
+	unsigned			listed = 0; /* methods in allow[], as bits of method_index */
 
 	allow[0] = '\0';
 	*label = -1;
 	for (int i = 0; i < n_routes; i++)
 	{
 		const struct route *r = &routes[i];
-		int			m = method_index(r->method);
+		int					m = method_index(r->method);
 
 		if (r->since > version || !path_matches(r->pattern, path, id, idlen))
 			continue;

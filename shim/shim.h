@@ -18,105 +18,119 @@
 #include <civetweb.h>
 #include <libpq-fe.h>
 
-#define BODY_MAX (1024 * 1024)		/* request body limit (413 past it) */
-#define TOKEN_MAX 512				/* longest session token we accept */
+#define BODY_MAX  (1024 * 1024) /* request body limit (413 past it) */
+#define TOKEN_MAX 512			/* longest session token we accept */
 
 /* config.c: the environment, read and checked once at start */
 struct config
 {
-	int			port;
-	const char *listen_addr;
-	const char *database_url;
-	const char *session_name;
-	unsigned char session_key[32];	/* crypto_auth key from SESSION_SECRET */
-	char	  **cors_origins;		/* NULL-terminated list, may be empty */
-	char	   *cors_buf;			/* the strings cors_origins points into */
-	int			pool_max;
-	int			pool_wait_ms;
-	int			request_timeout_ms;
-	int			threads;
-	bool		production;
-	char	   *web_root;			/* realpath of FINOTE_WEB_ROOT or NULL */
+	int			  port;
+	const char	 *listen_addr;
+	const char	 *database_url;
+	const char	 *session_name;
+	unsigned char session_key[32]; /* crypto_auth key from SESSION_SECRET */
+	char		**cors_origins;	   /* NULL-terminated list, may be empty */
+	char		 *cors_buf;		   /* the strings cors_origins points into */
+	int			  pool_max;
+	int			  pool_wait_ms;
+	int			  request_timeout_ms;
+	int			  threads;
+	bool		  production;
+	char		 *web_root; /* realpath of FINOTE_WEB_ROOT or NULL */
 };
 extern struct config cfg;
-extern int	config_load(void);
-extern void config_free(void);
+extern int			 config_load(void);
+extern void			 config_free(void);
 
 /* One request as it travels through the shim (handler.c). */
 struct req
 {
-	struct mg_connection *conn;
+	struct mg_connection		 *conn;
 	const struct mg_request_info *ri;
-	const char *path;				/* raw path, no query string */
-	int			method;				/* METHOD_* index */
-	int			label;				/* metrics route label */
-	const char *cors_origin;		/* echoed when the Origin is allowed */
-	bool		close;				/* answer with Connection: close */
-	int			status;				/* what was sent, for log and metrics */
-	long long	bytes_sent;
-	double		started;			/* monotonic seconds */
+	const char					 *path;		   /* raw path, no query string */
+	int							  method;	   /* METHOD_* index */
+	int							  label;	   /* metrics route label */
+	const char					 *cors_origin; /* echoed when the Origin is allowed */
+	bool						  close;	   /* answer with Connection: close */
+	int							  status;	   /* what was sent, for log and metrics */
+	long long					  bytes_sent;
+	double						  started; /* monotonic seconds */
 };
 
 /* http.c: responses, limits, body reading */
 enum
 {
-	METHOD_GET, METHOD_HEAD, METHOD_POST, METHOD_PUT, METHOD_PATCH,
-	METHOD_DELETE, METHOD_OPTIONS, METHOD_OTHER, METHOD_COUNT
+	METHOD_GET,
+	METHOD_HEAD,
+	METHOD_POST,
+	METHOD_PUT,
+	METHOD_PATCH,
+	METHOD_DELETE,
+	METHOD_OPTIONS,
+	METHOD_OTHER,
+	METHOD_COUNT
 };
 extern const char *const method_names[METHOD_COUNT];
-extern int	method_index(const char *name);
-extern void http_send(struct req *rq, int status, const char *content_type,
-					  const char *body, size_t len, const char *const *headers);
-extern void http_send_json(struct req *rq, int status, const char *json,
-						   const char *const *headers);
-extern void http_send_error(struct req *rq, int status, const char *code,
-							const char *message, const char *const *headers);
-extern void http_send_unavailable(struct req *rq);
+extern int				 method_index(const char *name);
+extern void				 http_send(struct req *rq, int status, const char *content_type,
+								   const char *body, size_t len, const char *const *headers);
+extern void				 http_send_json(struct req *rq, int status, const char *json,
+										const char *const *headers);
+extern void				 http_send_error(struct req *rq, int status, const char *code,
+										 const char *message, const char *const *headers);
+extern void				 http_send_unavailable(struct req *rq);
 enum body_result
 {
-	BODY_OK, BODY_TOO_LARGE, BODY_TIMEOUT, BODY_BROKEN
+	BODY_OK,
+	BODY_TOO_LARGE,
+	BODY_TIMEOUT,
+	BODY_BROKEN
 };
 extern enum body_result http_read_body(struct req *rq, char **out, size_t *len);
-extern void watchdog_start(void);
-extern void watchdog_stop(void);
+extern void				watchdog_start(void);
+extern void				watchdog_stop(void);
 
 /* clock.c */
-extern double now_seconds(void);
+extern double		   now_seconds(void);
 extern struct timespec deadline_in_ms(int ms);
-extern void cond_init_monotonic(pthread_cond_t *cond);
+extern void			   cond_init_monotonic(pthread_cond_t *cond);
 
 /* routes.c: the route table */
-#define VERSION_1_0 100				/* extension versions, major * 100 + minor */
-#define VERSION_1_1 101
-#define VERSION_NEWEST VERSION_1_1	/* the newest one the route table speaks */
+#define VERSION_1_0	   100 /* extension versions, major * 100 + minor */
+#define VERSION_1_1	   101
+#define VERSION_NEWEST VERSION_1_1 /* the newest one the route table speaks */
 enum auth
 {
-	AUTH_NONE, AUTH_OPTIONAL, AUTH_REQUIRED
+	AUTH_NONE,
+	AUTH_OPTIONAL,
+	AUTH_REQUIRED
 };
 enum session_effect
 {
-	SESSION_KEEP, SESSION_SET, SESSION_CLEAR
+	SESSION_KEEP,
+	SESSION_SET,
+	SESSION_CLEAR
 };
 struct route
 {
-	int			since;				/* first extension version it works with */
-	const char *method;
-	const char *pattern;			/* "{id}" matches one UUID segment */
-	enum auth	auth;
-	bool		json_body;
-	int			status;				/* on success */
+	int					since; /* first extension version it works with */
+	const char		   *method;
+	const char		   *pattern; /* "{id}" matches one UUID segment */
+	enum auth			auth;
+	bool				json_body;
+	int					status; /* on success */
 	enum session_effect session;
-	const char *sql;				/* the call; NULL for a builtin */
-	void		(*builtin) (struct req *rq);
+	const char		   *sql; /* the call; NULL for a builtin */
+	void (*builtin)(struct req *rq);
 };
-extern const struct route routes[];
-extern const int n_routes;
-extern void routes_init(void);
+extern const struct route  routes[];
+extern const int		   n_routes;
+extern void				   routes_init(void);
 extern const struct route *route_match(const char *path, int method, int version,
 									   char *id, size_t idlen,
 									   char *allow, size_t allowlen,
 									   int *label);
-extern void routes_print(void);
+extern void				   routes_print(void);
 
 /* handler.c: the flow of one request */
 extern void handler_init(void);
@@ -130,23 +144,23 @@ struct pg_error
 {
 	int			status;
 	const char *code;
-	const char *message;			/* NULL: pass the database's message */
+	const char *message; /* NULL: pass the database's message */
 };
 extern const struct pg_error *error_for_sqlstate(const char *sqlstate);
 
 /* pool.c */
-extern void pool_init(void);
+extern void		 pool_init(void);
 extern PGresult *pool_query_version(PGconn *conn);
-extern int	pool_extension_version(void);
-extern PGconn *pool_acquire(void);
-extern void pool_release(PGconn *conn);
-extern void pool_close(void);
-extern void pool_counts(int *in_use, int *idle);
+extern int		 pool_extension_version(void);
+extern PGconn	*pool_acquire(void);
+extern void		 pool_release(PGconn *conn);
+extern void		 pool_close(void);
+extern void		 pool_counts(int *in_use, int *idle);
 
 /* cookie.c */
-extern void cookie_set_key(const char *secret);
+extern void	 cookie_set_key(const char *secret);
 extern char *cookie_sign(const char *token);
-extern bool cookie_verify(const char *value, char *token, size_t tokenlen);
+extern bool	 cookie_verify(const char *value, char *token, size_t tokenlen);
 
 /* cors.c */
 extern const char *cors_allowed(const char *origin);
@@ -168,4 +182,4 @@ extern void openapi_serve(struct req *rq);
 /* static.c */
 extern bool static_serve(struct req *rq);
 
-#endif							/* FINOTE_SHIM_H */
+#endif /* FINOTE_SHIM_H */

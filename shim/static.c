@@ -24,7 +24,7 @@ static const struct
 {
 	const char *ext;
 	const char *type;
-}			content_types[] = {
+} content_types[] = {
 	{".html", "text/html; charset=utf-8"},
 	{".js", "text/javascript; charset=utf-8"},
 	{".mjs", "text/javascript; charset=utf-8"},
@@ -108,16 +108,15 @@ static_serve(struct req *rq)
 		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= FILE_MAX &&
 			(data = malloc((size_t) st.st_size + 1)))
 		{
-			ssize_t		n = read(fd, data, (size_t) st.st_size);
+			ssize_t n = read(fd, data, (size_t) st.st_size);
 
 			if (n == st.st_size)
 			{
-				bool		immutable = strncmp(rel, "assets/", 7) == 0;
+				bool			  immutable = strncmp(rel, "assets/", 7) == 0;
 				const char *const headers[] = {
 					"Cache-Control",
 					immutable ? "public, max-age=31536000, immutable" : "no-cache",
-					NULL
-				};
+					NULL};
 
 				http_send(rq, 200, content_type(rel), data, (size_t) n, headers);
 				ok = true;
