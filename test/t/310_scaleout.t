@@ -68,13 +68,26 @@ sub wait_until {
 }
 
 # --- 1. primary and streaming replica -------------------------------------------
-my ($primary) = start_cluster('t310/primary', $primary_port);
+# Ports of 54xxx lie in Linux's ephemeral range: an outgoing connection of
+# anything on the machine may hold one for a moment, so a failed start is retried.
+sub retry {
+    my ($what, $code) = @_;
+    for my $try (1 .. 10) {
+        my @r = eval { $code->() };
+        return @r unless $@;
+        diag "$what failed (try $try): $@";
+        sleep 3;
+    }
+    BAIL_OUT("$what failed 10 times");
+}
+my ($primary) = retry('primary cluster', sub { start_cluster('t310/primary', $primary_port) });
 make_path("$replica/sock");
 system('chown', '-R', 'postgres', $replica) if $as_root;
 is(system(as_postgres("$pgbin/pg_basebackup", '-h', '127.0.0.1', '-p', $primary_port, '-U', 'postgres',
     '-D', "$replica/data", '-R', '-X', 'stream', '-c', 'fast')), 0, 'pg_basebackup -R clones the primary');
 ok(-f "$replica/data/standby.signal", 'the clone is a standby (standby.signal)');
-is(system("$ROOT/test/bin/pgcluster", 'start', $replica, $replica_port), 0, 'the replica starts');
+ok(retry('replica', sub { system("$ROOT/test/bin/pgcluster", 'start', $replica, $replica_port) == 0 or die "pgcluster start\n"; 1 }),
+    'the replica starts');
 our $replica_running = 1;
 END { system("$ROOT/test/bin/pgcluster", 'stop', $replica) if $replica_running }
 is(psql($replica_port, 'finote', 'SELECT pg_is_in_recovery()'), 't', 'the replica is in recovery');
@@ -167,6 +180,15 @@ http {
             proxy_next_upstream error timeout http_502 http_503;
             proxy_next_upstream_tries 2;
             proxy_connect_timeout 2s;
+            # above the shim's own limit (1 MiB), so that the shim answers
+            # 413 in the API's JSON, not nginx in HTML
+            client_max_body_size 2m;
+        }
+        # nginx's own errors (no shim reachable) in the API's JSON too
+        error_page 502 503 504 = \@unavailable;
+        location \@unavailable {
+            default_type "application/json; charset=utf-8";
+            return 503 '{"error":{"code":"unavailable","message":"the service is unavailable"}}';
         }
     }
 }
@@ -298,8 +320,19 @@ is(api($lb, 'POST', '/api/notes', { title => 'after failover' }, Authorization =
 is(psql($replica_port, 'finote', q{SELECT count(*) FROM finote.notes WHERE title = 'after failover'}), 1,
     'where the note is stored');
 
+# errors keep the API's shape through nginx
+my $big = api($lb, 'POST', '/api/notes', { title => 'big', content => 'x' x (1536 * 1024) },
+    Authorization => "Bearer $token");
+is($big->{status}, 413, 'a 1.5 MB body through nginx: 413');
+is($big->{json}{error}{code}, 'payload_too_large', "answered by the shim, in the API's JSON")
+  or diag $big->{content};
+is(api($lb, 'GET', '/api/nope')->{json}{error}{code}, 'not_found', 'a 404 passes through as JSON');
+
 unlike(slurp("$bdir/pgbouncer.log"), qr/prepared statement .* (does not exist|already exists)/,
     'no prepared-statement trouble in the pgbouncer log');
 logs_clean($_, 'roamer-password', 'streamer-password', 'target-password', $token) for $a, $b;
 stop_shim($_) for $a, $b;
+my $none = api($lb, 'GET', '/api/notes', undef, Authorization => "Bearer $token");
+is($none->{status}, 503, 'with no shim left nginx answers 503');
+is($none->{json}{error}{code}, 'unavailable', "in the API's JSON error shape");
 done_testing();
