@@ -133,6 +133,18 @@ is(api($shim, 'DELETE', "/api/notes/$id", undef, @as_nina)->{status}, 404, 'dele
 is(api($shim, 'PATCH', "/api/notes/$id", { title => 'x' }, @as_nina)->{status}, 404, 'patch deleted: 404');
 api($shim, 'DELETE', "/api/notes/$_", undef, @as_nina) for $id2, $id3;
 
+# every row that needs a session: 401 without one, and without touching the body
+my $nid = '00000000-0000-0000-0000-000000000000';
+for my $row (['GET', '/api/auth/me'], ['PUT', '/api/auth/password', {}], ['GET', '/api/notes'],
+    ['POST', '/api/notes', {}], ['GET', "/api/notes/$nid"], ['PATCH', "/api/notes/$nid", {}],
+    ['DELETE', "/api/notes/$nid"], ['GET', '/api/tags'])
+{
+    my ($m, $p, $b) = @$row;
+    $r = api($shim, $m, $p, $b);
+    is($r->{status}, 401, "$m $p without a session: 401");
+    is($r->{json}{error}{code}, 'unauthorized', "$m $p without a session: code");
+}
+
 logs_clean($shim, 'ninapassword', 'ottopassword', $l2->{json}{token}, ($cookie =~ /=(.*)/));
 stop_shim($shim);
 done_testing();

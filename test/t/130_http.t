@@ -190,6 +190,11 @@ like(slurp($shim->{err}), qr/SQLSTATE 42501/, '500: the real SQLSTATE is in the 
 psql(54333, 'finote', 'GRANT finote_api TO finote_app');
 is(api($shim, 'GET', '/api/auth/me', undef, Cookie => $cookie)->{status}, 200, 'back to 200');
 
+# after all of the above, no connection is left borrowed
+my $m = api($shim, 'GET', '/metrics')->{content};
+is(metric_value($m, 'finote_db_pool_connections{state="in_use"}'), 0, 'no database connection leaked');
+ok(metric_value($m, 'finote_db_pool_connections{state="idle"}') <= 5, 'at most DB_POOL_MAX connections');
+
 # one access-log line per request, without secrets
 my @lines = split /\n/, slurp($shim->{out});
 ok(@lines > 50, 'access log has lines');

@@ -37,6 +37,17 @@ is($r->{json}{error}{code}, 'unavailable', 'API: code');
 $r = api($shim, 'POST', '/api/auth/login', { username => 'rita', password => 'ritapassword' });
 is($r->{status}, 503, 'database down: login 503');
 ok(time - $t0 < 10, 'answers come quickly while the database is down');
+my $nid = '00000000-0000-0000-0000-000000000000';
+for my $row (['POST', '/api/auth/register', { username => 'x' . time, password => 'xpassword' }],
+    ['POST', '/api/auth/logout'], ['GET', '/api/auth/me'],
+    ['PUT', '/api/auth/password', { current_password => 'a' x 8, new_password => 'b' x 8 }],
+    ['POST', '/api/notes', { title => 't' }], ['GET', "/api/notes/$nid"], ['PATCH', "/api/notes/$nid", { title => 't' }],
+    ['DELETE', "/api/notes/$nid"], ['GET', '/api/tags'])
+{
+    my ($m, $p, $b) = @$row;
+    $r = api($shim, $m, $p, $b, @auth);
+    is($r->{status}, 503, "database down: $m $p 503");
+}
 is(api($shim, 'GET', '/healthz')->{status}, 200, 'database down: /healthz 200');
 my $m = api($shim, 'GET', '/metrics')->{content};
 ok(metric_value($m, 'finote_db_errors_total{kind="connect"}') > 0, 'connect errors counted');
