@@ -7,7 +7,9 @@
  * behind PgBouncer in transaction pooling mode.
  *
  * A borrower waits at most FINOTE_POOL_WAIT_MS for a free connection, then
- * gets NULL (the caller answers 503). Connections the server dropped (a
+ * gets NULL (the caller answers 503). Waiters are served first come, first
+ * served: a released connection is handed to the oldest waiter directly, so
+ * newcomers cannot overtake it and starve it into a 503 under load. Connections the server dropped (a
  * restart, an administrator's pg_terminate_backend) are noticed when they
  * are handed out: PQconsumeInput reads the termination notice and EOF the
  * server left on the socket, and a dead connection is replaced instead of
@@ -27,15 +29,34 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int			   ext_version; /* VERSION_* the database last said; 0: unknown */
-static pthread_cond_t  freed;
-static PGconn		 **idle; /* stack of idle connections */
+static PGconn		 **idle;		/* stack of idle connections */
 static int			   n_idle;
 static int			   n_busy; /* borrowed, or being opened */
+
+/* A borrower waiting for a connection, in the FIFO queue. */
+struct waiter
+{
+	struct waiter *next;
+	pthread_cond_t cond;
+	bool		   granted; /* served: conn is a pooled connection, or NULL */
+	PGconn		  *conn;	/* for a free slot to open a new one in */
+};
+static struct waiter *queue;
+
+static void
+dequeue(struct waiter *w)
+{
+	for (struct waiter **p = &queue; *p; p = &(*p)->next)
+		if (*p == w)
+		{
+			*p = w->next;
+			return;
+		}
+}
 
 void
 pool_init(void)
 {
-	cond_init_monotonic(&freed);
 	idle = calloc((size_t) cfg.pool_max, sizeof(PGconn *));
 	if (!idle)
 		abort();
@@ -112,19 +133,36 @@ pool_acquire(void)
 	struct timespec deadline = deadline_in_ms(cfg.pool_wait_ms);
 	double			start = now_seconds();
 	PGconn		   *conn = NULL;
-	bool			timed_out = false;
+	bool			served = true;
 
 	pthread_mutex_lock(&lock);
-	while (n_idle == 0 && n_busy >= cfg.pool_max && !timed_out)
-		timed_out = pthread_cond_timedwait(&freed, &lock, &deadline) == ETIMEDOUT;
-	if (n_idle > 0)
+	if (!queue && n_idle > 0)
 		conn = idle[--n_idle];
-	if (conn || !timed_out)
-		n_busy++; /* a slot: either a pooled conn or a new one */
-	pthread_mutex_unlock(&lock);
-	metrics_observe_pool_wait(now_seconds() - start, timed_out && !conn);
+	else if (queue || n_busy + n_idle >= cfg.pool_max)
+	{
+		struct waiter	w = {0};
+		struct waiter **tail = &queue;
 
-	if (timed_out && !conn)
+		cond_init_monotonic(&w.cond);
+		while (*tail)
+			tail = &(*tail)->next;
+		*tail = &w;
+		while (!w.granted &&
+			   pthread_cond_timedwait(&w.cond, &lock, &deadline) != ETIMEDOUT)
+			;
+		if (!w.granted)
+			dequeue(&w);
+		served = w.granted;
+		conn = w.conn;
+		pthread_cond_destroy(&w.cond);
+	}
+	/* else: no connection idle but room for one more: open it below */
+	if (served)
+		n_busy++;
+	pthread_mutex_unlock(&lock);
+	metrics_observe_pool_wait(now_seconds() - start, !served);
+
+	if (!served)
 		return NULL;
 	if (conn && !alive(conn))
 	{
@@ -148,9 +186,18 @@ pool_release(PGconn *conn)
 	}
 	pthread_mutex_lock(&lock);
 	n_busy--;
-	if (conn)
+	if (queue)
+	{
+		/* hand it (or, if it was closed, its slot) to the oldest waiter */
+		struct waiter *w = queue;
+
+		queue = w->next;
+		w->granted = true;
+		w->conn = conn;
+		pthread_cond_signal(&w->cond);
+	}
+	else if (conn)
 		idle[n_idle++] = conn;
-	pthread_cond_signal(&freed);
 	pthread_mutex_unlock(&lock);
 }
 
