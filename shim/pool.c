@@ -95,7 +95,9 @@ pool_connect(void)
 PGresult *
 pool_query_version(PGconn *conn)
 {
-	PGresult *res = PQexec(conn, "SELECT extversion FROM pg_extension WHERE extname = 'finote'");
+	/* extended protocol, unnamed statement: like every other query here */
+	PGresult *res = PQexecParams(conn, "SELECT extversion FROM pg_extension WHERE extname = 'finote'",
+								 0, NULL, NULL, NULL, NULL, 0);
 	int		  major,
 		minor;
 
