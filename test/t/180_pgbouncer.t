@@ -73,9 +73,16 @@ for my $k (1 .. 8) {
         my $bad = 0;
         for my $i (1 .. 5) {
             my $c = api($shim, 'POST', '/api/notes', { title => "k$k-$i" }, @auth);
-            $bad++ unless $c->{status} == 201;
+            if ($c->{status} != 201) {
+                print STDERR "# client $k: create: $c->{status} $c->{content}\n";
+                $bad++;
+                next;
+            }
             my $g = api($shim, 'GET', "/api/notes/$c->{json}{note}{id}", undef, @auth);
-            $bad++ unless $g->{status} == 200 && $g->{json}{note}{title} eq "k$k-$i";
+            if ($g->{status} != 200 || $g->{json}{note}{title} ne "k$k-$i") {
+                print STDERR "# client $k: get: $g->{status} $g->{content}\n";
+                $bad++;
+            }
         }
         POSIX::_exit($bad);
     }
