@@ -31,7 +31,7 @@ include $(PGXS)
 # After the include, which sets its own default: test/sql/08 dumps this database.
 CONTRIB_TESTDB = finote_regress
 
-.PHONY: shim test run installcheck-versions
+.PHONY: shim test run lint installcheck-versions
 # Every version's suite against a database created at that version, all on
 # the library just installed.
 installcheck-versions:
@@ -42,6 +42,11 @@ installcheck-versions:
 
 shim:
 	$(MAKE) -C shim PG_CONFIG=$(PG_CONFIG)
+
+# clang-format (.clang-format) and cppcheck over extension/ and shim/;
+# .ci/lint --fix formats.
+lint:
+	.ci/lint
 
 # Everything, on a fresh machine: packages, build, install, throwaway cluster,
 # pg_regress, end-to-end suites. Exits non-zero on any failure.

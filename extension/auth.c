@@ -18,8 +18,9 @@ PG_FUNCTION_INFO_V1(finote_whoami);
 PG_FUNCTION_INFO_V1(finote_change_password);
 
 static FinoteQuery q_set_password = {
-	"UPDATE finote.users SET password_hash = $2 WHERE id = $1",
-	2, {UUIDOID, TEXTOID}
+	.sql = "UPDATE finote.users SET password_hash = $2 WHERE id = $1",
+	.nargs = 2,
+	.argtypes = {UUIDOID, TEXTOID},
 };
 
 static void
@@ -40,9 +41,10 @@ static Datum
 session_lookup(text *token, bytea **hash_out)
 {
 	static FinoteQuery q = {
-		"SELECT user_id FROM finote.sessions"
-		" WHERE user_id = $1 AND token_hash = $2 AND expires_at > now()",
-		2, {UUIDOID, BYTEAOID}
+		.sql = "SELECT user_id FROM finote.sessions"
+			   " WHERE user_id = $1 AND token_hash = $2 AND expires_at > now()",
+		.nargs = 2,
+		.argtypes = {UUIDOID, BYTEAOID},
 	};
 	FinoteToken tok;
 	Datum		args[2];
@@ -72,10 +74,11 @@ static Datum
 user_json(Datum user_id)
 {
 	static FinoteQuery q = {
-		"SELECT finote._user_json(u) FROM finote.users u WHERE u.id = $1",
-		1, {UUIDOID}
+		.sql = "SELECT finote._user_json(u) FROM finote.users u WHERE u.id = $1",
+		.nargs = 1,
+		.argtypes = {UUIDOID},
 	};
-	bool		found;
+	bool found;
 
 	return finote_exec_value(&q, &user_id, NULL, &found);
 }
@@ -89,17 +92,18 @@ static Datum
 open_session(Datum user_id)
 {
 	static FinoteQuery q = {
-		"WITH swept AS ("
-		"  DELETE FROM finote.sessions WHERE (user_id, token_hash) IN ("
-		"    SELECT user_id, token_hash FROM finote.sessions"
-		"     WHERE expires_at < now() LIMIT 100))"
-		" INSERT INTO finote.sessions (user_id, token_hash, expires_at)"
-		" VALUES ($1, $2, now() + make_interval(secs => $3))"
-		" RETURNING jsonb_build_object("
-		"   'token', $4::text,"
-		"   'expires_at', finote._timestamp_json(expires_at),"
-		"   'user', (SELECT finote._user_json(u) FROM finote.users u WHERE u.id = $1))",
-		4, {UUIDOID, BYTEAOID, INT4OID, TEXTOID}
+		.sql = "WITH swept AS ("
+			   "  DELETE FROM finote.sessions WHERE (user_id, token_hash) IN ("
+			   "    SELECT user_id, token_hash FROM finote.sessions"
+			   "     WHERE expires_at < now() LIMIT 100))"
+			   " INSERT INTO finote.sessions (user_id, token_hash, expires_at)"
+			   " VALUES ($1, $2, now() + make_interval(secs => $3))"
+			   " RETURNING jsonb_build_object("
+			   "   'token', $4::text,"
+			   "   'expires_at', finote._timestamp_json(expires_at),"
+			   "   'user', (SELECT finote._user_json(u) FROM finote.users u WHERE u.id = $1))",
+		.nargs = 4,
+		.argtypes = {UUIDOID, BYTEAOID, INT4OID, TEXTOID},
 	};
 	FinoteToken tok;
 	char	   *token;
@@ -128,18 +132,19 @@ Datum
 finote_register(PG_FUNCTION_ARGS)
 {
 	static FinoteQuery q = {
-		"INSERT INTO finote.users AS u (username, password_hash) VALUES ($1, $2)"
-		" ON CONFLICT ((lower(username))) DO NOTHING"
-		" RETURNING finote._user_json(u)",
-		2, {TEXTOID, TEXTOID}
+		.sql = "INSERT INTO finote.users AS u (username, password_hash) VALUES ($1, $2)"
+			   " ON CONFLICT ((lower(username))) DO NOTHING"
+			   " RETURNING finote._user_json(u)",
+		.nargs = 2,
+		.argtypes = {TEXTOID, TEXTOID},
 	};
-	text	   *username = finote_arg_text(fcinfo, 0, "username");
-	text	   *password = finote_arg_text(fcinfo, 1, "password");
-	size_t		pwlen;
-	char	   *pw;
-	Datum		args[2];
-	Datum		result;
-	bool		found;
+	text  *username = finote_arg_text(fcinfo, 0, "username");
+	text  *password = finote_arg_text(fcinfo, 1, "password");
+	size_t pwlen;
+	char  *pw;
+	Datum  args[2];
+	Datum  result;
+	bool   found;
 
 	finote_check_username(username);
 	finote_check_password(password, "password");
@@ -164,26 +169,27 @@ Datum
 finote_login(PG_FUNCTION_ARGS)
 {
 	static FinoteQuery q_user = {
-		"SELECT id, password_hash FROM finote.users WHERE lower(username) = lower($1)",
-		1, {TEXTOID}
+		.sql = "SELECT id, password_hash FROM finote.users WHERE lower(username) = lower($1)",
+		.nargs = 1,
+		.argtypes = {TEXTOID},
 	};
-	text	   *username = finote_arg_text(fcinfo, 0, "username");
-	text	   *password = finote_arg_text(fcinfo, 1, "password");
-	bool		valid_name = finote_username_valid(username);
-	Datum		user_id = (Datum) 0;
-	char	   *hash = NULL;
-	char	   *new_hash = NULL;
-	size_t		pwlen;
-	char	   *pw;
-	bool		ok;
-	Datum		result;
+	text  *username = finote_arg_text(fcinfo, 0, "username");
+	text  *password = finote_arg_text(fcinfo, 1, "password");
+	bool   valid_name = finote_username_valid(username);
+	Datum  user_id = (Datum) 0;
+	char  *hash = NULL;
+	char  *new_hash = NULL;
+	size_t pwlen;
+	char  *pw;
+	bool   ok;
+	Datum  result;
 
 	SPI_connect();
 	finote_throttle_check(username);
 
-	if (valid_name && finote_exec(&q_user, (Datum[]) {PointerGetDatum(username)}, NULL) > 0)
+	if (valid_name && finote_exec(&q_user, (Datum[]){PointerGetDatum(username)}, NULL) > 0)
 	{
-		bool		isnull;
+		bool isnull;
 
 		user_id = finote_result_column(0, 1, &isnull);
 		hash = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
@@ -208,7 +214,7 @@ finote_login(PG_FUNCTION_ARGS)
 
 	if (new_hash)
 		finote_exec(&q_set_password,
-					(Datum[]) {user_id, CStringGetTextDatum(new_hash)}, NULL);
+					(Datum[]){user_id, CStringGetTextDatum(new_hash)}, NULL);
 	finote_throttle_clear(username);
 	result = open_session(user_id);
 	SPI_finish();
@@ -220,16 +226,17 @@ Datum
 finote_logout(PG_FUNCTION_ARGS)
 {
 	static FinoteQuery q = {
-		"DELETE FROM finote.sessions WHERE user_id = $1 AND token_hash = $2",
-		2, {UUIDOID, BYTEAOID}
+		.sql = "DELETE FROM finote.sessions WHERE user_id = $1 AND token_hash = $2",
+		.nargs = 2,
+		.argtypes = {UUIDOID, BYTEAOID},
 	};
 	text	   *token = finote_token_arg(fcinfo);
 	FinoteToken tok;
 
 	if (token != NULL && finote_token_parse(token, &tok))
 	{
-		Datum		args[2] = {UUIDPGetDatum(&tok.user_id),
-		PointerGetDatum(finote_token_hash(&tok))};
+		Datum args[2] = {UUIDPGetDatum(&tok.user_id),
+						 PointerGetDatum(finote_token_hash(&tok))};
 
 		SPI_connect();
 		finote_exec(&q, args, NULL);
@@ -243,7 +250,7 @@ finote_logout(PG_FUNCTION_ARGS)
 Datum
 finote_whoami(PG_FUNCTION_ARGS)
 {
-	Datum		result;
+	Datum result;
 
 	SPI_connect();
 	result = user_json(session_lookup(finote_token_arg(fcinfo), NULL));
@@ -261,25 +268,27 @@ Datum
 finote_change_password(PG_FUNCTION_ARGS)
 {
 	static FinoteQuery q_user = {
-		"SELECT password_hash, username FROM finote.users WHERE id = $1",
-		1, {UUIDOID}
+		.sql = "SELECT password_hash, username FROM finote.users WHERE id = $1",
+		.nargs = 1,
+		.argtypes = {UUIDOID},
 	};
 	static FinoteQuery q_revoke = {
-		"DELETE FROM finote.sessions WHERE user_id = $1 AND token_hash <> $2",
-		2, {UUIDOID, BYTEAOID}
+		.sql = "DELETE FROM finote.sessions WHERE user_id = $1 AND token_hash <> $2",
+		.nargs = 2,
+		.argtypes = {UUIDOID, BYTEAOID},
 	};
-	text	   *token = finote_token_arg(fcinfo);
-	text	   *current;
-	text	   *new_password;
-	bytea	   *session_hash;
-	Datum		user_id;
-	char	   *hash;
-	text	   *username;
-	bool		isnull;
-	char	   *pw;
-	size_t		pwlen;
-	char	   *new_hash;
-	bool		ok;
+	text  *token = finote_token_arg(fcinfo);
+	text  *current;
+	text  *new_password;
+	bytea *session_hash;
+	Datum  user_id;
+	char  *hash;
+	text  *username;
+	bool   isnull;
+	char  *pw;
+	size_t pwlen;
+	char  *new_hash;
+	bool   ok;
 
 	SPI_connect();
 	user_id = session_lookup(token, &session_hash);
@@ -308,8 +317,8 @@ finote_change_password(PG_FUNCTION_ARGS)
 	finote_wipe(pw, pwlen);
 
 	finote_exec(&q_set_password,
-				(Datum[]) {user_id, CStringGetTextDatum(new_hash)}, NULL);
-	finote_exec(&q_revoke, (Datum[]) {user_id, PointerGetDatum(session_hash)}, NULL);
+				(Datum[]){user_id, CStringGetTextDatum(new_hash)}, NULL);
+	finote_exec(&q_revoke, (Datum[]){user_id, PointerGetDatum(session_hash)}, NULL);
 	SPI_finish();
 	PG_RETURN_VOID();
 }

@@ -18,13 +18,13 @@
 
 PG_MODULE_MAGIC;
 
-int			finote_session_lifetime = 7 * 24 * 3600;
-int			finote_password_opslimit = 2;
-int			finote_password_memlimit = 19 * 1024;
-int			finote_login_max_failures = 5;
-int			finote_login_failure_window = 15 * 60;
+int finote_session_lifetime = 7 * 24 * 3600;
+int finote_password_opslimit = 2;
+int finote_password_memlimit = 19 * 1024;
+int finote_login_max_failures = 5;
+int finote_login_failure_window = 15 * 60;
 
-void		_PG_init(void);
+void _PG_init(void);
 
 void
 _PG_init(void)

@@ -21,21 +21,21 @@
  * (README lists them). All but the throttle are standard codes, so a PL/pgSQL
  * caller can catch them by name.
  */
-#define FINOTE_ERRCODE_BAD_INPUT		ERRCODE_INVALID_PARAMETER_VALUE		/* 22023 */
-#define FINOTE_ERRCODE_MISSING_INPUT	ERRCODE_NULL_VALUE_NOT_ALLOWED		/* 22004 */
-#define FINOTE_ERRCODE_BAD_CREDENTIALS	ERRCODE_INVALID_PASSWORD			/* 28P01 */
-#define FINOTE_ERRCODE_BAD_SESSION		ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION /* 28000 */
-#define FINOTE_ERRCODE_NOT_FOUND		ERRCODE_NO_DATA_FOUND				/* P0002 */
-#define FINOTE_ERRCODE_CONFLICT			ERRCODE_UNIQUE_VIOLATION			/* 23505 */
+#define FINOTE_ERRCODE_BAD_INPUT	   ERRCODE_INVALID_PARAMETER_VALUE			   /* 22023 */
+#define FINOTE_ERRCODE_MISSING_INPUT   ERRCODE_NULL_VALUE_NOT_ALLOWED			   /* 22004 */
+#define FINOTE_ERRCODE_BAD_CREDENTIALS ERRCODE_INVALID_PASSWORD					   /* 28P01 */
+#define FINOTE_ERRCODE_BAD_SESSION	   ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION /* 28000 */
+#define FINOTE_ERRCODE_NOT_FOUND	   ERRCODE_NO_DATA_FOUND					   /* P0002 */
+#define FINOTE_ERRCODE_CONFLICT		   ERRCODE_UNIQUE_VIOLATION					   /* 23505 */
 /* No standard code means "slow down"; PostgREST's PTnnn convention does. */
-#define FINOTE_ERRCODE_THROTTLED		MAKE_SQLSTATE('P','T','4','2','9')	/* PT429 */
+#define FINOTE_ERRCODE_THROTTLED	   MAKE_SQLSTATE('P', 'T', '4', '2', '9') /* PT429 */
 
 /* Settings (finote.c) */
-extern int	finote_session_lifetime;	/* seconds */
-extern int	finote_password_opslimit;
-extern int	finote_password_memlimit;	/* kB */
-extern int	finote_login_max_failures;
-extern int	finote_login_failure_window;	/* seconds */
+extern int finote_session_lifetime; /* seconds */
+extern int finote_password_opslimit;
+extern int finote_password_memlimit; /* kB */
+extern int finote_login_max_failures;
+extern int finote_login_failure_window; /* seconds */
 
 /*
  * A query prepared once per backend (spi.c). Callers declare one static
@@ -50,40 +50,40 @@ typedef struct FinoteQuery
 	SPIPlanPtr	plan;
 } FinoteQuery;
 
-extern int	finote_exec(FinoteQuery *q, Datum *values, const char *nulls);
+extern int	 finote_exec(FinoteQuery *q, Datum *values, const char *nulls);
 extern Datum finote_exec_value(FinoteQuery *q, Datum *values, const char *nulls,
 							   bool *found);
 extern Datum finote_result_column(int row, int col, bool *isnull);
 
 /* Passwords (password.c) */
 extern char *finote_password_hash(const char *password, size_t len);
-extern bool finote_password_verify(const char *hash, const char *password, size_t len);
-extern bool finote_password_needs_rehash(const char *hash);
+extern bool	 finote_password_verify(const char *hash, const char *password, size_t len);
+extern bool	 finote_password_needs_rehash(const char *hash);
 
 /* Session tokens (token.c) */
 #define FINOTE_TOKEN_SECRET_BYTES 32
-#define FINOTE_TOKEN_HASH_BYTES 32
+#define FINOTE_TOKEN_HASH_BYTES	  32
 typedef struct FinoteToken
 {
-	pg_uuid_t	user_id;
+	pg_uuid_t	  user_id;
 	unsigned char secret[FINOTE_TOKEN_SECRET_BYTES];
 } FinoteToken;
 
-extern char *finote_token_format(const FinoteToken *tok);
-extern bool finote_token_parse(text *t, FinoteToken *tok);
+extern char	 *finote_token_format(const FinoteToken *tok);
+extern bool	  finote_token_parse(text *t, FinoteToken *tok);
 extern bytea *finote_token_hash(const FinoteToken *tok);
-extern void finote_token_wipe(FinoteToken *tok);
+extern void	  finote_token_wipe(FinoteToken *tok);
 
 /* Input rules (validate.c) */
 extern text *finote_arg_text(FunctionCallInfo fcinfo, int argno, const char *name);
 extern text *finote_token_arg(FunctionCallInfo fcinfo);
-extern void finote_check_tags(ArrayType *tags);
-extern bool finote_username_valid(text *username);
-extern void finote_check_username(text *username);
-extern void finote_check_password(text *password, const char *name);
-extern void finote_check_length(text *value, const char *name, int max_chars);
+extern void	 finote_check_tags(ArrayType *tags);
+extern bool	 finote_username_valid(text *username);
+extern void	 finote_check_username(text *username);
+extern void	 finote_check_password(text *password, const char *name);
+extern void	 finote_check_length(text *value, const char *name, int max_chars);
 extern char *finote_password_cstring(text *password, size_t *len);
-extern void finote_wipe(void *p, size_t len);
+extern void	 finote_wipe(void *p, size_t len);
 
 /* Failed logins (throttle.c) */
 extern void finote_throttle_check(text *username);
@@ -93,4 +93,4 @@ extern void finote_throttle_clear(text *username);
 /* Sessions (auth.c), used by notes.c */
 extern Datum finote_session_user(text *token);
 
-#endif							/* FINOTE_H */
+#endif /* FINOTE_H */

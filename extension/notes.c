@@ -35,10 +35,10 @@ PG_FUNCTION_INFO_V1(finote_note_update_1_1);
 PG_FUNCTION_INFO_V1(finote_note_delete);
 PG_FUNCTION_INFO_V1(finote_note_tags);
 
-#define TITLE_MAX_CHARS 200
+#define TITLE_MAX_CHARS	  200
 #define CONTENT_MAX_CHARS 100000
-#define LIST_DEFAULT 20
-#define LIST_MAX 100
+#define LIST_DEFAULT	  20
+#define LIST_MAX		  100
 
 /*
  * A list cursor is base64url of a format byte, then the keyset to continue
@@ -46,29 +46,31 @@ PG_FUNCTION_INFO_V1(finote_note_tags);
  * big-endian) and id. 1.0 lists ignore the flag.
  */
 #define CURSOR_FORMAT 1
-#define CURSOR_BYTES (1 + 1 + 8 + UUID_LEN)
+#define CURSOR_BYTES  (1 + 1 + 8 + UUID_LEN)
 
 /*
  * The note fields of create and update, in this order after the user id
  * (and note id): title, content, pinned, tags.
  */
-#define NOTE_FIELDS 4
+#define NOTE_FIELDS		 4
 #define NOTE_FIELD_TYPES TEXTOID, TEXTOID, BOOLOID, TEXTARRAYOID
 
 static FinoteQuery q_create_1_0 = {
-	"INSERT INTO finote.notes AS n (user_id, title, content, created_at, updated_at)"
-	" SELECT $1, coalesce($2, ''), coalesce($3, ''), t, t FROM clock_timestamp() t"
-	" RETURNING finote._note_json(n)",
-	1 + NOTE_FIELDS, {UUIDOID, NOTE_FIELD_TYPES}
+	.sql = "INSERT INTO finote.notes AS n (user_id, title, content, created_at, updated_at)"
+		   " SELECT $1, coalesce($2, ''), coalesce($3, ''), t, t FROM clock_timestamp() t"
+		   " RETURNING finote._note_json(n)",
+	.nargs = 1 + NOTE_FIELDS,
+	.argtypes = {UUIDOID, NOTE_FIELD_TYPES},
 };
 
 static FinoteQuery q_create_1_1 = {
-	"INSERT INTO finote.notes AS n"
-	"  (user_id, title, content, pinned, tags, created_at, updated_at)"
-	" SELECT $1, coalesce($2, ''), coalesce($3, ''), coalesce($4, false),"
-	"        coalesce(finote._tags($5), '{}'), t, t FROM clock_timestamp() t"
-	" RETURNING finote._note_json(n)",
-	1 + NOTE_FIELDS, {UUIDOID, NOTE_FIELD_TYPES}
+	.sql = "INSERT INTO finote.notes AS n"
+		   "  (user_id, title, content, pinned, tags, created_at, updated_at)"
+		   " SELECT $1, coalesce($2, ''), coalesce($3, ''), coalesce($4, false),"
+		   "        coalesce(finote._tags($5), '{}'), t, t FROM clock_timestamp() t"
+		   " RETURNING finote._note_json(n)",
+	.nargs = 1 + NOTE_FIELDS,
+	.argtypes = {UUIDOID, NOTE_FIELD_TYPES},
 };
 
 /*
@@ -77,30 +79,32 @@ static FinoteQuery q_create_1_1 = {
  * list, and pinning is not an edit.
  */
 static FinoteQuery q_update_1_0 = {
-	"UPDATE finote.notes AS n"
-	"   SET title = coalesce($3, title),"
-	"       content = coalesce($4, content),"
-	"       updated_at = CASE WHEN coalesce($3, title) = title"
-	"                          AND coalesce($4, content) = content"
-	"                    THEN updated_at ELSE clock_timestamp() END"
-	" WHERE n.user_id = $1 AND n.id = $2"
-	" RETURNING finote._note_json(n)",
-	2 + NOTE_FIELDS, {UUIDOID, UUIDOID, NOTE_FIELD_TYPES}
+	.sql = "UPDATE finote.notes AS n"
+		   "   SET title = coalesce($3, title),"
+		   "       content = coalesce($4, content),"
+		   "       updated_at = CASE WHEN coalesce($3, title) = title"
+		   "                          AND coalesce($4, content) = content"
+		   "                    THEN updated_at ELSE clock_timestamp() END"
+		   " WHERE n.user_id = $1 AND n.id = $2"
+		   " RETURNING finote._note_json(n)",
+	.nargs = 2 + NOTE_FIELDS,
+	.argtypes = {UUIDOID, UUIDOID, NOTE_FIELD_TYPES},
 };
 
 static FinoteQuery q_update_1_1 = {
-	"UPDATE finote.notes AS n"
-	"   SET title = coalesce($3, title),"
-	"       content = coalesce($4, content),"
-	"       pinned = coalesce($5, pinned),"
-	"       tags = coalesce(finote._tags($6), tags),"
-	"       updated_at = CASE WHEN coalesce($3, title) = title"
-	"                          AND coalesce($4, content) = content"
-	"                          AND coalesce(finote._tags($6), tags) = tags"
-	"                    THEN updated_at ELSE clock_timestamp() END"
-	" WHERE n.user_id = $1 AND n.id = $2"
-	" RETURNING finote._note_json(n)",
-	2 + NOTE_FIELDS, {UUIDOID, UUIDOID, NOTE_FIELD_TYPES}
+	.sql = "UPDATE finote.notes AS n"
+		   "   SET title = coalesce($3, title),"
+		   "       content = coalesce($4, content),"
+		   "       pinned = coalesce($5, pinned),"
+		   "       tags = coalesce(finote._tags($6), tags),"
+		   "       updated_at = CASE WHEN coalesce($3, title) = title"
+		   "                          AND coalesce($4, content) = content"
+		   "                          AND coalesce(finote._tags($6), tags) = tags"
+		   "                    THEN updated_at ELSE clock_timestamp() END"
+		   " WHERE n.user_id = $1 AND n.id = $2"
+		   " RETURNING finote._note_json(n)",
+	.nargs = 2 + NOTE_FIELDS,
+	.argtypes = {UUIDOID, UUIDOID, NOTE_FIELD_TYPES},
 };
 
 /*
@@ -111,24 +115,26 @@ static FinoteQuery q_update_1_1 = {
 #define LIST_ARG_TYPES UUIDOID, BOOLOID, TIMESTAMPTZOID, UUIDOID, TEXTARRAYOID, INT4OID, TEXTOID
 
 static FinoteQuery q_list_1_0 = {
-	"SELECT finote._note_json(n), false, n.updated_at, n.id FROM finote.notes n"
-	" WHERE n.user_id = $1"
-	"   AND (n.updated_at, n.id) < ($3, $4)"
-	"   AND (n.title || ' ' || n.content) ILIKE ALL ($5)"
-	" ORDER BY n.updated_at DESC, n.id DESC"
-	" LIMIT $6",
-	7, {LIST_ARG_TYPES}
+	.sql = "SELECT finote._note_json(n), false, n.updated_at, n.id FROM finote.notes n"
+		   " WHERE n.user_id = $1"
+		   "   AND (n.updated_at, n.id) < ($3, $4)"
+		   "   AND (n.title || ' ' || n.content) ILIKE ALL ($5)"
+		   " ORDER BY n.updated_at DESC, n.id DESC"
+		   " LIMIT $6",
+	.nargs = 7,
+	.argtypes = {LIST_ARG_TYPES},
 };
 
 static FinoteQuery q_list_1_1 = {
-	"SELECT finote._note_json(n), n.pinned, n.updated_at, n.id FROM finote.notes n"
-	" WHERE n.user_id = $1"
-	"   AND (n.pinned, n.updated_at, n.id) < ($2, $3, $4)"
-	"   AND (n.title || ' ' || n.content) ILIKE ALL ($5)"
-	"   AND ($7 IS NULL OR n.tags @> ARRAY[lower($7)])"
-	" ORDER BY n.pinned DESC, n.updated_at DESC, n.id DESC"
-	" LIMIT $6",
-	7, {LIST_ARG_TYPES}
+	.sql = "SELECT finote._note_json(n), n.pinned, n.updated_at, n.id FROM finote.notes n"
+		   " WHERE n.user_id = $1"
+		   "   AND (n.pinned, n.updated_at, n.id) < ($2, $3, $4)"
+		   "   AND (n.title || ' ' || n.content) ILIKE ALL ($5)"
+		   "   AND ($7 IS NULL OR n.tags @> ARRAY[lower($7)])"
+		   " ORDER BY n.pinned DESC, n.updated_at DESC, n.id DESC"
+		   " LIMIT $6",
+	.nargs = 7,
+	.argtypes = {LIST_ARG_TYPES},
 };
 
 static void
@@ -143,7 +149,7 @@ raise_not_found(void)
 static text *
 text_field(FunctionCallInfo fcinfo, int argno, const char *name, int max_chars)
 {
-	text	   *value;
+	text *value;
 
 	if (PG_ARGISNULL(argno))
 		return NULL;
@@ -160,10 +166,10 @@ text_field(FunctionCallInfo fcinfo, int argno, const char *name, int max_chars)
 static void
 note_fields(FunctionCallInfo fcinfo, int first, Datum *values, char *nulls)
 {
-	text	   *title = text_field(fcinfo, first, "title", TITLE_MAX_CHARS);
-	text	   *content = text_field(fcinfo, first + 1, "content", CONTENT_MAX_CHARS);
-	bool		has_pinned = PG_NARGS() > first + 2 && !PG_ARGISNULL(first + 2);
-	bool		has_tags = PG_NARGS() > first + 3 && !PG_ARGISNULL(first + 3);
+	text *title = text_field(fcinfo, first, "title", TITLE_MAX_CHARS);
+	text *content = text_field(fcinfo, first + 1, "content", CONTENT_MAX_CHARS);
+	bool  has_pinned = PG_NARGS() > first + 2 && !PG_ARGISNULL(first + 2);
+	bool  has_tags = PG_NARGS() > first + 3 && !PG_ARGISNULL(first + 3);
 
 	values[0] = PointerGetDatum(title);
 	nulls[0] = title ? ' ' : 'n';
@@ -191,10 +197,10 @@ note_id_arg(FunctionCallInfo fcinfo)
 static Datum
 note_create(FunctionCallInfo fcinfo, FinoteQuery *q)
 {
-	Datum		args[1 + NOTE_FIELDS];
-	char		nulls[1 + NOTE_FIELDS] = {' '};
-	Datum		result;
-	bool		found;
+	Datum args[1 + NOTE_FIELDS];
+	char  nulls[1 + NOTE_FIELDS] = {' '};
+	Datum result;
+	bool  found;
 
 	note_fields(fcinfo, 1, args + 1, nulls + 1);
 	SPI_connect();
@@ -220,10 +226,10 @@ finote_note_create_1_1(PG_FUNCTION_ARGS)
 static Datum
 note_update(FunctionCallInfo fcinfo, FinoteQuery *q)
 {
-	Datum		args[2 + NOTE_FIELDS];
-	char		nulls[2 + NOTE_FIELDS] = {' ', ' '};
-	Datum		result;
-	bool		found;
+	Datum args[2 + NOTE_FIELDS];
+	char  nulls[2 + NOTE_FIELDS] = {' ', ' '};
+	Datum result;
+	bool  found;
 
 	note_fields(fcinfo, 2, args + 2, nulls + 2);
 	SPI_connect();
@@ -253,13 +259,14 @@ Datum
 finote_note_get(PG_FUNCTION_ARGS)
 {
 	static FinoteQuery q = {
-		"SELECT finote._note_json(n) FROM finote.notes n"
-		" WHERE n.user_id = $1 AND n.id = $2",
-		2, {UUIDOID, UUIDOID}
+		.sql = "SELECT finote._note_json(n) FROM finote.notes n"
+			   " WHERE n.user_id = $1 AND n.id = $2",
+		.nargs = 2,
+		.argtypes = {UUIDOID, UUIDOID},
 	};
-	Datum		args[2];
-	Datum		result;
-	bool		found;
+	Datum args[2];
+	Datum result;
+	bool  found;
 
 	SPI_connect();
 	args[0] = finote_session_user(finote_token_arg(fcinfo));
@@ -276,10 +283,11 @@ Datum
 finote_note_delete(PG_FUNCTION_ARGS)
 {
 	static FinoteQuery q = {
-		"DELETE FROM finote.notes WHERE user_id = $1 AND id = $2",
-		2, {UUIDOID, UUIDOID}
+		.sql = "DELETE FROM finote.notes WHERE user_id = $1 AND id = $2",
+		.nargs = 2,
+		.argtypes = {UUIDOID, UUIDOID},
 	};
-	Datum		args[2];
+	Datum args[2];
 
 	SPI_connect();
 	args[0] = finote_session_user(finote_token_arg(fcinfo));
@@ -295,16 +303,17 @@ Datum
 finote_note_tags(PG_FUNCTION_ARGS)
 {
 	static FinoteQuery q = {
-		"SELECT jsonb_build_object('tags', coalesce(jsonb_agg("
-		"         jsonb_build_object('tag', tag, 'count', n) ORDER BY tag), '[]'))"
-		"  FROM (SELECT t AS tag, count(*) AS n"
-		"          FROM finote.notes, unnest(tags) t"
-		"         WHERE user_id = $1 GROUP BY t) s",
-		1, {UUIDOID}
+		.sql = "SELECT jsonb_build_object('tags', coalesce(jsonb_agg("
+			   "         jsonb_build_object('tag', tag, 'count', n) ORDER BY tag), '[]'))"
+			   "  FROM (SELECT t AS tag, count(*) AS n"
+			   "          FROM finote.notes, unnest(tags) t"
+			   "         WHERE user_id = $1 GROUP BY t) s",
+		.nargs = 1,
+		.argtypes = {UUIDOID},
 	};
-	Datum		user_id;
-	Datum		result;
-	bool		found;
+	Datum user_id;
+	Datum result;
+	bool  found;
 
 	SPI_connect();
 	user_id = finote_session_user(finote_token_arg(fcinfo));
@@ -317,10 +326,10 @@ static char *
 cursor_format(bool pinned, TimestampTz updated_at, const pg_uuid_t *id)
 {
 	unsigned char raw[CURSOR_BYTES];
-	uint64		ts = (uint64) updated_at;
-	size_t		outlen = sodium_base64_ENCODED_LEN(CURSOR_BYTES,
-												   sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	char	   *out = palloc(outlen);
+	uint64		  ts = (uint64) updated_at;
+	size_t		  outlen = sodium_base64_ENCODED_LEN(CURSOR_BYTES,
+													 sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	char		 *out = palloc(outlen);
 
 	raw[0] = CURSOR_FORMAT;
 	raw[1] = pinned ? 1 : 0;
@@ -335,8 +344,8 @@ static void
 cursor_parse(text *cursor, bool *pinned, TimestampTz *updated_at, pg_uuid_t *id)
 {
 	unsigned char raw[CURSOR_BYTES];
-	size_t		rawlen = 0;
-	uint64		ts = 0;
+	size_t		  rawlen = 0;
+	uint64		  ts = 0;
 
 	if (sodium_base642bin(raw, sizeof(raw), VARDATA_ANY(cursor),
 						  VARSIZE_ANY_EXHDR(cursor), NULL, &rawlen, NULL,
@@ -391,7 +400,7 @@ search_patterns(text *q)
 static void
 push_key(JsonbParseState **state, const char *key)
 {
-	JsonbValue	k;
+	JsonbValue k;
 
 	k.type = jbvString;
 	k.val.string.val = (char *) key;
@@ -407,17 +416,17 @@ push_key(JsonbParseState **state, const char *key)
 static Datum
 note_list(FunctionCallInfo fcinfo, FinoteQuery *q)
 {
-	int			lim = PG_ARGISNULL(2) ? LIST_DEFAULT : PG_GETARG_INT32(2);
-	bool		after_pinned = true;
-	TimestampTz after_ts = DT_NOEND;
-	pg_uuid_t	after_id = {{0}};
-	bool		has_tag = PG_NARGS() > 4 && !PG_ARGISNULL(4);
-	Datum		args[7];
-	int			rows;
+	int				 lim = PG_ARGISNULL(2) ? LIST_DEFAULT : PG_GETARG_INT32(2);
+	bool			 after_pinned = true;
+	TimestampTz		 after_ts = DT_NOEND;
+	pg_uuid_t		 after_id = {{0}};
+	bool			 has_tag = PG_NARGS() > 4 && !PG_ARGISNULL(4);
+	Datum			 args[7];
+	int				 rows;
 	JsonbParseState *state = NULL;
-	JsonbValue	v;
-	JsonbValue *res;
-	Datum		result;
+	JsonbValue		 v;
+	JsonbValue		*res;
+	Datum			 result;
 
 	if (lim < 1 || lim > LIST_MAX)
 		ereport(ERROR,
@@ -434,15 +443,15 @@ note_list(FunctionCallInfo fcinfo, FinoteQuery *q)
 	args[4] = PointerGetDatum(search_patterns(PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1)));
 	args[5] = Int32GetDatum(lim + 1);
 	args[6] = has_tag ? PG_GETARG_DATUM(4) : (Datum) 0;
-	rows = finote_exec(q, args, (char[]) {' ', ' ', ' ', ' ', ' ', ' ', has_tag ? ' ' : 'n'});
+	rows = finote_exec(q, args, (char[]){' ', ' ', ' ', ' ', ' ', ' ', has_tag ? ' ' : 'n'});
 
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	push_key(&state, "notes");
 	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
 	for (int i = 0; i < Min(rows, lim); i++)
 	{
-		bool		isnull;
-		Jsonb	   *note = DatumGetJsonbP(finote_result_column(i, 1, &isnull));
+		bool   isnull;
+		Jsonb *note = DatumGetJsonbP(finote_result_column(i, 1, &isnull));
 
 		v.type = jbvBinary;
 		v.val.binary.data = &note->root;
@@ -454,7 +463,7 @@ note_list(FunctionCallInfo fcinfo, FinoteQuery *q)
 	push_key(&state, "next_cursor");
 	if (rows > lim)
 	{
-		bool		isnull;
+		bool isnull;
 
 		v.type = jbvString;
 		v.val.string.val =

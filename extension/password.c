@@ -20,7 +20,7 @@ memlimit_bytes(void)
 char *
 finote_password_hash(const char *password, size_t len)
 {
-	char	   *out = palloc(crypto_pwhash_STRBYTES);
+	char *out = palloc(crypto_pwhash_STRBYTES);
 
 	if (crypto_pwhash_str(out, password, len,
 						  finote_password_opslimit, memlimit_bytes()) != 0)
@@ -64,7 +64,7 @@ finote_password_verify(const char *hash, const char *password, size_t len)
 	}
 	{
 		/* The outcome is meaningless: only the work matters here. */
-		int			rc pg_attribute_unused() = crypto_pwhash_str_verify(dummy, password, len);
+		int rc pg_attribute_unused() = crypto_pwhash_str_verify(dummy, password, len);
 	}
 	return false;
 }

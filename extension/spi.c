@@ -14,7 +14,7 @@ finote_plan(FinoteQuery *q)
 {
 	if (q->plan == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(q->sql, q->nargs, q->argtypes);
+		SPIPlanPtr plan = SPI_prepare(q->sql, q->nargs, q->argtypes);
 
 		if (plan == NULL)
 			elog(ERROR, "finote: SPI_prepare failed: %s",
@@ -34,7 +34,7 @@ finote_plan(FinoteQuery *q)
 int
 finote_exec(FinoteQuery *q, Datum *values, const char *nulls)
 {
-	int			rc = SPI_execute_plan(finote_plan(q), values, nulls, false, 0);
+	int rc = SPI_execute_plan(finote_plan(q), values, nulls, false, 0);
 
 	if (rc < 0)
 		elog(ERROR, "finote: SPI_execute_plan failed: %s",
@@ -60,8 +60,8 @@ finote_result_column(int row, int col, bool *isnull)
 Datum
 finote_exec_value(FinoteQuery *q, Datum *values, const char *nulls, bool *found)
 {
-	bool		isnull;
-	Datum		value;
+	bool			  isnull;
+	Datum			  value;
 	Form_pg_attribute att;
 
 	*found = finote_exec(q, values, nulls) > 0;

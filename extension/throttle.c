@@ -25,9 +25,9 @@
 /* What the recording worker needs; it travels in bgw_extra. */
 typedef struct FailureRecord
 {
-	Oid			roleid;
-	int32		window;			/* seconds; the worker purges older rows */
-	char		username[64];	/* as typed: usernames are at most 32 chars */
+	Oid	  roleid;
+	int32 window;		/* seconds; the worker purges older rows */
+	char  username[64]; /* as typed: usernames are at most 32 chars */
 } FailureRecord;
 
 StaticAssertDecl(sizeof(FailureRecord) <= BGW_EXTRALEN,
@@ -40,15 +40,16 @@ void
 finote_throttle_check(text *username)
 {
 	static FinoteQuery q = {
-		"SELECT count(*) >= $2 FROM finote.login_failures"
-		" WHERE username_key = lower($1)"
-		"   AND failed_at > now() - make_interval(secs => $3)",
-		3, {TEXTOID, INT4OID, INT4OID}
+		.sql = "SELECT count(*) >= $2 FROM finote.login_failures"
+			   " WHERE username_key = lower($1)"
+			   "   AND failed_at > now() - make_interval(secs => $3)",
+		.nargs = 3,
+		.argtypes = {TEXTOID, INT4OID, INT4OID},
 	};
-	Datum		args[3] = {PointerGetDatum(username),
-		Int32GetDatum(finote_login_max_failures),
-	Int32GetDatum(finote_login_failure_window)};
-	bool		found;
+	Datum args[3] = {PointerGetDatum(username),
+					 Int32GetDatum(finote_login_max_failures),
+					 Int32GetDatum(finote_login_failure_window)};
+	bool  found;
 
 	if (DatumGetBool(finote_exec_value(&q, args, NULL, &found)))
 		ereport(ERROR,
@@ -63,10 +64,11 @@ void
 finote_throttle_clear(text *username)
 {
 	static FinoteQuery q = {
-		"DELETE FROM finote.login_failures WHERE username_key = lower($1)",
-		1, {TEXTOID}
+		.sql = "DELETE FROM finote.login_failures WHERE username_key = lower($1)",
+		.nargs = 1,
+		.argtypes = {TEXTOID},
 	};
-	Datum		args[1] = {PointerGetDatum(username)};
+	Datum args[1] = {PointerGetDatum(username)};
 
 	finote_exec(&q, args, NULL);
 }
@@ -79,10 +81,10 @@ finote_throttle_clear(text *username)
 void
 finote_throttle_record_failure(text *username)
 {
-	BackgroundWorker worker = {0};
+	BackgroundWorker		worker = {0};
 	BackgroundWorkerHandle *handle;
-	FailureRecord rec = {0};
-	int			len = Min(VARSIZE_ANY_EXHDR(username), (int) sizeof(rec.username) - 1);
+	FailureRecord			rec = {0};
+	int						len = Min(VARSIZE_ANY_EXHDR(username), (int) sizeof(rec.username) - 1);
 
 	rec.roleid = GetUserId();
 	rec.window = finote_login_failure_window;
@@ -114,7 +116,7 @@ void
 finote_failure_worker_main(Datum main_arg)
 {
 	FailureRecord rec;
-	Datum		args[2];
+	Datum		  args[2];
 
 	memcpy(&rec, MyBgworkerEntry->bgw_extra, sizeof(rec));
 	BackgroundWorkerUnblockSignals();
@@ -135,7 +137,7 @@ finote_failure_worker_main(Datum main_arg)
 							  "   WHERE failed_at < now() - make_interval(secs => $2))"
 							  " INSERT INTO finote.login_failures (username_key)"
 							  " VALUES (lower($1))",
-							  2, (Oid[]) {TEXTOID, INT4OID}, args, NULL,
+							  2, (Oid[]){TEXTOID, INT4OID}, args, NULL,
 							  false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "finote: could not record a failed login");
 

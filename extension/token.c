@@ -13,20 +13,19 @@
 #include <sodium.h>
 
 #define TOKEN_RAW_BYTES (UUID_LEN + FINOTE_TOKEN_SECRET_BYTES)
-#define TOKEN_CHARS 64			/* base64url of 48 bytes, no padding */
+#define TOKEN_CHARS		64 /* base64url of 48 bytes, no padding */
 
 /* A palloc'd token string for tok. */
 char *
 finote_token_format(const FinoteToken *tok)
 {
 	unsigned char raw[TOKEN_RAW_BYTES];
-	char	   *out = palloc(sodium_base64_ENCODED_LEN(TOKEN_RAW_BYTES,
-													   sodium_base64_VARIANT_URLSAFE_NO_PADDING));
+	char		 *out = palloc(sodium_base64_ENCODED_LEN(TOKEN_RAW_BYTES,
+														 sodium_base64_VARIANT_URLSAFE_NO_PADDING));
 
 	memcpy(raw, tok->user_id.data, UUID_LEN);
 	memcpy(raw + UUID_LEN, tok->secret, FINOTE_TOKEN_SECRET_BYTES);
-	sodium_bin2base64(out, sodium_base64_ENCODED_LEN(TOKEN_RAW_BYTES,
-													 sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+	sodium_bin2base64(out, sodium_base64_ENCODED_LEN(TOKEN_RAW_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
 					  raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof(raw));
 	return out;
@@ -37,15 +36,15 @@ bool
 finote_token_parse(text *t, FinoteToken *tok)
 {
 	unsigned char raw[TOKEN_RAW_BYTES];
-	size_t		rawlen = 0;
-	bool		ok;
+	size_t		  rawlen = 0;
+	bool		  ok;
 
 	if (VARSIZE_ANY_EXHDR(t) != TOKEN_CHARS)
 		return false;
 	ok = sodium_base642bin(raw, sizeof(raw), VARDATA_ANY(t), TOKEN_CHARS,
 						   NULL, &rawlen, NULL,
 						   sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
-		rawlen == TOKEN_RAW_BYTES;
+		 rawlen == TOKEN_RAW_BYTES;
 	if (ok)
 	{
 		memcpy(tok->user_id.data, raw, UUID_LEN);
@@ -59,7 +58,7 @@ finote_token_parse(text *t, FinoteToken *tok)
 bytea *
 finote_token_hash(const FinoteToken *tok)
 {
-	bytea	   *out = palloc(VARHDRSZ + FINOTE_TOKEN_HASH_BYTES);
+	bytea *out = palloc(VARHDRSZ + FINOTE_TOKEN_HASH_BYTES);
 
 	SET_VARSIZE(out, VARHDRSZ + FINOTE_TOKEN_HASH_BYTES);
 	crypto_generichash((unsigned char *) VARDATA(out), FINOTE_TOKEN_HASH_BYTES,

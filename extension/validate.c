@@ -13,11 +13,11 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 
-#define USERNAME_MIN 2
-#define USERNAME_MAX 32
-#define PASSWORD_MIN 8
-#define PASSWORD_MAX 1024
-#define TAGS_MAX 20
+#define USERNAME_MIN  2
+#define USERNAME_MAX  32
+#define PASSWORD_MIN  8
+#define PASSWORD_MAX  1024
+#define TAGS_MAX	  20
 #define TAG_MAX_CHARS 32
 
 /* Argument argno as text; a NULL is an error naming the argument. */
@@ -40,8 +40,8 @@ finote_username_valid(text *username)
 
 	for (int i = 0; ok && i < len; i++)
 		ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-			(s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '.' ||
-			s[i] == '-';
+			 (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '.' ||
+			 s[i] == '-';
 	return ok;
 }
 
@@ -65,7 +65,7 @@ finote_check_username(text *username)
 void
 finote_check_password(text *password, const char *name)
 {
-	int			len = VARSIZE_ANY_EXHDR(password);
+	int len = VARSIZE_ANY_EXHDR(password);
 
 	if (len < PASSWORD_MIN || len > PASSWORD_MAX)
 		ereport(ERROR,
@@ -78,8 +78,8 @@ finote_check_password(text *password, const char *name)
 void
 finote_check_length(text *value, const char *name, int max_chars)
 {
-	int			chars = pg_mbstrlen_with_len(VARDATA_ANY(value),
-											 VARSIZE_ANY_EXHDR(value));
+	int chars = pg_mbstrlen_with_len(VARDATA_ANY(value),
+									 VARSIZE_ANY_EXHDR(value));
 
 	if (chars > max_chars)
 		ereport(ERROR,
@@ -95,9 +95,9 @@ finote_check_length(text *value, const char *name, int max_chars)
 void
 finote_check_tags(ArrayType *tags)
 {
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
+	Datum *elems;
+	bool  *nulls;
+	int	   n;
 
 	if (ARR_NDIM(tags) > 1)
 		ereport(ERROR,
@@ -110,16 +110,16 @@ finote_check_tags(ArrayType *tags)
 				 errmsg("a note can have at most %d tags", TAGS_MAX)));
 	for (int i = 0; i < n; i++)
 	{
-		text	   *tag = nulls[i] ? NULL : DatumGetTextPP(elems[i]);
+		text				*tag = nulls[i] ? NULL : DatumGetTextPP(elems[i]);
 		const unsigned char *s = tag ? (unsigned char *) VARDATA_ANY(tag) : NULL;
-		int			len = tag ? VARSIZE_ANY_EXHDR(tag) : 0;
-		int			chars = tag ? pg_mbstrlen_with_len((char *) s, len) : 0;
-		bool		ok = chars >= 1 && chars <= TAG_MAX_CHARS;
+		int					 len = tag ? VARSIZE_ANY_EXHDR(tag) : 0;
+		int					 chars = tag ? pg_mbstrlen_with_len((char *) s, len) : 0;
+		bool				 ok = chars >= 1 && chars <= TAG_MAX_CHARS;
 
 		/* ASCII controls, DEL, and U+0080..U+009F (UTF-8 C2 80..C2 9F). */
 		for (int j = 0; ok && j < len; j++)
 			ok = s[j] >= 0x20 && s[j] != 0x7f && s[j] != ',' &&
-				!(s[j] == 0xc2 && j + 1 < len && s[j + 1] >= 0x80 && s[j + 1] <= 0x9f);
+				 !(s[j] == 0xc2 && j + 1 < len && s[j + 1] >= 0x80 && s[j + 1] <= 0x9f);
 		if (!ok)
 			ereport(ERROR,
 					(errcode(FINOTE_ERRCODE_BAD_INPUT),
