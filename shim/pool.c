@@ -139,7 +139,10 @@ pool_acquire(void)
 
 	pthread_mutex_lock(&lock);
 	if (!queue && n_idle > 0)
+	{
 		conn = idle[--n_idle];
+		n_busy++;
+	}
 	else if (queue || n_busy + n_idle >= cfg.pool_max)
 	{
 		struct waiter	w = {0};
@@ -154,13 +157,13 @@ pool_acquire(void)
 			;
 		if (!w.granted)
 			dequeue(&w);
+		/* a grant is counted in n_busy already: the releaser passed it on */
 		served = w.granted;
 		conn = w.conn;
 		pthread_cond_destroy(&w.cond);
 	}
-	/* else: no connection idle but room for one more: open it below */
-	if (served)
-		n_busy++;
+	else
+		n_busy++; /* no connection idle but room for one more: open it */
 	pthread_mutex_unlock(&lock);
 	metrics_observe_pool_wait(now_seconds() - start, !served);
 
@@ -187,10 +190,12 @@ pool_release(PGconn *conn)
 		conn = NULL;
 	}
 	pthread_mutex_lock(&lock);
-	n_busy--;
 	if (queue)
 	{
-		/* hand it (or, if it was closed, its slot) to the oldest waiter */
+		/*
+		 * Hand it (or, if it was closed, its slot) to the oldest waiter. It
+		 * stays counted in n_busy, so no newcomer can open one more meanwhile.
+		 */
 		struct waiter *w = queue;
 
 		queue = w->next;
@@ -198,8 +203,12 @@ pool_release(PGconn *conn)
 		w->conn = conn;
 		pthread_cond_signal(&w->cond);
 	}
-	else if (conn)
-		idle[n_idle++] = conn;
+	else
+	{
+		n_busy--;
+		if (conn)
+			idle[n_idle++] = conn;
+	}
 	pthread_mutex_unlock(&lock);
 }
 

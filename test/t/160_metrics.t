@@ -88,6 +88,30 @@ is($?, 0, 'the waiting request completes once the lock is gone');
 waitpid($holder, 0);
 is(api($shim, 'GET', '/api/auth/me', undef, Authorization => $bearer)->{status}, 200, 'and the pool serves again');
 
+# a burst of 16 clients on one connection: each gets its note or a 503, the
+# pool never holds more than DB_POOL_MAX, nothing stays borrowed
+my @kids;
+for my $k (1 .. 16) {
+    my $pid = fork // die;
+    if (!$pid) {
+        my $bad = 0;
+        for my $i (1 .. 15) {
+            my $c = api($shim, 'POST', '/api/notes', { title => "burst $k $i" }, Authorization => $bearer);
+            $bad++ unless $c->{status} == 201 || ($c->{status} == 503 && $c->{json}{error}{code} eq 'unavailable');
+        }
+        POSIX::_exit($bad);
+    }
+    push @kids, $pid;
+}
+my $odd = 0;
+for (@kids) { waitpid($_, 0); $odd += $? >> 8 }
+is($odd, 0, 'a burst over one connection: every answer is 201 or 503');
+$text = api($shim, 'GET', '/metrics')->{content};
+is(metric_value($text, 'finote_db_pool_connections{state="in_use"}'), 0, 'after the burst: none borrowed');
+ok(metric_value($text, 'finote_db_pool_connections{state="idle"}') <= 1, 'after the burst: at most DB_POOL_MAX');
+ok(psql(54334, 'finote', q{SELECT count(*) FROM pg_stat_activity WHERE usename = 'finote_app'}) <= 1,
+    'the database never saw more than DB_POOL_MAX connections');
+
 logs_clean($shim, 'miapassword', 'latepassword', $login->{json}{token});
 stop_shim($shim);
 done_testing();
