@@ -31,6 +31,9 @@ include $(PGXS)
 # After the include, which sets its own default: test/sql/08 dumps this database.
 CONTRIB_TESTDB = finote_regress
 
+# The operator's targets (db-status, db-migrate, ...) around sql/finote-db.
+include sql/db.mk
+
 .PHONY: shim test run lint installcheck-versions
 # Every version's suite against a database created at that version, all on
 # the library just installed.

@@ -31,12 +31,8 @@ my $up = FinoteDb::slurp("$c/sql/finote--$cur--$next.sql");
 like($up, qr/^-- finote \Q$cur\E -> \Q$next\E:/, 'with a header comment');
 like($up, qr/^\\echo Use "ALTER EXTENSION finote UPDATE TO '\Q$next\E'" to load this file\. \\quit$/m, 'and the \\echo guard');
 like($up, qr/-- finote: destructive: <what> ; data migration:/, 'explaining the destructive marker');
-if (-f "$ROOT/sql/finote--$cur.sql") {
-    ok(-f "$c/sql/finote--$next.sql", "scaffolds the full script finote--$next.sql as a copy to edit");
-    like(FinoteDb::slurp("$c/sql/finote--$next.sql"), qr/Scaffolded from finote--\Q$cur\E\.sql/, 'saying where it came from');
-} else {
-    like($err, qr/no finote--\Q$cur\E\.sql to copy: write sql\/finote--\Q$next\E\.sql by hand/, 'no full script to copy: says so');
-}
+ok(!-e "$c/sql/finote--$next.sql", 'no full script for the new version: one full script plus upgrades');
+like($up, qr/There is no full script for \Q$next\E/, 'and the header says why');
 is($ctl->(), $next, "default_version bumped to $next");
 like($out, qr/bumped default_version in extension\/finote\.control: \Q$cur\E -> \Q$next\E/, 'and says so');
 like($out, qr/REGRESS_\Q$next\E = \$\(REGRESS_\Q$cur\E\)/, 'reminds the Makefile suite');
