@@ -23,7 +23,7 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 use Exporter 'import';
 
-our @EXPORT = qw(start_cluster stop_cluster start_shim stop_shim wait_exit api
+our @EXPORT = qw(start_cluster stop_cluster pgcluster_start start_shim stop_shim wait_exit api
   raw_request register_and_login psql slurp logs_clean metric_value $ROOT);
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
@@ -62,6 +62,21 @@ sub psql {
     return $out;
 }
 
+# Start (or restart) the cluster in $dir. Its port lies in Linux's ephemeral
+# range, so some client's outgoing connection may hold it for a moment:
+# retry while the server says the address is in use.
+sub pgcluster_start {
+    my ($dir, $port) = @_;
+    my $out;
+    for my $try (1 .. 15) {
+        $out = `'$ROOT/test/bin/pgcluster' start '$dir' $port 2>&1`;
+        return unless $?;
+        last unless slurp("$dir/postgres.log") =~ /Address already in use/;
+        sleep 1;
+    }
+    die "pgcluster start $dir $port failed: $out";
+}
+
 # A cluster with a fresh database "finote" holding the extension (at the
 # default version, or version => '1.0'), and the login role the shim uses.
 # Returns (dir, DATABASE_URL).
@@ -69,7 +84,7 @@ sub start_cluster {
     my ($name, $port, %opt) = @_;
     my $dir = "$ROOT/.finote/$name";
     make_path($dir);
-    run_quiet("$ROOT/test/bin/pgcluster", 'start', $dir, $port);
+    pgcluster_start($dir, $port);
     push @clusters, $dir;
     psql($port, 'postgres', 'DROP DATABASE IF EXISTS finote WITH (FORCE)');
     psql($port, 'postgres', 'CREATE DATABASE finote');

@@ -52,7 +52,7 @@ is(api($shim, 'GET', '/healthz')->{status}, 200, 'database down: /healthz 200');
 my $m = api($shim, 'GET', '/metrics')->{content};
 ok(metric_value($m, 'finote_db_errors_total{kind="connect"}') > 0, 'connect errors counted');
 
-FinoteTest::run_quiet("$ROOT/test/bin/pgcluster", 'start', $dir, 54335);
+pgcluster_start($dir, 54335);
 my $ready;
 for (1 .. 50) {
     last if ($ready = api($shim, 'GET', '/readyz')->{status}) == 200;
