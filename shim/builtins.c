@@ -18,14 +18,17 @@ probe_healthz(struct req *rq)
 	http_send_json(rq, 200, "{\"status\":\"ok\"}", NULL);
 }
 
-/* Readiness: the database answers and has an extension version we speak
- * (1.0 up to VERSION_NEWEST). */
+/* Readiness: the database answers and its extension is the version this
+ * shim is built for (VERSION_NEWEST). An older database still gets its own
+ * routes (a rollout migrates first, and an old connection may briefly see
+ * the old version), but reports not ready, so that an orchestrator keeps
+ * the previous shim serving until `ALTER EXTENSION finote UPDATE` ran. */
 void
 probe_readyz(struct req *rq)
 {
 	PGconn	 *db = pool_acquire();
 	PGresult *res;
-	char	  body[128];
+	char	  body[160];
 
 	if (!db)
 	{
@@ -38,11 +41,13 @@ probe_readyz(struct req *rq)
 	else if (PQntuples(res) != 1)
 		http_send_error(rq, 503, "extension_missing",
 						"the finote extension is not installed", NULL);
-	else if (pool_extension_version() < VERSION_1_0 ||
-			 pool_extension_version() > VERSION_NEWEST)
-		http_send_error(rq, 503, "extension_version_unsupported",
-						"the installed finote extension version is not one this shim speaks",
-						NULL);
+	else if (pool_extension_version() != VERSION_NEWEST)
+	{
+		snprintf(body, sizeof(body),
+				 "the database has finote %s; this shim needs %d.%d (ALTER EXTENSION finote UPDATE)",
+				 PQgetvalue(res, 0, 0), VERSION_NEWEST / 100, VERSION_NEWEST % 100);
+		http_send_error(rq, 503, "extension_version_unsupported", body, NULL);
+	}
 	else
 	{
 		snprintf(body, sizeof(body),

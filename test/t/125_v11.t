@@ -13,10 +13,14 @@ my (undef, $dburl) = start_cluster('t125', $pg_port, version => '1.0');
 my $shim = start_shim(PORT => 3316, DATABASE_URL => $dburl, SESSION_SECRET => 'v' x 32);
 my ($login) = register_and_login($shim, 'vera', 'verapassword');
 my @auth = (Authorization => "Bearer $login->{json}{token}");
+my $r;
 
-# at 1.0
-is(api($shim, 'GET', '/readyz')->{json}{extension_version}, '1.0', 'the database is at 1.0');
-my $r = api($shim, 'POST', '/api/notes', { title => 'old', content => 'from 1.0', pinned => JSON::PP::true, tags => ['x'] }, @auth);
+# at 1.0: not ready (this shim is built for 1.1), but no request fails
+$r = api($shim, 'GET', '/readyz');
+is($r->{status}, 503, 'a 1.1 shim facing a 1.0 database is not ready');
+is($r->{json}{error}{code}, 'extension_version_unsupported', 'and says why');
+like($r->{json}{error}{message}, qr/has finote 1\.0; this shim needs 1\.1/, 'naming both versions');
+$r = api($shim, 'POST', '/api/notes', { title => 'old', content => 'from 1.0', pinned => JSON::PP::true, tags => ['x'] }, @auth);
 is($r->{status}, 201, '1.0: create (pinned and tags are not known yet)');
 ok(!exists $r->{json}{note}{pinned}, '1.0: a 1.0 note has no pinned field');
 my $old = $r->{json}{note}{id};
