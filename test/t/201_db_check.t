@@ -202,6 +202,9 @@ unlink grep { !m{/finote--1\.0\.sql$} } glob("$c/sql/finote--*.sql");
     my $ctl1 = FinoteDb::slurp("$c/extension/finote.control");
     $ctl1 =~ s/^default_version = '[^']*'/default_version = '1.0'/m;
     FinoteDb::spew("$c/extension/finote.control", $ctl1);
+    # and only 1.0 released
+    my @sums = grep { /  finote--1\.0\.sql$/ } split /\n/, FinoteDb::slurp("$c/sql/SHA256SUMS");
+    FinoteDb::spew("$c/sql/SHA256SUMS", join('', map { "$_\n" } @sums));
 }
 FinoteDb::reinstall_scripts($srv, $c);
 ($rc, $out) = tool($srv, ['check', '--skip', '4'], DB => 'postgres', ENV => { FINOTE_SRC_DIR => $c });
