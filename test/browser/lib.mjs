@@ -180,40 +180,17 @@ export function psql(sql) {
     '-v', 'ON_ERROR_STOP=1', '-Atc', sql], { encoding: 'utf8' }).trim();
 }
 
-// Development only: FINOTE_TEST_HOOKS=<url> replaces the database hooks below
-// with GETs to <url>/expire, <url>/down, <url>/up (a stand-in server).
-const HOOKS = process.env.FINOTE_TEST_HOOKS;
-const hook = async (what) => {
-  const r = await fetch(HOOKS + '/' + what);
-  if (!r.ok) throw new Error('hook ' + what + ': HTTP ' + r.status);
-};
-
 // Make every session of `username` expired, for real, in the database.
 export async function expireSessions(username) {
-  if (HOOKS) return hook('expire');
   psql(`UPDATE finote.sessions SET expires_at = now() - interval '1 second'
          WHERE user_id IN (SELECT id FROM finote.users WHERE lower(username) = lower($$${username}$$))`);
 }
 
-// Pin and tag every note of `username` behind the API's back (a 1.1
-// database under a 1.0 shim). False when the database has no such columns.
-export async function pinAndTagInDatabase(username, tags) {
-  if (HOOKS) return false;
-  const has = psql(`SELECT count(*) FROM information_schema.columns
-                     WHERE table_schema = 'finote' AND table_name = 'notes' AND column_name IN ('pinned', 'tags')`);
-  if (has !== '2') return false;
-  psql(`UPDATE finote.notes SET pinned = true, tags = ARRAY[${tags.map((t) => `$$${t}$$`).join(',')}]::text[]
-         WHERE user_id IN (SELECT id FROM finote.users WHERE lower(username) = lower($$${username}$$))`);
-  return true;
-}
-
 // Stop the cluster under the running shim (fast shutdown), and start it again.
 export async function stopDatabase() {
-  if (HOOKS) return hook('down');
   execFileSync(path.join(ROOT, 'test/bin/pgcluster'), ['stop', PG_DIR], { cwd: ROOT, stdio: 'inherit' });
 }
 
 export async function startDatabase() {
-  if (HOOKS) return hook('up');
   execFileSync(path.join(ROOT, 'test/bin/pgcluster'), ['start', PG_DIR, PG_PORT], { cwd: ROOT, stdio: 'inherit' });
 }

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   launch, newPage, assertNoProblems, uniqueName, shot, waitText, waitFor, register, createNote,
-  noteLink, openNote, listedTitles, apiCreateNotes, apiSpeaks11, pinAndTagInDatabase,
+  noteLink, openNote, listedTitles, apiCreateNotes, apiSpeaks11,
 } from './lib.mjs';
 
 let browser;
@@ -108,46 +108,10 @@ test('"Load more" pages through many notes', async () => {
   await page.context().close();
 });
 
-test('a 1.0 HTTP API on a 1.1 database: pins and tags are shown and kept, no controls offered', async (t) => {
-  const page = await newPage(browser);
-  const name = uniqueName('mixed');
-  await register(page, name);
-  if (await apiSpeaks11(page)) {
-    t.skip('the HTTP API speaks 1.1 (see the next test)');
-    await page.context().close();
-    return;
-  }
-  assert.ok(await page.locator('#tag-filter-field').isHidden(), '1.0: no tag filter offered');
-  await createNote(page, 'Pinned elsewhere', 'text');
-  await createNote(page, 'Newer note', 'text');
-  await openNote(page, 'Pinned elsewhere');
-  assert.ok(await page.locator('#editor-v11').isHidden(), '1.0: no pin or tag controls offered');
-  if (!(await pinAndTagInDatabase(name, ['home']))) {
-    t.skip('the database is 1.0 too: checked only that no 1.1 controls are offered');
-    await page.context().close();
-    return;
-  }
-  // An edit through the 1.0 API leaves the pin and the tags alone.
-  await page.getByLabel('Text', { exact: true }).fill('edited by a 1.0 client');
-  await waitText(page.locator('#save-status'), /^Saved/);
-  await page.getByRole('link', { name: /All notes/ }).click();
-  await waitFor(async () => /Pinned/.test(await noteLink(page, 'Pinned elsewhere').textContent()), 'the pin badge');
-  const item = await noteLink(page, 'Pinned elsewhere').textContent();
-  assert.match(item, /#home/);
-  assert.match(item, /edited by a 1\.0 client/);
-  await shot(page, 'list-pinned-tags-1.0-api');
-  assertNoProblems(page);
-  await page.context().close();
-});
-
-test('pinned notes and tags through a 1.1 HTTP API', async (t) => {
+test('pinned notes and tags through a 1.1 HTTP API', async () => {
   const page = await newPage(browser);
   await register(page, uniqueName('tags'));
-  if (!(await apiSpeaks11(page))) {
-    t.skip('the HTTP API speaks 1.0 (GET /api/tags is 404)');
-    await page.context().close();
-    return;
-  }
+  assert.ok(await apiSpeaks11(page), 'the HTTP API speaks 1.1 (GET /api/tags answers)');
   await createNote(page, 'Old plain note', 'nothing special');
   await page.getByRole('link', { name: 'New note' }).click();
   await page.getByLabel('Title').fill('Work plan');
