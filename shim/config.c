@@ -179,6 +179,7 @@ int
 config_load(void)
 {
 	const char *env = env_or("NODE_ENV", "development");
+	int			prepare;
 
 	cfg.production = strcmp(env, "production") == 0;
 	cfg.listen_addr = env_or("FINOTE_LISTEN_ADDR", "0.0.0.0");
@@ -189,8 +190,10 @@ config_load(void)
 		env_int("DB_POOL_MAX", 5, 1, 1000, &cfg.pool_max) ||
 		env_int("FINOTE_POOL_WAIT_MS", 5000, 1, 600000, &cfg.pool_wait_ms) ||
 		env_int("FINOTE_REQUEST_TIMEOUT_MS", 10000, 100, 600000, &cfg.request_timeout_ms) ||
-		env_int("FINOTE_THREADS", 32, 1, 1024, &cfg.threads))
+		env_int("FINOTE_THREADS", 32, 1, 1024, &cfg.threads) ||
+		env_int("FINOTE_PREPARE", 1, 0, 1, &prepare))
 		return -1;
+	cfg.prepare = prepare == 1;
 	if (!cfg.database_url)
 	{
 		fprintf(stderr, "finote-shim: DATABASE_URL is not set "

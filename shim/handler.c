@@ -182,6 +182,32 @@ answer_db_error(struct req *rq, const struct route *route, PGconn *db,
 					pe->message ? pe->message : (primary ? primary : pe->code), NULL);
 }
 
+/*
+ * The route's statement: prepared on this connection the first time (named
+ * after the route's row), then only bound and executed; or sent unnamed
+ * every time with FINOTE_PREPARE=0.
+ */
+static PGresult *
+exec_route(PGconn *db, const struct route *route, const Oid *types, const char *const *params)
+{
+	int	 stmt = (int) (route - routes);
+	char name[32];
+
+	if (!cfg.prepare || stmt >= 64)
+		return PQexecParams(db, route->sql, N_PARAMS, types, params, NULL, NULL, 0);
+	snprintf(name, sizeof(name), "finote_route_%d", stmt);
+	if (!pool_is_prepared(db, stmt))
+	{
+		PGresult *res = PQprepare(db, name, route->sql, N_PARAMS, types);
+
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			return res; /* answered like a failed call */
+		PQclear(res);
+		pool_set_prepared(db, stmt);
+	}
+	return PQexecPrepared(db, name, N_PARAMS, params, NULL, NULL, 0);
+}
+
 /* Run the route's statement and answer. */
 static void
 call_database(struct req *rq, const struct route *route, const char *const *params)
@@ -197,7 +223,7 @@ call_database(struct req *rq, const struct route *route, const char *const *para
 		http_send_unavailable(rq);
 		return;
 	}
-	res = PQexecParams(db, route->sql, N_PARAMS, types, params, NULL, NULL, 0);
+	res = exec_route(db, route, types, params);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 		answer_db_error(rq, route, db, res);
 	else if (route->session == SESSION_CLEAR)

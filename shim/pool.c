@@ -1,10 +1,14 @@
 /*
  * pool.c: at most DB_POOL_MAX libpq connections, opened when first needed.
  *
- * A request borrows a connection for exactly one PQexecParams and gives it
- * back; nothing is ever left on a connection between requests (no SET, no
- * prepared statement, no open transaction), which is what lets the shim run
- * behind PgBouncer in transaction pooling mode.
+ * A request borrows a connection for exactly one statement and gives it
+ * back; nothing is left on a connection between requests (no SET, no open
+ * transaction) but, with FINOTE_PREPARE=1 (the default), the route table's
+ * statements, each prepared on a connection the first time a request needs
+ * it: parsing and planning the call on every request cost the database a
+ * third of a note_get (test/bench/FINDINGS.md). Behind PgBouncer in
+ * transaction pooling mode (before 1.21, or without max_prepared_statements)
+ * set FINOTE_PREPARE=0: every request then sends its statement unnamed.
  *
  * A borrower waits at most FINOTE_POOL_WAIT_MS for a free connection, then
  * gets NULL (the caller answers 503). Waiters are served first come, first
@@ -33,6 +37,77 @@ static PGconn		 **idle;		/* stack of idle connections */
 static int			   n_idle;
 static int			   n_busy; /* borrowed, or being opened */
 
+/* Every open connection and the route statements prepared on it (bit i: row i). */
+struct known
+{
+	PGconn	*conn;
+	uint64_t prepared;
+};
+static struct known *known;
+
+/* Under lock. */
+static struct known *
+known_find(PGconn *conn)
+{
+	for (int i = 0; i < cfg.pool_max; i++)
+		if (known[i].conn == conn)
+			return &known[i];
+	return NULL;
+}
+
+/* A connection pool_connect just opened: nothing prepared on it yet. */
+static void
+known_add(PGconn *conn)
+{
+	struct known *k;
+
+	pthread_mutex_lock(&lock);
+	if ((k = known_find(NULL)))
+	{
+		k->conn = conn;
+		k->prepared = 0;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+/* Close conn and forget its statements. */
+static void
+pool_finish(PGconn *conn)
+{
+	struct known *k;
+
+	pthread_mutex_lock(&lock);
+	if ((k = known_find(conn)))
+		k->conn = NULL;
+	pthread_mutex_unlock(&lock);
+	PQfinish(conn);
+}
+
+/* Only the borrower of conn asks about or sets its bits. */
+bool
+pool_is_prepared(PGconn *conn, int stmt)
+{
+	struct known *k;
+	bool		  yes;
+
+	pthread_mutex_lock(&lock);
+	k = known_find(conn);
+	yes = k && stmt < 64 && (k->prepared & ((uint64_t) 1 << stmt));
+	pthread_mutex_unlock(&lock);
+	return yes;
+}
+
+void
+pool_set_prepared(PGconn *conn, int stmt)
+{
+	struct known *k;
+
+	pthread_mutex_lock(&lock);
+	if ((k = known_find(conn)) && stmt < 64)
+		k->prepared |= (uint64_t) 1 << stmt;
+	pthread_mutex_unlock(&lock);
+}
+
 /* A borrower waiting for a connection, in the FIFO queue. */
 struct waiter
 {
@@ -58,6 +133,9 @@ void
 pool_init(void)
 {
 	idle = calloc((size_t) cfg.pool_max, sizeof(PGconn *));
+	known = calloc((size_t) cfg.pool_max, sizeof(struct known));
+	if (!known)
+		abort();
 	if (!idle)
 		abort();
 }
@@ -171,11 +249,16 @@ pool_acquire(void)
 		return NULL;
 	if (conn && !alive(conn))
 	{
-		PQfinish(conn);
+		pool_finish(conn);
 		conn = NULL;
 	}
-	if (!conn && !(conn = pool_connect()))
-		pool_release(NULL); /* give the slot back */
+	if (!conn)
+	{
+		if ((conn = pool_connect()))
+			known_add(conn);
+		else
+			pool_release(NULL); /* give the slot back */
+	}
 	return conn;
 }
 
@@ -186,7 +269,7 @@ pool_release(PGconn *conn)
 	if (conn && (PQstatus(conn) != CONNECTION_OK ||
 				 PQtransactionStatus(conn) != PQTRANS_IDLE))
 	{
-		PQfinish(conn);
+		pool_finish(conn);
 		conn = NULL;
 	}
 	pthread_mutex_lock(&lock);
@@ -221,7 +304,9 @@ pool_close(void)
 		PQfinish(idle[--n_idle]);
 	pthread_mutex_unlock(&lock);
 	free(idle);
+	free(known);
 	idle = NULL;
+	known = NULL;
 }
 
 void

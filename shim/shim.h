@@ -33,6 +33,7 @@ struct config
 	char		 *cors_buf;		   /* the strings cors_origins points into */
 	int			  pool_max;
 	int			  pool_wait_ms;
+	bool		  prepare; /* FINOTE_PREPARE: route statements prepared per connection */
 	int			  request_timeout_ms;
 	int			  threads;
 	bool		  production;
@@ -156,6 +157,8 @@ extern PGconn	*pool_acquire(void);
 extern void		 pool_release(PGconn *conn);
 extern void		 pool_close(void);
 extern void		 pool_counts(int *in_use, int *idle);
+extern bool		 pool_is_prepared(PGconn *conn, int stmt);
+extern void		 pool_set_prepared(PGconn *conn, int stmt);
 
 /* cookie.c */
 extern void	 cookie_set_key(const char *secret);

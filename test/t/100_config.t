@@ -26,6 +26,7 @@ my @refused = (
     [{ NODE_ENV => 'production', SESSION_SECRET => 'zq7Xw' }, qr/too short/],
     [{ FINOTE_WEB_ROOT => '/nonexistent/www' }, qr/FINOTE_WEB_ROOT/],
     [{ FINOTE_REQUEST_TIMEOUT_MS => '5' }, qr/FINOTE_REQUEST_TIMEOUT_MS/],
+    [{ FINOTE_PREPARE => 'yes' }, qr/FINOTE_PREPARE/],
 );
 for my $case (@refused) {
     my ($env, $message) = @$case;

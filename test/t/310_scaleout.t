@@ -138,7 +138,7 @@ our $bouncer_pid = slurp("$bdir/pgbouncer.pid") =~ s/\s+//gr;
 END { kill 'TERM', $bouncer_pid if $bouncer_pid }
 
 # --- 3. two shims, one secret, one database URL -------------------------------------
-my %shim_env = (SESSION_SECRET => 'scale-out-shared-secret-0123456789abcdef', DB_POOL_MAX => 3,
+my %shim_env = (SESSION_SECRET => 'scale-out-shared-secret-0123456789abcdef', DB_POOL_MAX => 3, FINOTE_PREPARE => 0,
     DATABASE_URL => "postgresql://finote_app\@127.0.0.1:$bouncer_port/finote");
 my $a = start_shim(PORT => $port_a, tag => 't310-a', %shim_env);
 my $b = start_shim(PORT => $port_b, tag => 't310-b', %shim_env);
