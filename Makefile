@@ -35,7 +35,7 @@ CONTRIB_TESTDB = finote_regress
 # The operator's targets (db-status, db-migrate, ...) around sql/finote-db.
 include sql/db.mk
 
-.PHONY: shim test run lint installcheck-versions
+.PHONY: shim test run lint bench installcheck-versions
 # Every version's suite against a database created at that version, all on
 # the library just installed.
 installcheck-versions:
@@ -56,6 +56,11 @@ lint:
 # pg_regress, end-to-end suites. Exits non-zero on any failure.
 test:
 	test/bin/test-all
+
+# How close the shim comes to the database's own limit (not part of make
+# test; about 15 minutes): test/bench/README.md.
+bench:
+	test/bench/run
 
 # The service on a local cluster kept in .finote/run (data survives restarts).
 run:
