@@ -173,7 +173,13 @@ like($out, qr/^    -notes .*\n(    .*\n)*    \+notes /m, 'with a diff of the row
 SKIP: {
     skip 'needs two versions', 6 if $default eq '1.0';
     my ($from) = grep { $_ ne $default } @full;
-    my $up = FinoteDb::slurp("$ROOT/sql/finote--$from--$default.sql");
+    # the upgrade chain from $from to $default, one hop after the other
+    my ($up, $at) = ('', $from);
+    while ($at ne $default) {
+        my ($hop) = glob("$ROOT/sql/finote--$at--*.sql") or die "no upgrade from $at";
+        $up .= FinoteDb::slurp($hop) . "\n";
+        ($at) = $hop =~ /--\Q$at\E--(.+)\.sql$/;
+    }
     my $base = FinoteDb::slurp("$ROOT/sql/finote--$from.sql");
     s/^\\echo .*\n//mg for $up, $base;
     $c = src_copy();
