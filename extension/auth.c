@@ -138,21 +138,17 @@ finote_register(PG_FUNCTION_ARGS)
 		.nargs = 2,
 		.argtypes = {TEXTOID, TEXTOID},
 	};
-	text  *username = finote_arg_text(fcinfo, 0, "username");
-	text  *password = finote_arg_text(fcinfo, 1, "password");
-	size_t pwlen;
-	char  *pw;
-	Datum  args[2];
-	Datum  result;
-	bool   found;
+	text *username = finote_arg_text(fcinfo, 0, "username");
+	text *password = finote_arg_text(fcinfo, 1, "password");
+	Datum args[2];
+	Datum result;
+	bool  found;
 
 	finote_check_username(username);
 	finote_check_password(password, "password");
 
-	pw = finote_password_cstring(password, &pwlen);
 	args[0] = PointerGetDatum(username);
-	args[1] = CStringGetTextDatum(finote_password_hash(pw, pwlen));
-	finote_wipe(pw, pwlen);
+	args[1] = CStringGetTextDatum(finote_password_hash(password));
 
 	SPI_connect();
 	result = finote_exec_value(&q, args, NULL, &found);
@@ -173,16 +169,13 @@ finote_login(PG_FUNCTION_ARGS)
 		.nargs = 1,
 		.argtypes = {TEXTOID},
 	};
-	text  *username = finote_arg_text(fcinfo, 0, "username");
-	text  *password = finote_arg_text(fcinfo, 1, "password");
-	bool   valid_name = finote_username_valid(username);
-	Datum  user_id = (Datum) 0;
-	char  *hash = NULL;
-	char  *new_hash = NULL;
-	size_t pwlen;
-	char  *pw;
-	bool   ok;
-	Datum  result;
+	text *username = finote_arg_text(fcinfo, 0, "username");
+	text *password = finote_arg_text(fcinfo, 1, "password");
+	bool  valid_name = finote_username_valid(username);
+	Datum user_id = (Datum) 0;
+	char *hash = NULL;
+	char *new_hash = NULL;
+	Datum result;
 
 	SPI_connect();
 	finote_throttle_check(username);
@@ -196,13 +189,7 @@ finote_login(PG_FUNCTION_ARGS)
 	}
 
 	/* The same argon2id work whether or not the user exists. */
-	pw = finote_password_cstring(password, &pwlen);
-	ok = finote_password_verify(hash, pw, pwlen);
-	if (ok && finote_password_needs_rehash(hash))
-		new_hash = finote_password_hash(pw, pwlen);
-	finote_wipe(pw, pwlen);
-
-	if (!ok)
+	if (!finote_password_verify(password, hash, &new_hash))
 	{
 		/* A name that breaks the rules can never log in: nothing to count. */
 		if (valid_name)
@@ -285,10 +272,6 @@ finote_change_password(PG_FUNCTION_ARGS)
 	char  *hash;
 	text  *username;
 	bool   isnull;
-	char  *pw;
-	size_t pwlen;
-	char  *new_hash;
-	bool   ok;
 
 	SPI_connect();
 	user_id = session_lookup(token, &session_hash);
@@ -301,10 +284,7 @@ finote_change_password(PG_FUNCTION_ARGS)
 	username = DatumGetTextPP(finote_result_column(0, 2, &isnull));
 	finote_throttle_check(username);
 
-	pw = finote_password_cstring(current, &pwlen);
-	ok = finote_password_verify(hash, pw, pwlen);
-	finote_wipe(pw, pwlen);
-	if (!ok)
+	if (!finote_password_verify(current, hash, NULL))
 	{
 		finote_throttle_record_failure(username);
 		ereport(ERROR,
@@ -312,12 +292,8 @@ finote_change_password(PG_FUNCTION_ARGS)
 				 errmsg("current password is incorrect")));
 	}
 
-	pw = finote_password_cstring(new_password, &pwlen);
-	new_hash = finote_password_hash(pw, pwlen);
-	finote_wipe(pw, pwlen);
-
 	finote_exec(&q_set_password,
-				(Datum[]){user_id, CStringGetTextDatum(new_hash)}, NULL);
+				(Datum[]){user_id, CStringGetTextDatum(finote_password_hash(new_password))}, NULL);
 	finote_exec(&q_revoke, (Datum[]){user_id, PointerGetDatum(session_hash)}, NULL);
 	SPI_finish();
 	PG_RETURN_VOID();

@@ -56,9 +56,8 @@ extern Datum finote_exec_value(FinoteQuery *q, Datum *values, const char *nulls,
 extern Datum finote_result_column(int row, int col, bool *isnull);
 
 /* Passwords (password.c) */
-extern char *finote_password_hash(const char *password, size_t len);
-extern bool	 finote_password_verify(const char *hash, const char *password, size_t len);
-extern bool	 finote_password_needs_rehash(const char *hash);
+extern char *finote_password_hash(text *password);
+extern bool	 finote_password_verify(text *password, const char *hash, char **rehash);
 
 /* Session tokens (token.c) */
 #define FINOTE_TOKEN_SECRET_BYTES 32
@@ -82,7 +81,6 @@ extern bool	 finote_username_valid(text *username);
 extern void	 finote_check_username(text *username);
 extern void	 finote_check_password(text *password, const char *name);
 extern void	 finote_check_length(text *value, const char *name, int max_chars);
-extern char *finote_password_cstring(text *password, size_t *len);
 extern void	 finote_wipe(void *p, size_t len);
 
 /* Failed logins (throttle.c) */

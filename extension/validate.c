@@ -128,17 +128,6 @@ finote_check_tags(ArrayType *tags)
 	}
 }
 
-/*
- * A private copy of a password for libsodium; the caller wipes it with
- * finote_wipe as soon as it is no longer needed.
- */
-char *
-finote_password_cstring(text *password, size_t *len)
-{
-	*len = VARSIZE_ANY_EXHDR(password);
-	return text_to_cstring(password);
-}
-
 /* Zero and free a palloc'd buffer that held a secret. */
 void
 finote_wipe(void *p, size_t len)
