@@ -5,7 +5,8 @@
  * Each .c file has one job: finote.c (module setup and settings), spi.c
  * (prepared queries), password.c (argon2id), token.c (session tokens),
  * validate.c (input rules of the contract), throttle.c (failed-login
- * bookkeeping), auth.c (accounts and sessions), notes.c (notes).
+ * bookkeeping), auth.c (accounts and sessions), notes.c (notes), search.c
+ * (the keys of the search index).
  */
 #ifndef FINOTE_H
 #define FINOTE_H
@@ -47,6 +48,7 @@ typedef struct FinoteQuery
 	const char *sql;
 	int			nargs;
 	Oid			argtypes[FINOTE_MAX_ARGS];
+	int			cursor_options; /* CURSOR_OPT_*: 0, or how to plan it */
 	SPIPlanPtr	plan;
 } FinoteQuery;
 
@@ -54,6 +56,9 @@ extern int	 finote_exec(FinoteQuery *q, Datum *values, const char *nulls);
 extern Datum finote_exec_value(FinoteQuery *q, Datum *values, const char *nulls,
 							   bool *found);
 extern Datum finote_result_column(int row, int col, bool *isnull);
+
+/* Search index keys (search.c) */
+extern ArrayType *finote_search_query_keys(const pg_uuid_t *user_id, text *q);
 
 /* Passwords (password.c) */
 extern char *finote_password_hash(text *password);

@@ -30,6 +30,7 @@ PG_FUNCTION_INFO_V1(finote_note_create_1_1);
 PG_FUNCTION_INFO_V1(finote_note_get);
 PG_FUNCTION_INFO_V1(finote_note_list);
 PG_FUNCTION_INFO_V1(finote_note_list_1_1);
+PG_FUNCTION_INFO_V1(finote_note_list_1_1_2);
 PG_FUNCTION_INFO_V1(finote_note_update);
 PG_FUNCTION_INFO_V1(finote_note_update_1_1);
 PG_FUNCTION_INFO_V1(finote_note_delete);
@@ -39,6 +40,9 @@ PG_FUNCTION_INFO_V1(finote_note_tags);
 #define CONTENT_MAX_CHARS 100000
 #define LIST_DEFAULT	  20
 #define LIST_MAX		  100
+
+/* Notes a list walks in list order before a search asks its index (1.1.2). */
+#define WALK_BUDGET 500
 
 /*
  * A list cursor is base64url of a format byte, then the keyset to continue
@@ -110,7 +114,9 @@ static FinoteQuery q_update_1_1 = {
 /*
  * One plan serves every list call: no cursor is a keyset above every note
  * (pinned, +infinity), no search is an empty pattern array (ILIKE ALL of
- * nothing is true). Columns: note JSON, pinned, updated_at, id.
+ * nothing is true). Columns: note JSON, pinned, updated_at, id. Arguments:
+ * user, keyset (pinned, updated_at, id), patterns, limit, tag, and for the
+ * search statements of 1.1.2 an eighth one (see list_rows).
  */
 #define LIST_ARG_TYPES UUIDOID, BOOLOID, TIMESTAMPTZOID, UUIDOID, TEXTARRAYOID, INT4OID, TEXTOID
 
@@ -136,6 +142,81 @@ static FinoteQuery q_list_1_1 = {
 	.nargs = 7,
 	.argtypes = {LIST_ARG_TYPES},
 };
+
+/*
+ * 1.1.2: a list walks the user's notes in list order as q_list_1_1 does, but
+ * at most $8 of them, and builds the JSON of the matching ones only. Two
+ * more columns: whether the note matches, and whether it is the last note
+ * the budget allows; that note is returned even when it does not match, to
+ * tell "the user's notes ended" from "the budget ran out". The outer ORDER
+ * BY is the subquery's own order, so no sort keeps the walk from stopping
+ * once the page is full.
+ *
+ * Unlike q_list_1_1, whose generic plan sees ILIKE as a filter expected to
+ * leave one row and may then fetch and sort all of a user's notes, this
+ * statement's plan only has to walk an index in order until a LIMIT: it is
+ * planned once, generic and for a fast start, instead of on every call
+ * (test/bench/FINDINGS.md).
+ */
+static FinoteQuery q_walk_1_1_2 = {
+	.sql = "SELECT w.note, w.pinned, w.updated_at, w.id, w.note IS NOT NULL, w.k = $8"
+		   "  FROM (SELECT CASE WHEN (n.title || ' ' || n.content) ILIKE ALL ($5)"
+		   "                    THEN finote._note_json(n) END AS note,"
+		   "               n.pinned, n.updated_at, n.id,"
+		   "               row_number() OVER (ORDER BY n.pinned DESC, n.updated_at DESC,"
+		   "                                           n.id DESC) AS k"
+		   "          FROM finote.notes n"
+		   "         WHERE n.user_id = $1"
+		   "           AND (n.pinned, n.updated_at, n.id) < ($2, $3, $4)"
+		   "           AND ($7 IS NULL OR n.tags @> ARRAY[lower($7)])"
+		   "         ORDER BY n.pinned DESC, n.updated_at DESC, n.id DESC"
+		   "         LIMIT $8) w"
+		   " WHERE w.note IS NOT NULL OR w.k = $8"
+		   " ORDER BY w.pinned DESC, w.updated_at DESC, w.id DESC"
+		   " LIMIT $6",
+	.nargs = 8,
+	.argtypes = {LIST_ARG_TYPES, INT4OID},
+	.cursor_options = CURSOR_OPT_GENERIC_PLAN | CURSOR_OPT_FAST_PLAN,
+};
+
+/*
+ * 1.1.2, a search, second step, when the walk found too few matches to fill
+ * the page: the notes whose search keys (search.c) contain q's, through
+ * notes_search_idx; sorted by the list order on their keys alone (the OFFSET
+ * 0 keeps ILIKE out of the sort's input); then, in that order, each note is
+ * fetched by its primary key and ILIKE-matched until the page is full. The
+ * cost grows with the user's notes holding all of q's trigrams, not with all
+ * of the user's notes, and ILIKE runs on about as many notes as the page
+ * needs. The owner is in the keys already, so "user_id = $1" is tested
+ * above the sort, where no index can take it: a bitmap of all of a heavy
+ * user's notes ANDed in would cost more than it saves. Planned for each
+ * call: a generic plan, blind to how rare q's trigrams are, may go parallel
+ * for what is a handful of rows.
+ */
+static FinoteQuery q_search_1_1_2 = {
+	.sql = "SELECT finote._note_json(n), n.pinned, n.updated_at, n.id"
+		   "  FROM (SELECT c.user_id, c.id, c.pinned, c.updated_at FROM finote.notes c"
+		   "         WHERE finote._search_keys(c.user_id, c.title, c.content) @> $8"
+		   "           AND (c.pinned, c.updated_at, c.id) < ($2, $3, $4)"
+		   "           AND ($7 IS NULL OR c.tags @> ARRAY[lower($7)])"
+		   "         ORDER BY c.pinned DESC, c.updated_at DESC, c.id DESC OFFSET 0) k"
+		   "  JOIN finote.notes n ON n.user_id = k.user_id AND n.id = k.id"
+		   " WHERE k.user_id = $1"
+		   "   AND (n.title || ' ' || n.content) ILIKE ALL ($5)"
+		   " ORDER BY k.pinned DESC, k.updated_at DESC, k.id DESC"
+		   " LIMIT $6",
+	.nargs = 8,
+	.argtypes = {LIST_ARG_TYPES, INT4ARRAYOID},
+	.cursor_options = CURSOR_OPT_CUSTOM_PLAN,
+};
+
+/* The statements of one version's note_list; walk and search may be NULL. */
+typedef struct ListQueries
+{
+	FinoteQuery *list;
+	FinoteQuery *walk;
+	FinoteQuery *search;
+} ListQueries;
 
 static void
 raise_not_found(void)
@@ -409,19 +490,62 @@ push_key(JsonbParseState **state, const char *key)
 }
 
 /*
+ * Run the list statements of qs for args (the first seven; args[7] is set
+ * here) and return the number of rows, up to lim + 1, in SPI_tuptable with
+ * the columns of q_list_1_1 first.
+ *
+ * From 1.1.2 a list walks at most WALK_BUDGET notes (q_walk_1_1_2). Without
+ * a search the page is full long before that. A word found in at least one
+ * note in WALK_BUDGET / (lim + 1) fills the page within the budget too, and
+ * a user with few notes is walked to the end. Only when the budget runs out
+ * with the page not full does a search ask the index (q_search_1_1_2), whose
+ * cost grows with the user's notes that hold q's trigrams, not with all the
+ * user's notes: the worst search is two bounded steps instead of a walk over
+ * all of a heavy user's notes. A search with no word of three bytes cannot
+ * use the index and walks without a budget (q_list_1_1).
+ */
+static int
+list_rows(const ListQueries *qs, Datum *args, char *nulls, text *q, int lim)
+{
+	ArrayType *patterns = DatumGetArrayTypeP(args[4]);
+	bool	   has_words = ArrayGetNItems(ARR_NDIM(patterns), ARR_DIMS(patterns)) > 0;
+	ArrayType *keys = NULL;
+	int		   rows;
+	bool	   isnull;
+
+	if (qs->walk && has_words)
+		keys = finote_search_query_keys(DatumGetUUIDP(args[0]), q);
+	if (!qs->walk || (has_words && !keys))
+		return finote_exec(qs->list, args, nulls);
+
+	args[7] = Int32GetDatum(WALK_BUDGET);
+	rows = finote_exec(qs->walk, args, nulls);
+	if (rows > lim && DatumGetBool(finote_result_column(rows - 1, 5, &isnull)))
+		return rows; /* a full page, and there is more */
+	if (rows == 0 || !DatumGetBool(finote_result_column(rows - 1, 6, &isnull)))
+		return rows; /* the user's notes ended within the budget */
+
+	Assert(keys); /* without words every walked note matches */
+	args[7] = PointerGetDatum(keys);
+	return finote_exec(qs->search, args, nulls);
+}
+
+/*
  * note_list(token, q, lim, cursor [, tag]) RETURNS jsonb:
  * {"notes": [...], "next_cursor": text or null}. It fetches one row more
  * than asked to know whether a next page exists.
  */
 static Datum
-note_list(FunctionCallInfo fcinfo, FinoteQuery *q)
+note_list(FunctionCallInfo fcinfo, const ListQueries *qs)
 {
 	int				 lim = PG_ARGISNULL(2) ? LIST_DEFAULT : PG_GETARG_INT32(2);
 	bool			 after_pinned = true;
 	TimestampTz		 after_ts = DT_NOEND;
 	pg_uuid_t		 after_id = {{0}};
 	bool			 has_tag = PG_NARGS() > 4 && !PG_ARGISNULL(4);
-	Datum			 args[7];
+	text			*q = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
+	Datum			 args[8];
+	char			 nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', has_tag ? ' ' : 'n', ' '};
 	int				 rows;
 	JsonbParseState *state = NULL;
 	JsonbValue		 v;
@@ -440,10 +564,10 @@ note_list(FunctionCallInfo fcinfo, FinoteQuery *q)
 	args[1] = BoolGetDatum(after_pinned);
 	args[2] = TimestampTzGetDatum(after_ts);
 	args[3] = UUIDPGetDatum(&after_id);
-	args[4] = PointerGetDatum(search_patterns(PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1)));
+	args[4] = PointerGetDatum(search_patterns(q));
 	args[5] = Int32GetDatum(lim + 1);
 	args[6] = has_tag ? PG_GETARG_DATUM(4) : (Datum) 0;
-	rows = finote_exec(q, args, (char[]){' ', ' ', ' ', ' ', ' ', ' ', has_tag ? ' ' : 'n'});
+	rows = list_rows(qs, args, nulls, q, lim);
 
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	push_key(&state, "notes");
@@ -485,11 +609,27 @@ note_list(FunctionCallInfo fcinfo, FinoteQuery *q)
 Datum
 finote_note_list(PG_FUNCTION_ARGS)
 {
-	return note_list(fcinfo, &q_list_1_0);
+	static const ListQueries qs = {.list = &q_list_1_0};
+
+	return note_list(fcinfo, &qs);
 }
 
 Datum
 finote_note_list_1_1(PG_FUNCTION_ARGS)
 {
-	return note_list(fcinfo, &q_list_1_1);
+	static const ListQueries qs = {.list = &q_list_1_1};
+
+	return note_list(fcinfo, &qs);
+}
+
+Datum
+finote_note_list_1_1_2(PG_FUNCTION_ARGS)
+{
+	static const ListQueries qs = {
+		.list = &q_list_1_1,
+		.walk = &q_walk_1_1_2,
+		.search = &q_search_1_1_2,
+	};
+
+	return note_list(fcinfo, &qs);
 }

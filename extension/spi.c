@@ -14,7 +14,8 @@ finote_plan(FinoteQuery *q)
 {
 	if (q->plan == NULL)
 	{
-		SPIPlanPtr plan = SPI_prepare(q->sql, q->nargs, q->argtypes);
+		SPIPlanPtr plan = SPI_prepare_cursor(q->sql, q->nargs, q->argtypes,
+											 q->cursor_options);
 
 		if (plan == NULL)
 			elog(ERROR, "finote: SPI_prepare failed: %s",
