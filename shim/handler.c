@@ -8,12 +8,10 @@
  * The order of checks is: body within limits, route (404/405, preflight),
  * session, content type, then the single database call.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -26,36 +24,11 @@ static int label_static = -1;
 static int label_unmatched = -1;
 
 /* Requests being handled, and whether we are stopping (handler_drain). */
-static int			   in_flight;
-static bool			   draining;
-static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static int	in_flight;
+static bool draining;
 
 /* Query parameters $4..$7, in the order routes.c documents. */
 static const char *const query_names[] = {"q", "limit", "cursor", "tag"};
-
-static void
-access_log(const struct req *rq)
-{
-	char		when[32];
-	char		path[256];
-	time_t		t = time(NULL);
-	struct tm	tm;
-	size_t		i;
-	const char *p = rq->path ? rq->path : "-";
-
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	/* the path is the client's: keep the log line one line of printable text */
-	for (i = 0; p[i] && i < sizeof(path) - 1; i++)
-		path[i] = (p[i] > 32 && p[i] < 127) ? p[i] : '?';
-	path[i] = '\0';
-	pthread_mutex_lock(&log_lock);
-	printf("%s %s %s %s %d %lld %.1fms\n", when, rq->ri ? rq->ri->remote_addr : "-",
-		   method_names[rq->method], path, rq->status, rq->bytes_sent,
-		   (now_seconds() - rq->started) * 1000.0);
-	fflush(stdout);
-	pthread_mutex_unlock(&log_lock);
-}
 
 static void
 finish(struct req *rq)

@@ -72,7 +72,6 @@ main(int argc, char **argv)
 		return 1;
 	}
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGTERM);
@@ -85,6 +84,7 @@ main(int argc, char **argv)
 	pool_init();
 	mg_init_library(0);
 	watchdog_start();
+	access_log_start();
 
 	snprintf(listen, sizeof(listen), "%s:%d", cfg.listen_addr, cfg.port);
 	snprintf(threads, sizeof(threads), "%d", cfg.threads);
@@ -115,6 +115,7 @@ main(int argc, char **argv)
 	if (!ctx)
 	{
 		fprintf(stderr, "finote-shim: cannot listen on %s\n", listen);
+		access_log_stop();
 		watchdog_stop();
 		pool_close();
 		config_free();
@@ -129,6 +130,7 @@ main(int argc, char **argv)
 			sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	handler_drain(DRAIN_TIMEOUT_MS);
 	mg_stop(ctx);
+	access_log_stop();
 	watchdog_stop();
 	pool_close();
 	mg_exit_library();

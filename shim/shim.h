@@ -140,6 +140,11 @@ extern void handler_drain(int timeout_ms);
 extern int	handle_civetweb_error(struct mg_connection *conn, int status,
 								  const char *msg);
 
+/* accesslog.c */
+extern void access_log_start(void);
+extern void access_log_stop(void);
+extern void access_log(const struct req *rq);
+
 /* errors.c: SQLSTATE -> HTTP */
 struct pg_error
 {

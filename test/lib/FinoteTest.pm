@@ -24,7 +24,7 @@ use Time::HiRes qw(sleep time);
 use Exporter 'import';
 
 our @EXPORT = qw(start_cluster stop_cluster pgcluster_start start_shim stop_shim wait_exit api
-  raw_request register_and_login psql slurp logs_clean metric_value $ROOT);
+  raw_request register_and_login psql slurp access_log logs_clean metric_value $ROOT);
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
 my $JSON = JSON::PP->new->utf8->canonical;
@@ -229,10 +229,30 @@ sub register_and_login {
     return ($r, $pair);
 }
 
+# The shim's access log (its stdout), holding the lines of every request
+# answered so far. The shim writes the log in batches, at most 100 ms after a
+# line and at exit: a running shim is sent one more request, to a unique
+# path, and we wait (at most 5 s) for that request's line.
+my $log_marks = 0;
+
+sub access_log {
+    my ($shim) = @_;
+    return slurp($shim->{out}) if $shim->{exited};
+    my $mark = sprintf('/log-mark-%d-%d', $$, ++$log_marks);
+    api($shim, 'GET', $mark);
+    my $until = time + 5;
+    while (1) {
+        my $log = slurp($shim->{out});
+        return $log if index($log, " GET $mark 404 ") >= 0;
+        die "the access log of the shim on port $shim->{port} lacks $mark after 5 s\n" if time > $until;
+        sleep 0.02;
+    }
+}
+
 # Neither log of the shim may contain any of the given secrets.
 sub logs_clean {
     my ($shim, @secrets) = @_;
-    my $logs = slurp($shim->{out}) . slurp($shim->{err});
+    my $logs = access_log($shim) . slurp($shim->{err});
     my @found = grep { length($_) && index($logs, $_) >= 0 } @secrets;
     is(scalar(@found), 0, 'no password, token, cookie or secret in the shim logs');
 }

@@ -196,7 +196,7 @@ is(metric_value($m, 'finote_db_pool_connections{state="in_use"}'), 0, 'no databa
 ok(metric_value($m, 'finote_db_pool_connections{state="idle"}') <= 5, 'at most DB_POOL_MAX connections');
 
 # one access-log line per request, without secrets
-my @lines = split /\n/, slurp($shim->{out});
+my @lines = split /\n/, access_log($shim);
 ok(@lines > 50, 'access log has lines');
 like($lines[0], qr{^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ 127\.0\.0\.1 [A-Z]+ \S+ \d{3} \d+ [\d.]+ms$}, 'access log format');
 logs_clean($shim, 'hankpassword', 'chunkypassword', 'patientpassword', ($cookie =~ /=(.*)/));

@@ -57,6 +57,7 @@ ok(time - $t0 < 10, sprintf('stopped in %.1f s', time - $t0));
 like(slurp($shim->{err}), qr/SIGTERM: finishing requests in flight.*stopped/s, 'the stop is logged');
 is(psql($pg_port, 'finote', q{SELECT count(*) FROM pg_stat_activity WHERE usename = 'finote_app'}), 0,
     'the pool was closed');
+like(slurp($shim->{out}), qr{ POST /api/auth/register 201 }, 'the in-flight request is in the access log');
 stop_shim($shim);    # checks the sanitizer log
 
 # SIGINT, idle
@@ -65,6 +66,7 @@ is(api($shim, 'GET', '/api/auth/me', undef, Authorization => "Bearer $login->{js
     'a fresh shim serves');
 kill 'INT', $shim->{pid};
 is(FinoteTest::wait_exit($shim, 20), 0, 'exit status 0 after SIGINT');
+like(slurp($shim->{out}), qr{ GET /api/auth/me 200 }, 'the access log is written out at the stop');
 stop_shim($shim);
 logs_clean($shim, 'sampassword', 'inflightpassword', $login->{json}{token});
 done_testing();
