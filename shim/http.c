@@ -44,13 +44,54 @@ method_index(const char *name)
 #define SMALL_BODY 16384 /* sent in the same write as the head */
 #define HEAD_MAX   4096
 
-/* Append one header line to the response head being built. */
-static void
-add_header(char *head, const char *name, const char *value)
+/* The response head being built; at most HEAD_MAX - 1 bytes, the rest is cut. */
+struct head
 {
-	size_t n = strlen(head);
+	char  *text;
+	size_t len;
+};
 
-	snprintf(head + n, HEAD_MAX - n, "%s: %s\r\n", name, value);
+static void
+head_add(struct head *h, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > HEAD_MAX - 1 - h->len)
+		n = HEAD_MAX - 1 - h->len;
+	memcpy(h->text + h->len, s, n);
+	h->len += n;
+}
+
+/* Append one header line (copies, not snprintf: this runs ~15 times an answer). */
+static void
+add_header(struct head *h, const char *name, const char *value)
+{
+	head_add(h, name);
+	head_add(h, ": ");
+	head_add(h, value);
+	head_add(h, "\r\n");
+}
+
+/*
+ * The Date header's value for the current second. Each thread keeps it for
+ * the rest of the second: gmtime_r takes glibc's global time zone lock.
+ */
+static const char *
+http_date(void)
+{
+	static __thread time_t last = -1;
+	static __thread char   text[40];
+	time_t				   now = time(NULL);
+
+	if (now != last)
+	{
+		struct tm tm;
+
+		gmtime_r(&now, &tm);
+		strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		last = now;
+	}
+	return text;
 }
 
 /*
@@ -82,56 +123,54 @@ void
 http_send(struct req *rq, int status, const char *content_type,
 		  const char *body, size_t len, const char *const *headers)
 {
-	char	  head[HEAD_MAX + SMALL_BODY];
-	char	  value[64];
-	size_t	  headlen;
-	bool	  with_body = len > 0 && rq->method != METHOD_HEAD;
-	bool	  has_cache_control = false;
-	time_t	  now = time(NULL);
-	struct tm tm;
+	char		buf[HEAD_MAX + SMALL_BODY];
+	struct head head = {buf, 0};
+	char		value[64];
+	bool		with_body = len > 0 && rq->method != METHOD_HEAD;
+	bool		has_cache_control = false;
 
-	snprintf(head, HEAD_MAX, "HTTP/1.1 %d %s\r\n", status,
-			 mg_get_response_code_text(rq->conn, status));
-	gmtime_r(&now, &tm);
-	strftime(value, sizeof(value), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	add_header(head, "Date", value);
+	snprintf(value, sizeof(value), "%d ", status);
+	head_add(&head, "HTTP/1.1 ");
+	head_add(&head, value);
+	head_add(&head, mg_get_response_code_text(rq->conn, status));
+	head_add(&head, "\r\n");
+	add_header(&head, "Date", http_date());
 	if (content_type)
-		add_header(head, "Content-Type", content_type);
+		add_header(&head, "Content-Type", content_type);
 	snprintf(value, sizeof(value), "%zu", len);
 	if (status != 204)
-		add_header(head, "Content-Length", value);
-	add_header(head, "Content-Security-Policy",
+		add_header(&head, "Content-Length", value);
+	add_header(&head, "Content-Security-Policy",
 			   "default-src 'self'; script-src 'self'; style-src 'self'; "
 			   "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
 			   "base-uri 'none'; form-action 'self'");
-	add_header(head, "X-Content-Type-Options", "nosniff");
-	add_header(head, "Referrer-Policy", "no-referrer");
-	add_header(head, "X-Frame-Options", "DENY");
-	add_header(head, "Vary", "Origin");
+	add_header(&head, "X-Content-Type-Options", "nosniff");
+	add_header(&head, "Referrer-Policy", "no-referrer");
+	add_header(&head, "X-Frame-Options", "DENY");
+	add_header(&head, "Vary", "Origin");
 	if (rq->cors_origin)
 	{
-		add_header(head, "Access-Control-Allow-Origin", rq->cors_origin);
-		add_header(head, "Access-Control-Allow-Credentials", "true");
+		add_header(&head, "Access-Control-Allow-Origin", rq->cors_origin);
+		add_header(&head, "Access-Control-Allow-Credentials", "true");
 	}
 	for (; headers && headers[0]; headers += 2)
 	{
-		add_header(head, headers[0], headers[1]);
+		add_header(&head, headers[0], headers[1]);
 		has_cache_control |= strcasecmp(headers[0], "Cache-Control") == 0;
 	}
 	if (!has_cache_control)
-		add_header(head, "Cache-Control", "no-store");
-	add_header(head, "Connection", keep_alive(rq) ? "keep-alive" : "close");
-	strncat(head, "\r\n", HEAD_MAX - strlen(head) - 1);
-	headlen = strlen(head);
+		add_header(&head, "Cache-Control", "no-store");
+	add_header(&head, "Connection", keep_alive(rq) ? "keep-alive" : "close");
+	head_add(&head, "\r\n");
 	/* one write for a small answer: one packet, no wait on the peer's ACK */
 	if (with_body && len <= SMALL_BODY)
 	{
-		memcpy(head + headlen, body, len);
-		mg_write(rq->conn, head, headlen + len);
+		memcpy(buf + head.len, body, len);
+		mg_write(rq->conn, buf, head.len + len);
 	}
 	else
 	{
-		mg_write(rq->conn, head, headlen);
+		mg_write(rq->conn, buf, head.len);
 		if (with_body)
 			mg_write(rq->conn, body, len);
 	}
