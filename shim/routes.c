@@ -82,13 +82,35 @@ const struct route routes[] = {
 };
 const int n_routes = sizeof(routes) / sizeof(routes[0]);
 
-static int route_labels[sizeof(routes) / sizeof(routes[0])];
+/*
+ * What route_match needs of each row, worked out once: every request tries
+ * every row, and comparing method names and searching patterns for "{id}"
+ * each time was a few percent of the shim's CPU per request.
+ */
+static struct
+{
+	int	   label;  /* metrics label */
+	int	   method; /* method_index of the row's method */
+	size_t id_at;  /* offset of "{id}" in the pattern, or 0: none */
+} row_info[sizeof(routes) / sizeof(routes[0])];
 
 void
 routes_init(void)
 {
 	for (int i = 0; i < n_routes; i++)
-		route_labels[i] = metrics_label(routes[i].pattern);
+	{
+		const char *brace = strstr(routes[i].pattern, "{id}");
+
+		row_info[i].label = metrics_label(routes[i].pattern);
+		row_info[i].method = method_index(routes[i].method);
+		row_info[i].id_at = brace ? (size_t) (brace - routes[i].pattern) : 0;
+	}
+}
+
+static bool
+is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 /* 8-4-4-4-12 hex digits; anything else cannot name a note. */
@@ -101,27 +123,26 @@ is_uuid(const char *s, size_t n)
 	{
 		bool dash = (i == 8 || i == 13 || i == 18 || i == 23);
 
-		if (dash ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i]))
+		if (dash ? s[i] != '-' : !is_hex(s[i]))
 			return false;
 	}
 	return true;
 }
 
-/* Does path match pattern? On a match, the {id} segment goes to id[]. */
+/* Does path match row i's pattern? On a match, the {id} segment goes to id[]. */
 static bool
-path_matches(const char *pattern, const char *path, char *id, size_t idlen)
+path_matches(int i, const char *path, char *id, size_t idlen)
 {
-	const char *brace = strstr(pattern, "{id}");
-	size_t		prefix;
+	const char *pattern = routes[i].pattern;
+	size_t		prefix = row_info[i].id_at;
 	size_t		seg;
 
-	if (!brace)
+	if (prefix == 0)
 		return strcmp(pattern, path) == 0;
-	prefix = (size_t) (brace - pattern);
 	if (strncmp(pattern, path, prefix) != 0)
 		return false;
 	seg = strcspn(path + prefix, "/");
-	if (!is_uuid(path + prefix, seg) || strcmp(brace + 4, path + prefix + seg) != 0 ||
+	if (!is_uuid(path + prefix, seg) || strcmp(pattern + prefix + 4, path + prefix + seg) != 0 ||
 		seg >= idlen)
 		return false;
 	memcpy(id, path + prefix, seg);
@@ -140,26 +161,26 @@ route_match(const char *path, int method, int version, char *id, size_t idlen,
 			char *allow, size_t allowlen, int *label)
 {
 	const struct route *found = NULL;
-	unsigned			listed = 0; /* methods in allow[], as bits of method_index */
+	unsigned			methods = 0; /* the path's, as bits of method_index */
 
 	allow[0] = '\0';
 	*label = -1;
 	for (int i = 0; i < n_routes; i++)
 	{
 		const struct route *r = &routes[i];
-		int					m = method_index(r->method);
 
-		if (r->since > version || !path_matches(r->pattern, path, id, idlen))
+		if (r->since > version || !path_matches(i, path, id, idlen))
 			continue;
-		*label = route_labels[i];
-		if (m == method && (!found || r->since > found->since))
+		*label = row_info[i].label;
+		if (row_info[i].method == method && (!found || r->since > found->since))
 			found = r;
-		/* a path may have a row per version: list each method once */
-		if (!(listed & (1u << m)))
-			snprintf(allow + strlen(allow), allowlen - strlen(allow), "%s%s",
-					 allow[0] ? ", " : "", r->method);
-		listed |= 1u << m;
+		methods |= 1u << row_info[i].method;
 	}
+	/* a path may have a row per version: list each method once */
+	for (int m = 0; !found && m < METHOD_COUNT; m++)
+		if (methods & (1u << m))
+			snprintf(allow + strlen(allow), allowlen - strlen(allow), "%s%s",
+					 allow[0] ? ", " : "", method_names[m]);
 	return found;
 }
 
