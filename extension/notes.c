@@ -41,7 +41,7 @@ PG_FUNCTION_INFO_V1(finote_note_tags);
 #define LIST_DEFAULT	  20
 #define LIST_MAX		  100
 
-/* Notes a list walks in list order before a search asks its index (1.1.2). */
+/* Notes a search walks in list order before it asks its index (1.1.2). */
 #define WALK_BUDGET 500
 
 /*
@@ -116,7 +116,7 @@ static FinoteQuery q_update_1_1 = {
  * (pinned, +infinity), no search is an empty pattern array (ILIKE ALL of
  * nothing is true). Columns: note JSON, pinned, updated_at, id. Arguments:
  * user, keyset (pinned, updated_at, id), patterns, limit, tag, and for the
- * search statements of 1.1.2 an eighth one (see list_rows).
+ * statements of 1.1.2 an eighth one (see list_rows).
  */
 #define LIST_ARG_TYPES UUIDOID, BOOLOID, TIMESTAMPTZOID, UUIDOID, TEXTARRAYOID, INT4OID, TEXTOID
 
@@ -210,7 +210,7 @@ static FinoteQuery q_search_1_1_2 = {
 	.cursor_options = CURSOR_OPT_CUSTOM_PLAN,
 };
 
-/* The statements of one version's note_list; walk and search may be NULL. */
+/* The statements of one version's note_list: list, or walk and search. */
 typedef struct ListQueries
 {
 	FinoteQuery *list;
@@ -494,38 +494,36 @@ push_key(JsonbParseState **state, const char *key)
  * here) and return the number of rows, up to lim + 1, in SPI_tuptable with
  * the columns of q_list_1_1 first.
  *
- * From 1.1.2 a list walks at most WALK_BUDGET notes (q_walk_1_1_2). Without
- * a search the page is full long before that. A word found in at least one
- * note in WALK_BUDGET / (lim + 1) fills the page within the budget too, and
- * a user with few notes is walked to the end. Only when the budget runs out
- * with the page not full does a search ask the index (q_search_1_1_2), whose
- * cost grows with the user's notes that hold q's trigrams, not with all the
- * user's notes: the worst search is two bounded steps instead of a walk over
- * all of a heavy user's notes. A search with no word of three bytes cannot
- * use the index and walks without a budget (q_list_1_1).
+ * From 1.1.2 a search walks at most WALK_BUDGET notes (q_walk_1_1_2). A word
+ * found in at least one note in WALK_BUDGET / (lim + 1) fills the page
+ * within the budget, and a user with few notes is walked to the end. Only
+ * when the budget runs out with the page not full does it ask the index
+ * (q_search_1_1_2), whose cost grows with the user's notes that hold q's
+ * trigrams, not with all the user's notes: the worst search is two bounded
+ * steps instead of a walk over all of a heavy user's notes. A list without
+ * a search, or a search with no word of three bytes, which the index cannot
+ * serve, walks with no budget: the same plan, made once.
  */
 static int
 list_rows(const ListQueries *qs, Datum *args, char *nulls, text *q, int lim)
 {
-	ArrayType *patterns = DatumGetArrayTypeP(args[4]);
-	bool	   has_words = ArrayGetNItems(ARR_NDIM(patterns), ARR_DIMS(patterns)) > 0;
 	ArrayType *keys = NULL;
 	int		   rows;
 	bool	   isnull;
 
-	if (qs->walk && has_words)
-		keys = finote_search_query_keys(DatumGetUUIDP(args[0]), q);
-	if (!qs->walk || (has_words && !keys))
+	if (!qs->walk)
 		return finote_exec(qs->list, args, nulls);
 
-	args[7] = Int32GetDatum(WALK_BUDGET);
+	if (q)
+		keys = finote_search_query_keys(DatumGetUUIDP(args[0]), q);
+	args[7] = Int32GetDatum(keys ? WALK_BUDGET : PG_INT32_MAX);
 	rows = finote_exec(qs->walk, args, nulls);
 	if (rows > lim && DatumGetBool(finote_result_column(rows - 1, 5, &isnull)))
 		return rows; /* a full page, and there is more */
 	if (rows == 0 || !DatumGetBool(finote_result_column(rows - 1, 6, &isnull)))
 		return rows; /* the user's notes ended within the budget */
 
-	Assert(keys); /* without words every walked note matches */
+	Assert(keys); /* no budget, no end to run into */
 	args[7] = PointerGetDatum(keys);
 	return finote_exec(qs->search, args, nulls);
 }
@@ -626,7 +624,6 @@ Datum
 finote_note_list_1_1_2(PG_FUNCTION_ARGS)
 {
 	static const ListQueries qs = {
-		.list = &q_list_1_1,
 		.walk = &q_walk_1_1_2,
 		.search = &q_search_1_1_2,
 	};
