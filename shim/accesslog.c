@@ -135,26 +135,13 @@ add_line(const char *line, size_t n)
 		pthread_cond_signal(&wake);
 }
 
-/*
- * The current second as 2026-11-21T23:29:45Z. Each thread keeps it for the
- * rest of the second: gmtime_r takes glibc's global time zone lock.
- */
+/* The current second as 2026-11-21T23:29:45Z. */
 static const char *
 log_time(void)
 {
-	static __thread time_t last = -1;
-	static __thread char   text[32];
-	time_t				   now = time(NULL);
+	static __thread struct wall_second cache = {.last = -1};
 
-	if (now != last)
-	{
-		struct tm tm;
-
-		gmtime_r(&now, &tm);
-		strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		last = now;
-	}
-	return text;
+	return wall_second(&cache, WALL_ISO8601);
 }
 
 /*

@@ -72,26 +72,13 @@ add_header(struct head *h, const char *name, const char *value)
 	head_add(h, "\r\n");
 }
 
-/*
- * The Date header's value for the current second. Each thread keeps it for
- * the rest of the second: gmtime_r takes glibc's global time zone lock.
- */
+/* The Date header's value for the current second. */
 static const char *
 http_date(void)
 {
-	static __thread time_t last = -1;
-	static __thread char   text[40];
-	time_t				   now = time(NULL);
+	static __thread struct wall_second cache = {.last = -1};
 
-	if (now != last)
-	{
-		struct tm tm;
-
-		gmtime_r(&now, &tm);
-		strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-		last = now;
-	}
-	return text;
+	return wall_second(&cache, WALL_HTTP);
 }
 
 /*

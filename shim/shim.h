@@ -96,6 +96,19 @@ extern double		   now_seconds(void);
 extern struct timespec deadline_in_ms(int ms);
 extern void			   cond_init_monotonic(pthread_cond_t *cond);
 
+/* A thread's cache of the wall clock's current second, formatted. */
+enum wall_format
+{
+	WALL_ISO8601, /* 2026-11-21T23:29:45Z, the access log's */
+	WALL_HTTP	  /* Sat, 21 Nov 2026 23:29:45 GMT, the Date header's */
+};
+struct wall_second
+{
+	time_t last;
+	char   text[40];
+};
+extern const char *wall_second(struct wall_second *cache, enum wall_format format);
+
 /* routes.c: the route table */
 #define VERSION_1_0	   100 /* extension versions, major * 100 + minor */
 #define VERSION_1_1	   101
