@@ -6,7 +6,7 @@
  * (prepared queries), password.c (argon2id), token.c (session tokens),
  * validate.c (input rules of the contract), throttle.c (failed-login
  * bookkeeping), auth.c (accounts and sessions), notes.c (notes), search.c
- * (the keys of the search index).
+ * (the words of a search and the keys of the search index).
  */
 #ifndef FINOTE_H
 #define FINOTE_H
@@ -57,7 +57,8 @@ extern Datum finote_exec_value(FinoteQuery *q, Datum *values, const char *nulls,
 							   bool *found);
 extern Datum finote_result_column(int row, int col, bool *isnull);
 
-/* Search index keys (search.c) */
+/* Search words and index keys (search.c) */
+extern int		  finote_next_word(const char *s, int len, int *pos);
 extern ArrayType *finote_search_query_keys(const pg_uuid_t *user_id, text *q);
 
 /* Passwords (password.c) */

@@ -20,7 +20,6 @@
 #include <sodium.h>
 
 #include "catalog/pg_type.h"
-#include "parser/scansup.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
@@ -454,19 +453,16 @@ search_patterns(text *q)
 	int			len = q ? VARSIZE_ANY_EXHDR(q) : 0;
 	Datum	   *words = palloc(sizeof(Datum) * (len / 2 + 1));
 	int			nwords = 0;
-	int			i = 0;
+	int			pos = 0;
+	int			start;
 
-	while (i < len)
+	while ((start = finote_next_word(s, len, &pos)) >= 0)
 	{
 		StringInfoData pat;
 
-		while (i < len && scanner_isspace(s[i]))
-			i++;
-		if (i == len)
-			break;
 		initStringInfo(&pat);
 		appendStringInfoChar(&pat, '%');
-		for (; i < len && !scanner_isspace(s[i]); i++)
+		for (int i = start; i < pos; i++)
 		{
 			if (s[i] == '%' || s[i] == '_' || s[i] == '\\')
 				appendStringInfoChar(&pat, '\\');

@@ -1,7 +1,7 @@
 /*
  * search.c
- *	  The keys of the search index (1.1.2): what finote._search_keys stores
- *	  for a note and what a search looks up.
+ *	  The words of a search, and the keys of the search index (1.1.2): what
+ *	  finote._search_keys stores for a note and what a search looks up.
  *
  * A search matches a note when every word of q occurs in its title or
  * content, case-insensitively (ILIKE, CONTRACT §1). No btree serves
@@ -23,8 +23,8 @@
  * Both sides are lower-cased with the database's default collation, as
  * ILIKE does for multibyte encodings, and character by character as libc
  * collations do: this is why the function is IMMUTABLE, like pg_trgm's.
- * Words have no white space (notes.c splits q on it), so trigrams spanning
- * white space, or the space between title and content, cannot be asked for.
+ * Words have no white space (finote_next_word), so trigrams spanning white
+ * space, or the space between title and content, cannot be asked for.
  */
 #include "finote.h"
 
@@ -131,6 +131,27 @@ finote_search_keys(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The next word of s[0..len) from *pos on: q's words are separated by white
+ * space. Returns the word's start and moves *pos to its end, or returns -1
+ * when no word is left. The ILIKE patterns (notes.c) and the index keys
+ * below must see the same words, so both go through here.
+ */
+int
+finote_next_word(const char *s, int len, int *pos)
+{
+	int start;
+
+	while (*pos < len && scanner_isspace(s[*pos]))
+		(*pos)++;
+	if (*pos == len)
+		return -1;
+	start = *pos;
+	while (*pos < len && !scanner_isspace(s[*pos]))
+		(*pos)++;
+	return start;
+}
+
+/*
  * The keys a search of user_id for q looks up, or NULL when q has no word of
  * three bytes or more: then the owner's key alone would select all of the
  * owner's notes, and the index cannot help.
@@ -141,19 +162,11 @@ finote_search_query_keys(const pg_uuid_t *user_id, text *q)
 	const char *s = VARDATA_ANY(q);
 	int			len = VARSIZE_ANY_EXHDR(q);
 	KeySet		ks;
-	int			i = 0;
+	int			pos = 0;
+	int			start;
 
 	keys_init(&ks, user_id);
-	while (i < len)
-	{
-		int start;
-
-		while (i < len && scanner_isspace(s[i]))
-			i++;
-		start = i;
-		while (i < len && !scanner_isspace(s[i]))
-			i++;
-		keys_add_trigrams(&ks, s + start, i - start);
-	}
+	while ((start = finote_next_word(s, len, &pos)) >= 0)
+		keys_add_trigrams(&ks, s + start, pos - start);
 	return ks.n > 1 ? keys_array(&ks) : NULL;
 }
