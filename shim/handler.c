@@ -278,6 +278,12 @@ run_route(struct req *rq, const struct route *route, const char *id,
 			http_send_error(rq, 400, "invalid_input", "a query parameter is too long", NULL);
 			return;
 		}
+		/* mg_get_var2 decodes %00 too: a value cut at its NUL is another value */
+		if (n > 0 && strlen(query[i]) != (size_t) n)
+		{
+			http_send_error(rq, 400, "invalid_input", "a query parameter holds a NUL byte", NULL);
+			return;
+		}
 		/* absent and empty are the same: the function's default */
 		params[3 + i] = n > 0 ? query[i] : NULL;
 	}
@@ -348,7 +354,10 @@ dispatch(struct req *rq)
 
 	route = route_match(rq->path, rq->method, extension_version(rq->path), id, sizeof(id),
 						allow, sizeof(allow), &rq->label);
-	if (!route && rq->label >= 0)
+	/* no row matches it, but a NUL cut short would name an {id} or a file */
+	if (strstr(rq->path, "%00"))
+		http_send_error(rq, 400, "invalid_input", "the path holds a NUL byte", NULL);
+	else if (!route && rq->label >= 0)
 	{
 		const char *const headers[] = {"Allow", allow, NULL};
 

@@ -63,9 +63,10 @@ safe_relative_path(const char *raw, char *out, size_t outlen)
 
 	if (strcmp(raw, "/") == 0)
 		raw = "/index.html";
-	/* %2e, %2f, %5c, %00: an encoded dot or separator has no business here */
+	/* %2e, %2f, %5c: an encoded dot or separator has no business here (a
+	 * %00 never gets here: handler.c answers it with 400) */
 	if (strcasestr(raw, "%2e") || strcasestr(raw, "%2f") ||
-		strcasestr(raw, "%5c") || strstr(raw, "%00") || strchr(raw, '\\'))
+		strcasestr(raw, "%5c") || strchr(raw, '\\'))
 		return false;
 	if (mg_url_decode(raw + 1, (int) strlen(raw + 1), out, (int) outlen, 0) < 0)
 		return false;

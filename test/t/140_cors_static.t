@@ -61,13 +61,17 @@ is(api($shim, 'GET', '/assets/inside.html')->{status}, 200, 'a symlink inside th
 for my $path ('/sub', '/sub/', '/sub/dir/', '/assets/', '/.env', '/escape.txt', '/etc/passwd',
     '/assets/../../outside.txt', '/../outside.txt', '/%2e%2e/outside.txt', '/assets/%2E%2E/index.html',
     '/assets%2fapp-1234.js', '//index.html', '/index.html/', '/nope.js', '/api/x', '/sub/./dir/index.html',
-    '/%00index.html', '/index.html%00.js', '/assets/app-1234.js%5c', '/.%2e/outside.txt')
+    '/assets/app-1234.js%5c', '/.%2e/outside.txt')
 {
     my $resp = FinoteTest::raw_request(3315, "GET $path HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5);
     my ($code) = $resp =~ m{^HTTP/1\.1 (\d+)};
     is($code, 404, "GET $path: 404");
     like($resp, qr/"code":"not_found"/, "GET $path: JSON");
     unlike($resp, qr/outside|SECRET|root:|Index of/, "GET $path: nothing leaks");
+}
+for my $path ('/%00index.html', '/index.html%00.js') {
+    my $resp = FinoteTest::raw_request(3315, "GET $path HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5);
+    like($resp, qr{^HTTP/1\.1 400 .*"code":"invalid_input"}s, "GET $path: 400, a NUL is never cut");
 }
 is(api($shim, 'POST', '/')->{status}, 404, 'POST /: 404');
 
