@@ -237,6 +237,14 @@ run_route(struct req *rq, const struct route *route, const char *id,
 	const char *params[N_PARAMS] = {have_token ? token : NULL, NULL, id[0] ? id : NULL};
 	const char *qs = rq->ri->query_string;
 
+	if (!origin_may_change_state(rq, route))
+	{
+		http_send_error(rq, 403, "origin_not_allowed",
+						"a change made with the session cookie must come from this site "
+						"or an origin in CORS_ORIGIN",
+						NULL);
+		return;
+	}
 	if (route->auth == AUTH_REQUIRED && !have_token)
 	{
 		http_send_error(rq, 401, "unauthorized", "missing, invalid or expired session", NULL);
