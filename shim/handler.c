@@ -454,8 +454,10 @@ handle_civetweb_error(struct mg_connection *conn, int status, const char *msg)
 
 	rq.conn = conn;
 	rq.ri = mg_get_request_info(conn);
-	fprintf(stderr, "finote-shim: bad request from %s: %s\n",
-			rq.ri ? rq.ri->remote_addr : "?", msg);
+	/* msg may quote the request line (a bad version, say): status only */
+	(void) msg;
+	fprintf(stderr, "finote-shim: civetweb refused a request from %s with %d\n",
+			rq.ri ? rq.ri->remote_addr : "?", status);
 	rq.started = now_seconds();
 	rq.method = rq.ri && rq.ri->request_method ? method_index(rq.ri->request_method) : METHOD_OTHER;
 	rq.label = -1;
