@@ -14,6 +14,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "shim.h"
 
 #define TEXTOID			25
@@ -48,6 +50,7 @@ session_token(struct req *rq, char *token, size_t len)
 	const char *cookies = mg_get_header(rq->conn, "Cookie");
 	char		value[2 * TOKEN_MAX];
 	size_t		n;
+	bool		found;
 
 	if (auth)
 	{
@@ -65,9 +68,12 @@ session_token(struct req *rq, char *token, size_t len)
 		memcpy(token, auth, n + 1);
 		return true;
 	}
-	if (cookies && mg_get_cookie(cookies, cfg.session_name, value, sizeof(value)) > 0)
-		return cookie_verify(value, token, len);
-	return false;
+	if (!cookies)
+		return false;
+	found = mg_get_cookie(cookies, cfg.session_name, value, sizeof(value)) > 0 &&
+			cookie_verify(value, token, len);
+	sodium_memzero(value, sizeof(value));
+	return found;
 }
 
 static bool
@@ -214,27 +220,30 @@ call_database(struct req *rq, const struct route *route, const char *const *para
 			abort();
 		session_cookie(cookie, sizeof(cookie), signed_value,
 					   atoll(PQgetvalue(res, 0, 2)));
-		free(signed_value);
+		wipe_free(signed_value, strlen(signed_value));
 		http_send_json(rq, route->status, PQgetvalue(res, 0, 0), headers);
+		sodium_memzero(cookie, sizeof(cookie));
 	}
 	else
 		http_send_json(rq, route->status, PQgetvalue(res, 0, 0), NULL);
-	PQclear(res);
+	if (route->session == SESSION_SET)
+		wipe_clear(res);
+	else
+		PQclear(res);
 	pool_release(db);
 }
 
 /*
- * A matched database route: session, content type, parameters, the call.
- * body is the request body (NUL-terminated) or NULL.
+ * A matched database route: origin, session, content type, parameters, the
+ * call. body is the request body (NUL-terminated) or NULL; token the
+ * session's, or NULL.
  */
 static void
-run_route(struct req *rq, const struct route *route, const char *id,
-		  const char *body, size_t body_len)
+call_route(struct req *rq, const struct route *route, const char *id,
+		   const char *body, size_t body_len, const char *token)
 {
-	char		token[TOKEN_MAX + 1];
-	bool		have_token = session_token(rq, token, sizeof(token));
 	char		query[4][QUERY_VALUE_MAX];
-	const char *params[N_PARAMS] = {have_token ? token : NULL, NULL, id[0] ? id : NULL};
+	const char *params[N_PARAMS] = {token, NULL, id[0] ? id : NULL};
 	const char *qs = rq->ri->query_string;
 
 	if (!origin_may_change_state(rq, route))
@@ -245,12 +254,12 @@ run_route(struct req *rq, const struct route *route, const char *id,
 						NULL);
 		return;
 	}
-	if (route->auth == AUTH_REQUIRED && !have_token)
+	if (route->auth == AUTH_REQUIRED && !token)
 	{
 		http_send_error(rq, 401, "unauthorized", "missing, invalid or expired session", NULL);
 		return;
 	}
-	if (route->auth == AUTH_OPTIONAL && !have_token && route->session == SESSION_CLEAR)
+	if (route->auth == AUTH_OPTIONAL && !token && route->session == SESSION_CLEAR)
 	{
 		/* logging out without a session: nothing to revoke, clear the cookie */
 		answer_session_cleared(rq, route);
@@ -296,6 +305,18 @@ run_route(struct req *rq, const struct route *route, const char *id,
 		params[3 + i] = n > 0 ? query[i] : NULL;
 	}
 	call_database(rq, route, params);
+}
+
+/* The session token lives in this frame only, and is wiped once answered. */
+static void
+run_route(struct req *rq, const struct route *route, const char *id,
+		  const char *body, size_t body_len)
+{
+	char token[TOKEN_MAX + 1];
+
+	call_route(rq, route, id, body, body_len,
+			   session_token(rq, token, sizeof(token)) ? token : NULL);
+	sodium_memzero(token, sizeof(token));
 }
 
 /*
@@ -387,7 +408,7 @@ dispatch(struct req *rq)
 		route->builtin(rq);
 	else
 		run_route(rq, route, id, body, body_len);
-	free(body);
+	wipe_free(body, body_len);
 }
 
 /* Before the server starts: the labels of requests no route row owns. */
