@@ -136,6 +136,9 @@ http_send(struct req *rq, int status, const char *content_type,
 	add_header(&head, "X-Content-Type-Options", "nosniff");
 	add_header(&head, "Referrer-Policy", "no-referrer");
 	add_header(&head, "X-Frame-Options", "DENY");
+	/* production is served over HTTPS (a proxy in front): browsers must stay on it */
+	if (cfg.production)
+		add_header(&head, "Strict-Transport-Security", "max-age=31536000");
 	add_header(&head, "Vary", "Origin");
 	if (rq->cors_origin)
 	{

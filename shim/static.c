@@ -103,8 +103,14 @@ static_serve(struct req *rq)
 	strcpy(full + rootlen + 1, rel);
 	if (!(real = realpath(full, NULL)))
 		return false;
+	/*
+	 * Only a regular file is opened: opening a FIFO blocks until a writer
+	 * comes, holding the worker and a graceful stop with it. O_NONBLOCK and
+	 * fstat cover a file swapped for one between stat and open.
+	 */
 	if (strncmp(real, cfg.web_root, rootlen) == 0 && real[rootlen] == '/' &&
-		(fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0)
+		stat(real, &st) == 0 && S_ISREG(st.st_mode) &&
+		(fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) >= 0)
 	{
 		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= FILE_MAX &&
 			(data = malloc((size_t) st.st_size + 1)))
