@@ -383,7 +383,7 @@ dispatch(struct req *rq)
 
 	route = route_match(rq->path, rq->method, extension_version(rq->path), id, sizeof(id),
 						allow, sizeof(allow), &rq->label);
-	/* no row matches it, but a NUL cut short would name an {id} or a file */
+	/* %00 matches no row, but the path cut at the NUL could name an {id} or a file */
 	if (strstr(rq->path, "%00"))
 		http_send_error(rq, 400, "invalid_input", "the path holds a NUL byte", NULL);
 	else if (!route && rq->label >= 0)
