@@ -41,6 +41,7 @@ cookie_sign(const char *token)
 	n = strlen(out);
 	out[n++] = '.';
 	sodium_bin2base64(out + n, len2, mac, sizeof(mac), B64);
+	sodium_memzero(mac, sizeof(mac));
 	return out;
 }
 
@@ -52,18 +53,20 @@ cookie_verify(const char *value, char *token, size_t tokenlen)
 	const char	 *dot = strchr(value, '.');
 	size_t		  toklen,
 		maclen;
+	bool ok;
 
 	if (!dot || tokenlen == 0)
 		return false;
-	if (sodium_base642bin((unsigned char *) token, tokenlen - 1, value,
-						  (size_t) (dot - value), NULL, &toklen, NULL, B64) != 0 ||
-		sodium_base642bin(mac, sizeof(mac), dot + 1, strlen(dot + 1),
-						  NULL, &maclen, NULL, B64) != 0 ||
-		maclen != sizeof(mac) || toklen == 0)
-		return false;
-	if (crypto_auth_verify(mac, (const unsigned char *) token, toklen,
-						   cfg.session_key) != 0)
-		return false;
+	ok = sodium_base642bin((unsigned char *) token, tokenlen - 1, value,
+						   (size_t) (dot - value), NULL, &toklen, NULL, B64) == 0 &&
+		 sodium_base642bin(mac, sizeof(mac), dot + 1, strlen(dot + 1),
+						   NULL, &maclen, NULL, B64) == 0 &&
+		 maclen == sizeof(mac) && toklen > 0 &&
+		 crypto_auth_verify(mac, (const unsigned char *) token, toklen,
+							cfg.session_key) == 0;
+	sodium_memzero(mac, sizeof(mac));
+	if (!ok)
+		return false; /* what was decoded into token[], the caller wipes */
 	token[toklen] = '\0';
 	/* a signed token was minted by us from the database: still refuse NULs */
 	return strlen(token) == toklen;

@@ -14,6 +14,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "shim.h"
 
 #define TEXTOID			25
@@ -48,6 +50,7 @@ session_token(struct req *rq, char *token, size_t len)
 	const char *cookies = mg_get_header(rq->conn, "Cookie");
 	char		value[2 * TOKEN_MAX];
 	size_t		n;
+	bool		found;
 
 	if (auth)
 	{
@@ -65,9 +68,12 @@ session_token(struct req *rq, char *token, size_t len)
 		memcpy(token, auth, n + 1);
 		return true;
 	}
-	if (cookies && mg_get_cookie(cookies, cfg.session_name, value, sizeof(value)) > 0)
-		return cookie_verify(value, token, len);
-	return false;
+	if (!cookies)
+		return false;
+	found = mg_get_cookie(cookies, cfg.session_name, value, sizeof(value)) > 0 &&
+			cookie_verify(value, token, len);
+	sodium_memzero(value, sizeof(value));
+	return found;
 }
 
 static bool
@@ -214,35 +220,46 @@ call_database(struct req *rq, const struct route *route, const char *const *para
 			abort();
 		session_cookie(cookie, sizeof(cookie), signed_value,
 					   atoll(PQgetvalue(res, 0, 2)));
-		free(signed_value);
+		wipe_free(signed_value, strlen(signed_value));
 		http_send_json(rq, route->status, PQgetvalue(res, 0, 0), headers);
+		sodium_memzero(cookie, sizeof(cookie));
 	}
 	else
 		http_send_json(rq, route->status, PQgetvalue(res, 0, 0), NULL);
-	PQclear(res);
+	if (route->session == SESSION_SET)
+		wipe_clear(res);
+	else
+		PQclear(res);
 	pool_release(db);
 }
 
 /*
- * A matched database route: session, content type, parameters, the call.
- * body is the request body (NUL-terminated) or NULL.
+ * A matched database route: origin, session, content type, parameters, the
+ * call. body is the request body (NUL-terminated) or NULL; token the
+ * session's, or NULL.
  */
 static void
-run_route(struct req *rq, const struct route *route, const char *id,
-		  const char *body, size_t body_len)
+call_route(struct req *rq, const struct route *route, const char *id,
+		   const char *body, size_t body_len, const char *token)
 {
-	char		token[TOKEN_MAX + 1];
-	bool		have_token = session_token(rq, token, sizeof(token));
 	char		query[4][QUERY_VALUE_MAX];
-	const char *params[N_PARAMS] = {have_token ? token : NULL, NULL, id[0] ? id : NULL};
+	const char *params[N_PARAMS] = {token, NULL, id[0] ? id : NULL};
 	const char *qs = rq->ri->query_string;
 
-	if (route->auth == AUTH_REQUIRED && !have_token)
+	if (!origin_may_change_state(rq, route))
+	{
+		http_send_error(rq, 403, "origin_not_allowed",
+						"a change made with the session cookie must come from this site "
+						"or an origin in CORS_ORIGIN",
+						NULL);
+		return;
+	}
+	if (route->auth == AUTH_REQUIRED && !token)
 	{
 		http_send_error(rq, 401, "unauthorized", "missing, invalid or expired session", NULL);
 		return;
 	}
-	if (route->auth == AUTH_OPTIONAL && !have_token && route->session == SESSION_CLEAR)
+	if (route->auth == AUTH_OPTIONAL && !token && route->session == SESSION_CLEAR)
 	{
 		/* logging out without a session: nothing to revoke, clear the cookie */
 		answer_session_cleared(rq, route);
@@ -278,10 +295,28 @@ run_route(struct req *rq, const struct route *route, const char *id,
 			http_send_error(rq, 400, "invalid_input", "a query parameter is too long", NULL);
 			return;
 		}
+		/* mg_get_var2 decodes %00 too: a value cut at its NUL is another value */
+		if (n > 0 && strlen(query[i]) != (size_t) n)
+		{
+			http_send_error(rq, 400, "invalid_input", "a query parameter holds a NUL byte", NULL);
+			return;
+		}
 		/* absent and empty are the same: the function's default */
 		params[3 + i] = n > 0 ? query[i] : NULL;
 	}
 	call_database(rq, route, params);
+}
+
+/* The session token lives in this frame only, and is wiped once answered. */
+static void
+run_route(struct req *rq, const struct route *route, const char *id,
+		  const char *body, size_t body_len)
+{
+	char token[TOKEN_MAX + 1];
+
+	call_route(rq, route, id, body, body_len,
+			   session_token(rq, token, sizeof(token)) ? token : NULL);
+	sodium_memzero(token, sizeof(token));
 }
 
 /*
@@ -348,7 +383,10 @@ dispatch(struct req *rq)
 
 	route = route_match(rq->path, rq->method, extension_version(rq->path), id, sizeof(id),
 						allow, sizeof(allow), &rq->label);
-	if (!route && rq->label >= 0)
+	/* %00 matches no row, but the path cut at the NUL could name an {id} or a file */
+	if (strstr(rq->path, "%00"))
+		http_send_error(rq, 400, "invalid_input", "the path holds a NUL byte", NULL);
+	else if (!route && rq->label >= 0)
 	{
 		const char *const headers[] = {"Allow", allow, NULL};
 
@@ -370,7 +408,7 @@ dispatch(struct req *rq)
 		route->builtin(rq);
 	else
 		run_route(rq, route, id, body, body_len);
-	free(body);
+	wipe_free(body, body_len);
 }
 
 /* Before the server starts: the labels of requests no route row owns. */
@@ -437,8 +475,10 @@ handle_civetweb_error(struct mg_connection *conn, int status, const char *msg)
 
 	rq.conn = conn;
 	rq.ri = mg_get_request_info(conn);
-	fprintf(stderr, "finote-shim: bad request from %s: %s\n",
-			rq.ri ? rq.ri->remote_addr : "?", msg);
+	/* msg may quote the request line (a bad version, say): status only */
+	(void) msg;
+	fprintf(stderr, "finote-shim: civetweb refused a request from %s with %d\n",
+			rq.ri ? rq.ri->remote_addr : "?", status);
 	rq.started = now_seconds();
 	rq.method = rq.ri && rq.ri->request_method ? method_index(rq.ri->request_method) : METHOD_OTHER;
 	rq.label = -1;

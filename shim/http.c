@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "shim.h"
 
 const char *const method_names[METHOD_COUNT] = {
@@ -134,6 +136,9 @@ http_send(struct req *rq, int status, const char *content_type,
 	add_header(&head, "X-Content-Type-Options", "nosniff");
 	add_header(&head, "Referrer-Policy", "no-referrer");
 	add_header(&head, "X-Frame-Options", "DENY");
+	/* production is served over HTTPS (a proxy in front): browsers must stay on it */
+	if (cfg.production)
+		add_header(&head, "Strict-Transport-Security", "max-age=31536000");
 	add_header(&head, "Vary", "Origin");
 	if (rq->cors_origin)
 	{
@@ -154,6 +159,7 @@ http_send(struct req *rq, int status, const char *content_type,
 	{
 		memcpy(buf + head.len, body, len);
 		mg_write(rq->conn, buf, head.len + len);
+		sodium_memzero(buf + head.len, len); /* a login's answer holds the token */
 	}
 	else
 	{
@@ -161,6 +167,7 @@ http_send(struct req *rq, int status, const char *content_type,
 		if (with_body)
 			mg_write(rq->conn, body, len);
 	}
+	sodium_memzero(buf, head.len); /* and its Set-Cookie the cookie */
 	rq->status = status;
 	rq->bytes_sent = (long long) len;
 }
@@ -395,6 +402,8 @@ pull_body(struct req *rq, char *buf, size_t keep, size_t limit, bool *ended)
 			break;
 		n += (size_t) r;
 	}
+	if (n > keep)
+		sodium_memzero(scratch, sizeof(scratch)); /* body bytes too */
 	*ended = r == 0 && (rq->ri->content_length < 0 || (long long) n == rq->ri->content_length);
 	return n;
 }
@@ -452,7 +461,7 @@ http_read_body(struct req *rq, char **out, size_t *len)
 		if (!ended || result != BODY_TOO_LARGE)
 			abandon_body(rq);
 		rq->close = true;
-		free(buf);
+		wipe_free(buf, n < BODY_MAX + 1 ? n : BODY_MAX + 1);
 		return result;
 	}
 	buf[n] = '\0';

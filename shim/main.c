@@ -24,11 +24,21 @@
 /* How long a stop waits for requests in flight (Kubernetes allows 30 s). */
 #define DRAIN_TIMEOUT_MS 25000
 
+/*
+ * civetweb's own messages quote request bytes (a request line cut to fit
+ * its buffer, say), and a request line can hold a password or a token: we
+ * log a fixed line instead, never its text.
+ */
 static int
 log_message(const struct mg_connection *conn, const char *message)
 {
-	(void) conn;
-	fprintf(stderr, "finote-shim: civetweb: %s\n", message);
+	const struct mg_request_info *ri = conn ? mg_get_request_info(conn) : NULL;
+
+	(void) message;
+	fprintf(stderr, "finote-shim: civetweb reported a problem%s%s (its text is not logged: "
+					"it may quote request bytes)\n",
+			ri && ri->remote_addr[0] ? " with a request from " : "",
+			ri && ri->remote_addr[0] ? ri->remote_addr : "");
 	return 1;
 }
 

@@ -186,6 +186,13 @@ extern bool	 cookie_verify(const char *value, char *token, size_t tokenlen);
 /* cors.c */
 extern const char *cors_allowed(const char *origin);
 
+/* wipe.c */
+extern void wipe_free(void *p, size_t len);
+extern void wipe_clear(PGresult *res);
+
+/* origin.c */
+extern bool origin_may_change_state(const struct req *rq, const struct route *route);
+
 /* metrics.c */
 extern int	metrics_label(const char *name);
 extern void metrics_observe_request(int label, int method, int status,

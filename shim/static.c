@@ -63,9 +63,10 @@ safe_relative_path(const char *raw, char *out, size_t outlen)
 
 	if (strcmp(raw, "/") == 0)
 		raw = "/index.html";
-	/* %2e, %2f, %5c, %00: an encoded dot or separator has no business here */
+	/* %2e, %2f, %5c: an encoded dot or separator has no business here (a
+	 * %00 never gets here: handler.c answers it with 400) */
 	if (strcasestr(raw, "%2e") || strcasestr(raw, "%2f") ||
-		strcasestr(raw, "%5c") || strstr(raw, "%00") || strchr(raw, '\\'))
+		strcasestr(raw, "%5c") || strchr(raw, '\\'))
 		return false;
 	if (mg_url_decode(raw + 1, (int) strlen(raw + 1), out, (int) outlen, 0) < 0)
 		return false;
@@ -102,8 +103,14 @@ static_serve(struct req *rq)
 	strcpy(full + rootlen + 1, rel);
 	if (!(real = realpath(full, NULL)))
 		return false;
+	/*
+	 * Only a regular file is opened: opening a FIFO blocks until a writer
+	 * comes, holding the worker and a graceful stop with it. O_NONBLOCK and
+	 * fstat cover a file swapped for one between stat and open.
+	 */
 	if (strncmp(real, cfg.web_root, rootlen) == 0 && real[rootlen] == '/' &&
-		(fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0)
+		stat(real, &st) == 0 && S_ISREG(st.st_mode) &&
+		(fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) >= 0)
 	{
 		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= FILE_MAX &&
 			(data = malloc((size_t) st.st_size + 1)))

@@ -116,6 +116,19 @@ for my $bad ('limit=abc', 'limit=0', 'limit=101', 'cursor=garbage') {
     $r = api($shim, 'GET', "/api/notes?$bad", undef, @as_nina);
     is($r->{status}, 400, "list with $bad: 400");
 }
+# a NUL (%00) is refused, not taken as the end of the value or of the id
+for my $bad ('limit=1%00', 'q=a%00b', 'cursor=%00', 'tag=%00', 'limit=%00') {
+    $r = api($shim, 'GET', "/api/notes?$bad", undef, @as_nina);
+    is($r->{status}, 400, "list with $bad: 400");
+    is($r->{json}{error}{code}, 'invalid_input', "list with $bad: invalid_input");
+}
+for my $m ('GET', 'PATCH', 'DELETE') {
+    $r = api($shim, $m, "/api/notes/$id%00", $m eq 'PATCH' ? { title => 'cut' } : undef, @as_nina);
+    is($r->{status}, 400, "$m /api/notes/{id}%00: 400");
+    is($r->{json}{error}{code}, 'invalid_input', "$m /api/notes/{id}%00: invalid_input");
+}
+is(api($shim, 'GET', "/api/notes/$id", undef, @as_nina)->{json}{note}{title}, 'Shopping',
+    'a PATCH with a NUL in the id changed nothing');
 $r = api($shim, 'GET', '/api/notes?q=' . ('x' x 5000), undef, @as_nina);
 is($r->{status}, 400, 'list with an over-long query parameter: 400');
 $r = api($shim, 'GET', '/api/notes', undef, Authorization => $otto);

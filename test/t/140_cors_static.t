@@ -7,7 +7,9 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use FinoteTest;
+use File::Find ();
 use File::Path qw(make_path remove_tree);
+use POSIX ();
 use Test::More;
 
 my $db = 'postgresql://finote_app@127.0.0.1:1/none';
@@ -61,13 +63,17 @@ is(api($shim, 'GET', '/assets/inside.html')->{status}, 200, 'a symlink inside th
 for my $path ('/sub', '/sub/', '/sub/dir/', '/assets/', '/.env', '/escape.txt', '/etc/passwd',
     '/assets/../../outside.txt', '/../outside.txt', '/%2e%2e/outside.txt', '/assets/%2E%2E/index.html',
     '/assets%2fapp-1234.js', '//index.html', '/index.html/', '/nope.js', '/api/x', '/sub/./dir/index.html',
-    '/%00index.html', '/index.html%00.js', '/assets/app-1234.js%5c', '/.%2e/outside.txt')
+    '/assets/app-1234.js%5c', '/.%2e/outside.txt')
 {
     my $resp = FinoteTest::raw_request(3315, "GET $path HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5);
     my ($code) = $resp =~ m{^HTTP/1\.1 (\d+)};
     is($code, 404, "GET $path: 404");
     like($resp, qr/"code":"not_found"/, "GET $path: JSON");
     unlike($resp, qr/outside|SECRET|root:|Index of/, "GET $path: nothing leaks");
+}
+for my $path ('/%00index.html', '/index.html%00.js') {
+    my $resp = FinoteTest::raw_request(3315, "GET $path HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5);
+    like($resp, qr{^HTTP/1\.1 400 .*"code":"invalid_input"}s, "GET $path: 400, a NUL is never cut");
 }
 is(api($shim, 'POST', '/')->{status}, 404, 'POST /: 404');
 
@@ -116,5 +122,41 @@ $r = api($shim, 'OPTIONS', '/api/notes', undef, %allowed, 'Access-Control-Reques
 is($r->{status}, 403, 'no CORS_ORIGIN: preflight refused (civetweb does not answer it)');
 ok(!exists $r->{headers}{'access-control-allow-origin'}, 'no CORS_ORIGIN: preflight has no CORS headers');
 is(api($shim, 'GET', '/')->{status}, 404, 'no FINOTE_WEB_ROOT: / is 404');
+ok(!exists $r->{headers}{'strict-transport-security'}, 'development: no HSTS');
+stop_shim($shim);
+
+# production: HSTS on every answer; and a FIFO in the web root is not a file
+# to serve: opening it would block the worker until a writer came, and a
+# graceful stop with it
+POSIX::mkfifo("$www/pipe.html", 0600) or die "mkfifo: $!";
+$shim = start_shim(PORT => 3315, DATABASE_URL => $db, SESSION_SECRET => 'c' x 32,
+    NODE_ENV => 'production', FINOTE_WEB_ROOT => $www);
+for my $path ('/', '/healthz', '/api/auth/me', '/nope') {
+    is(api($shim, 'GET', $path)->{headers}{'strict-transport-security'}, 'max-age=31536000',
+        "production: HSTS on $path");
+}
+for my $try (1 .. 3) {
+    my $resp = FinoteTest::raw_request(3315, "GET /pipe.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 3);
+    like($resp, qr{^HTTP/1\.1 404 }, "GET of a FIFO in the web root ($try): 404 at once");
+}
+is(api($shim, 'GET', '/index.html')->{status}, 200, 'files are still served after the FIFO');
+kill 'TERM', $shim->{pid};
+is(FinoteTest::wait_exit($shim, 10), 0, 'SIGTERM after the FIFO requests: exits 0 within 10 s');
+is(FinoteTest::sanitizer_report($shim), '', 'no sanitizer report');
+
+# The repository's web root holds the app and nothing else: every file in it
+# is index.html or named by the app's own files, and /README.md is no page.
+my $app = "$ROOT/shim/www";
+my @files;
+File::Find::find({ no_chdir => 1, wanted => sub { push @files, $_ if -f $_ } }, $app);
+my $text = join '', map { slurp($_) } grep { /\.(html|js|css)$/ } @files;
+for my $file (sort @files) {
+    my $rel = substr($file, length($app) + 1);
+    my $name = $rel =~ s{.*/}{}r;
+    ok($rel eq 'index.html' || index($text, $name) >= 0, "shim/www/$rel is part of the app");
+}
+$shim = start_shim(PORT => 3315, DATABASE_URL => $db, SESSION_SECRET => 'c' x 32, FINOTE_WEB_ROOT => $app);
+is(api($shim, 'GET', '/')->{status}, 200, 'the app: / is 200');
+is(api($shim, 'GET', '/README.md')->{status}, 404, 'the app: /README.md is 404');
 stop_shim($shim);
 done_testing();

@@ -12,7 +12,7 @@ import { $, showView, setText, announce } from './dom.v1.js';
 import { openAuth, initAuth } from './auth.v1.js';
 import { openList, initList, resetList, refreshTags } from './list.v1.js';
 import { openEditor, closeEditor, initEditor } from './editor.v1.js';
-import { listDrafts } from './drafts.v1.js';
+import { listDrafts, removeDraft } from './drafts.v1.js';
 import { stopResume } from './notesync.v1.js';
 import { backoffDelay } from './saver.v1.js';
 
@@ -112,11 +112,16 @@ function route() {
   openList(ctx, flash);
 }
 
+// Logging out leaves nothing of the user's text on the device (a shared
+// computer is a common case): drafts not yet saved are deleted, after asking.
 async function logout() {
   if (!ctx.user) return;
-  if (listDrafts(ctx.user.id).length &&
-      !window.confirm('Some changes are not saved yet. They stay on this device and are saved ' +
-                      'when you log in again. Log out anyway?')) return;
+  const userId = ctx.user.id;
+  const unsaved = listDrafts(userId).length;
+  if (unsaved &&
+      !window.confirm((unsaved === 1 ? '1 note has changes' : `${unsaved} notes have changes`) +
+                      ' that are not saved yet. Logging out deletes them from this device. ' +
+                      'Log out anyway?')) return;
   try {
     await api.logout();
   } catch (e) {
@@ -126,7 +131,8 @@ async function logout() {
       return;
     }
   }
-  logoutLocally();
+  logoutLocally();   // stops the editor and the resume loop: nothing writes a draft after this
+  for (const { noteId } of listDrafts(userId)) removeDraft(userId, noteId);
   goLogin('You have logged out.');
 }
 
