@@ -33,7 +33,7 @@ include $(PGXS)
 # After the include, which sets its own default: test/sql/08 dumps this database.
 CONTRIB_TESTDB = finote_regress
 
-# The operator's targets (db-status, db-migrate, ...) around sql/finote-db.
+# The operator's targets (db-status, db-migrate, ...) around bin/finote-db.
 include sql/db.mk
 
 .PHONY: shim test run lint bench installcheck-versions

@@ -5,7 +5,7 @@
 #
 # The only migration step Finote has (CONTRACT §1):
 #   CREATE EXTENSION IF NOT EXISTS finote; ALTER EXTENSION finote UPDATE;
-# done by the operator's tool, `finote-db migrate` (sql/finote-db, OPERATIONS.md):
+# done by the operator's tool, `finote-db migrate` (bin/finote-db, OPERATIONS.md):
 # one transaction, a lock_timeout so that a busy table fails the migration
 # instead of queueing the service's requests, and the version checked after.
 # Then the API login role: $FINOTE_APP_ROLE (finote_app) is created if missing,
@@ -28,9 +28,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 role=${FINOTE_APP_ROLE:-finote_app}
 wait_s=${FINOTE_MIGRATE_WAIT:-60}
 
-finote_db=$here/../sql/finote-db                  # in the repository
+finote_db=$here/../bin/finote-db                  # in the repository
 [ -x "$finote_db" ] || finote_db=$(command -v finote-db) ||
-  { echo "migrate: finote-db (sql/finote-db) not found" >&2; exit 1; }
+  { echo "migrate: finote-db (bin/finote-db) not found" >&2; exit 1; }
 bindir=$("${PG_CONFIG:-pg_config}" --bindir)
 
 enc() { perl -e '($_ = shift) =~ s/([^A-Za-z0-9_.~-])/sprintf "%%%02X", ord $1/ge; print' "$1"; }

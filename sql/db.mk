@@ -1,4 +1,4 @@
-# Operator targets: thin wrappers around sql/finote-db (see OPERATIONS.md).
+# Operator targets: thin wrappers around bin/finote-db (see OPERATIONS.md).
 # Included from the top-level Makefile with `include sql/db.mk`, after the
 # PGXS include. Every target works on $DATABASE_URL:
 #
@@ -12,7 +12,7 @@
 #   make db-new-version FROM=1.1 TO=1.2
 #
 # (PGXS defines VERSION, so the target version is TO=.)
-FINOTE_DB = PG_CONFIG=$(PG_CONFIG) sql/finote-db
+FINOTE_DB = PG_CONFIG=$(PG_CONFIG) bin/finote-db
 
 .PHONY: db-status db-migrate db-check db-backup db-restore db-seed db-reset db-new-version
 db-status:

@@ -24,7 +24,7 @@ our @EXPORT = qw($ROOT $TOOL private_install reinstall_scripts start_server stop
   tool psql_ok psql_val src_copy slurp spew url_for);
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
-our $TOOL = "$ROOT/sql/finote-db";
+our $TOOL = "$ROOT/bin/finote-db";
 my (@servers);
 
 my $SYS_CONFIG = $ENV{PG_CONFIG} || 'pg_config';
@@ -162,7 +162,7 @@ END {
 }
 
 # tool(SRV, [ARGS], ENV => {...}, STDIN => text|undef, DB => name, CWD => dir)
-# runs sql/finote-db; returns (exit code, stdout, stderr).
+# runs bin/finote-db; returns (exit code, stdout, stderr).
 sub tool {
     my ($srv, $args, %o) = @_;
     my $tmp = tempdir(CLEANUP => 1);

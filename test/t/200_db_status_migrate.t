@@ -1,4 +1,4 @@
-# sql/finote-db status and migrate: fresh install, idempotence, explicit
+# bin/finote-db status and migrate: fresh install, idempotence, explicit
 # versions, a failing upgrade that leaves the database as it was, and the
 # tool's manners (no secrets in messages, clear failures).
 use strict;

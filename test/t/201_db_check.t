@@ -1,4 +1,4 @@
-# sql/finote-db check: the upgrade guarantees of issue 4 on the source tree,
+# bin/finote-db check: the upgrade guarantees of issue 4 on the source tree,
 # and each guarantee failing on a copy of sql/ that breaks it.
 use strict;
 use warnings;

@@ -1,4 +1,4 @@
-# sql/finote-db backup and restore, and guarantee 7: a dump of a database at
+# bin/finote-db backup and restore, and guarantee 7: a dump of a database at
 # the oldest version, restored into a fresh database and migrated, keeps
 # every row.
 use strict;

@@ -1,4 +1,4 @@
-# sql/finote-db seed and reset: demo data through the SQL API; a reset that
+# bin/finote-db seed and reset: demo data through the SQL API; a reset that
 # refuses in production without the flag, asks on a terminal only, and
 # otherwise needs --yes.
 use strict;

@@ -1,4 +1,4 @@
-# sql/finote-db new-version and release, on a copy of the source tree.
+# bin/finote-db new-version and release, on a copy of the source tree.
 use strict;
 use warnings;
 use lib 'test/lib';
@@ -36,7 +36,7 @@ like($up, qr/There is no full script for \Q$next\E/, 'and the header says why');
 is($ctl->(), $next, "default_version bumped to $next");
 like($out, qr/bumped default_version in extension\/finote\.control: \Q$cur\E -> \Q$next\E/, 'and says so');
 like($out, qr/REGRESS_\Q$next\E = \$\(REGRESS_\Q$cur\E\)/, 'reminds the Makefile suite');
-like($out, qr/sql\/finote-db check/, 'and the check');
+like($out, qr/bin\/finote-db check/, 'and the check');
 for my $f (map { s{.*/}{}r } grep { m{finote--(?:[^-]+--)?\Q$cur\E\.sql$} } @before) {
     like($sums->(), qr/^[0-9a-f]{64}  \Q$f\E$/m, "$f is released (in SHA256SUMS)");
 }
