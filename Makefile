@@ -33,8 +33,44 @@ include $(PGXS)
 # After the include, which sets its own default: test/sql/08 dumps this database.
 CONTRIB_TESTDB = finote_regress
 
-# The operator's targets (db-status, db-migrate, ...) around bin/finote-db.
-include sql/db.mk
+# The operator's targets: thin wrappers around bin/finote-db and, for the
+# release engineer's check and new-version, bin/finote-release (OPERATIONS.md).
+# Every target works on $DATABASE_URL:
+#
+#   make db-status
+#   make db-migrate [TO=1.1]
+#   make db-check [ARGS='--skip 4']
+#   make db-backup [FILE=finote.dump]
+#   make db-restore FILE=finote.dump
+#   make db-seed
+#   make db-reset ARGS='--yes'            (in production also --destroy-all-data)
+#   make db-new-version FROM=1.1 TO=1.2
+#
+# (PGXS defines VERSION, so the target version is TO=.) They live here, not
+# in an included file, so that a build from Makefile, extension/ and sql/
+# alone (docker/build-extension.sh) still parses.
+FINOTE_DB = PG_CONFIG=$(PG_CONFIG) bin/finote-db
+FINOTE_RELEASE = PG_CONFIG=$(PG_CONFIG) bin/finote-release
+
+.PHONY: db-status db-migrate db-check db-backup db-restore db-seed db-reset db-new-version
+db-status:
+	@$(FINOTE_DB) status
+db-migrate:
+	@$(FINOTE_DB) migrate $(TO)
+db-check:
+	@$(FINOTE_RELEASE) check $(ARGS)
+db-backup:
+	@$(FINOTE_DB) backup $(FILE)
+db-restore:
+	@test -n "$(FILE)" || { echo "usage: make db-restore FILE=backup.dump" >&2; exit 2; }
+	@$(FINOTE_DB) restore $(FILE)
+db-seed:
+	@$(FINOTE_DB) seed
+db-reset:
+	@$(FINOTE_DB) reset $(ARGS)
+db-new-version:
+	@test -n "$(FROM)" && test -n "$(TO)" || { echo "usage: make db-new-version FROM=1.1 TO=1.2" >&2; exit 2; }
+	@$(FINOTE_RELEASE) new-version $(FROM) $(TO)
 
 .PHONY: shim test run lint bench installcheck-versions
 # Every version's suite against a database created at that version, all on

@@ -20,11 +20,12 @@ use File::Temp qw(tempdir);
 use FinoteTest ();
 use Exporter 'import';
 
-our @EXPORT = qw($ROOT $TOOL private_install reinstall_scripts start_server stop_server
+our @EXPORT = qw($ROOT $TOOL $RELEASE release_tool private_install reinstall_scripts start_server stop_server
   tool psql_ok psql_val src_copy slurp spew url_for);
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
 our $TOOL = "$ROOT/bin/finote-db";
+our $RELEASE = "$ROOT/bin/finote-release";
 my (@servers);
 
 my $SYS_CONFIG = $ENV{PG_CONFIG} || 'pg_config';
@@ -161,8 +162,8 @@ END {
     $? = $status;
 }
 
-# tool(SRV, [ARGS], ENV => {...}, STDIN => text|undef, DB => name, CWD => dir)
-# runs bin/finote-db; returns (exit code, stdout, stderr).
+# tool(SRV, [ARGS], ENV => {...}, STDIN => text|undef, DB => name, CWD => dir, TOOL => path)
+# runs bin/finote-db (or TOOL); returns (exit code, stdout, stderr).
 sub tool {
     my ($srv, $args, %o) = @_;
     my $tmp = tempdir(CLEANUP => 1);
@@ -186,6 +187,13 @@ sub tool {
     waitpid $pid, 0;
     my $code = $? >> 8;
     return ($code, slurp("$tmp/out"), slurp("$tmp/err"));
+}
+
+# release_tool(...): tool() running bin/finote-release (check, new-version,
+# release) instead of bin/finote-db.
+sub release_tool {
+    my ($srv, $args, %o) = @_;
+    return tool($srv, $args, %o, TOOL => $RELEASE);
 }
 
 # psql_val(SRV, DB, SQL): unaligned output as superuser; dies on error.
