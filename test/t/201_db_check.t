@@ -19,6 +19,11 @@ is($rc, 0, 'check passes on the source tree') or diag("$out\n$err");
 like($out, qr/^check: ok$/m, 'and says so');
 for my $g (0, 1, 5, 6) { like($out, qr/^\[$g\] /m, "guarantee $g ran") }
 like($out, qr/^\[0\].*\n  ok: /m, 'the server has the tree\'s scripts');
+# Every full script of the tree (finote--1.0.sql, finote--1.1.2.sql, ...) is
+# what a fresh install of its version runs, and [3] holds it equal to the chain.
+for my $v (@full) {
+    like($out, qr/^  ok: \Q$v\E \(from finote--\Q$v\E\.sql\)$/m, "[1] fresh $v installs from its full script finote--$v.sql");
+}
 SKIP: {
     skip 'one version only: no upgrade yet', 5 if $default eq $newest_full && @full == 1;
     like($out, qr/^\[2\] .* -> \Q$default\E with user data/m, 'guarantee 2 ran');

@@ -30,9 +30,11 @@ ok(-f "$c/sql/finote--$cur--$next.sql", 'scaffolds the upgrade script');
 my $up = FinoteDb::slurp("$c/sql/finote--$cur--$next.sql");
 like($up, qr/^-- finote \Q$cur\E -> \Q$next\E:/, 'with a header comment');
 like($up, qr/^\\echo Use "ALTER EXTENSION finote UPDATE TO '\Q$next\E'" to load this file\. \\quit$/m, 'and the \\echo guard');
-like($up, qr/-- finote: destructive: <what> ; data migration:/, 'explaining the destructive marker');
-ok(!-e "$c/sql/finote--$next.sql", 'no full script for the new version: one full script plus upgrades');
-like($up, qr/There is no full script for \Q$next\E/, 'and the header says why');
+is(scalar(() = $up =~ /^--/mg), 1, 'one comment line, to say what the hop does: the rules are not stamped into it');
+like(FinoteDb::slurp("$ROOT/OPERATIONS.md"), qr/^### Changing the schema: writing an upgrade script\n(?:.*\n)*?.*finote: destructive: <what> ; data migration:/m,
+    'the rules, with the destructive marker, are in OPERATIONS.md');
+like($out, qr/OPERATIONS\.md, "Changing the\s+schema"/, 'and new-version points there');
+ok(!-e "$c/sql/finote--$next.sql", 'no full script for the new version: it is a hop until released');
 is($ctl->(), $next, "default_version bumped to $next");
 like($out, qr/bumped default_version in extension\/finote\.control: \Q$cur\E -> \Q$next\E/, 'and says so');
 like($out, qr/REGRESS_\Q$next\E = \$\(REGRESS_\Q$cur\E\)/, 'reminds the Makefile suite');
