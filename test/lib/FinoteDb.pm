@@ -6,7 +6,7 @@
 # exactly the finote scripts the test gives it (the source tree's, or a
 # modified copy of them) and nothing of the system's finote. The shared
 # library is the one `make install` put into the system's pkglibdir. The
-# cluster itself is started with test/bin/pgcluster (ports 54360-54369).
+# cluster itself is started with test/bin/pgcluster on a free_port().
 # Everything started is stopped in END, also when the test dies. Core Perl only.
 package FinoteDb;
 
@@ -20,7 +20,7 @@ use File::Temp qw(tempdir);
 use FinoteTest ();
 use Exporter 'import';
 
-our @EXPORT = qw($ROOT $TOOL $RELEASE release_tool private_install reinstall_scripts start_server stop_server
+our @EXPORT = qw($ROOT $TOOL $RELEASE release_tool free_port private_install reinstall_scripts start_server stop_server
   tool psql_ok psql_val src_copy slurp spew url_for);
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
@@ -39,6 +39,9 @@ sub sys_config {
 
 # A file's text, or '' when it cannot be read (the shim tests' helper).
 sub slurp { return FinoteTest::slurp(@_) }
+
+# A port for one server of this test (FinoteTest::free_port).
+sub free_port { return FinoteTest::free_port() }
 
 sub spew {
     my ($path, $text) = @_;
@@ -124,7 +127,7 @@ sub start_server {
     make_path($dir);
     my ($pgc, $extdir) = private_install($dir, $src);
     # The port may be taken for a moment as some client's ephemeral port
-    # (54360-54369 lies in Linux's ephemeral range): retry a few times.
+    # (the test ports lie in Linux's ephemeral range): retry a few times.
     my $out;
     for my $try (1 .. 15) {
         $out = `PG_CONFIG='$pgc' '$ROOT/test/bin/pgcluster' start '$dir/cluster' $port 2>&1`;

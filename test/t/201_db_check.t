@@ -6,7 +6,7 @@ use lib 'test/lib';
 use FinoteDb;
 use Test::More;
 
-my $srv = start_server('dbtool-201', 54361);
+my $srv = start_server('dbtool-201', free_port());
 my $control = FinoteDb::slurp("$ROOT/extension/finote.control");
 my ($default) = $control =~ /^default_version = '([^']+)'/m;
 my @full = sort map { m{finote--([^-]+)\.sql$} ? $1 : () } glob("$ROOT/sql/finote--*.sql");

@@ -7,7 +7,7 @@ use lib 'test/lib';
 use FinoteDb;
 use Test::More;
 
-my $srv = start_server('dbtool-203', 54363);
+my $srv = start_server('dbtool-203', free_port());
 psql_ok($srv, 'postgres', 'CREATE DATABASE finote') or BAIL_OUT('createdb');
 my $default = psql_val($srv, 'postgres', "SELECT default_version FROM pg_available_extensions WHERE name = 'finote'");
 

@@ -8,8 +8,8 @@ use FinoteDb;
 use File::Temp qw(tempdir);
 use Test::More;
 
-my $local = start_server('dbtool-205-local', 54364);
-my $server = start_server('dbtool-205-server', 54365);
+my $local = start_server('dbtool-205-local', free_port());
+my $server = start_server('dbtool-205-server', free_port());
 my $work = tempdir(CLEANUP => 1);
 chmod 0777, $work;
 my $default = psql_val($local, 'postgres', "SELECT default_version FROM pg_available_extensions WHERE name = 'finote'");
