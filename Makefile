@@ -72,7 +72,7 @@ db-new-version:
 	@test -n "$(FROM)" && test -n "$(TO)" || { echo "usage: make db-new-version FROM=1.1 TO=1.2" >&2; exit 2; }
 	@$(FINOTE_RELEASE) new-version $(FROM) $(TO)
 
-.PHONY: shim test run lint bench installcheck-versions
+.PHONY: shim test run lint bench installcheck-versions check-one
 # Every version's suite against a database created at that version, all on
 # the library just installed.
 installcheck-versions:
@@ -93,6 +93,13 @@ lint:
 # pg_regress, end-to-end suites. Exits non-zero on any failure.
 test:
 	test/bin/test-all
+
+# One test on its own, without test's package install and lint: a
+# pg_regress file on a throwaway cluster, or a TAP file.
+#   make check-one TEST=03_notes          make check-one TEST=test/t/110_auth.t
+check-one:
+	@test -n "$(TEST)" || { echo "usage: make check-one TEST=03_notes | TEST=test/t/110_auth.t" >&2; exit 2; }
+	@test/bin/check-one $(TEST)
 
 # How close the shim comes to the database's own limit (not part of make
 # test; about 15 minutes): test/bench/README.md.
