@@ -31,6 +31,8 @@ my $u = defined $user ? $user : undef;
 if ($mode eq "mask") {
   my $ui = defined $userinfo ? $u . (defined $pass ? ":***" : "") . "@" : "";
   print $scheme, $ui, $hostport, $path, $qstr->("mask");
+  # An empty URL: libpq takes every part from PGHOST, PGPORT, ...
+  print " (libpq's PG* variables)" unless length $auth || length $path || length $query;
 } elsif ($mode eq "nopass" or $mode eq "withdb") {
   my $ui = defined $userinfo ? "$u@" : "";
   my $p = $mode eq "withdb" ? "/" . $enc->($arg) : $path;

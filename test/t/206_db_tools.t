@@ -65,6 +65,8 @@ is($out, 'postgresql://ops@db.example:5433/scratch%20db%2F1?sslmode=require', 'w
 like($out, qr/^export PGHOST='db\.example'$/m, 'env: PGHOST');
 like($out, qr/^export PGSSLMODE='require'$/m, 'env: PGSSLMODE');
 unlike($out, qr/s\@cret|PGPASSWORD/, 'env: no password');
+($rc, $out) = url_pl('mask', 'postgresql://');
+is($out, "postgresql:// (libpq's PG* variables)", 'an empty URL says where its parts come from');
 ($rc, $out) = url_pl('mask', q{'mysql://x@y/z'});
 is($rc, 2, 'a URL that is not postgresql:// is refused');
 ($rc, $out) = url_pl('bogus', $u);
