@@ -114,10 +114,7 @@ sub start_cluster {
     psql($port, 'postgres', 'DROP DATABASE IF EXISTS finote WITH (FORCE)');
     psql($port, 'postgres', 'CREATE DATABASE finote');
     psql($port, 'finote', 'CREATE EXTENSION finote' . ($opt{version} ? " VERSION '$opt{version}'" : ''));
-    psql($port, 'finote', q{DO $$ BEGIN
-        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'finote_app') THEN
-          CREATE ROLE finote_app LOGIN IN ROLE finote_api;
-        END IF; END $$});
+    run_quiet("DATABASE_URL='postgresql://postgres\@127.0.0.1:$port/finote' '$ROOT/bin/finote-db' app-role finote_app");
     return ($dir, "postgresql://finote_app\@127.0.0.1:$port/finote");
 }
 

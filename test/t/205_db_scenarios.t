@@ -27,10 +27,11 @@ my $rows_sql = "SELECT string_agg(x, E'\\n' ORDER BY x) FROM (
     UNION ALL SELECT row(user_id, token_hash, created_at, expires_at)::text FROM finote.sessions
     UNION ALL SELECT row(user_id, id, title, content, created_at, updated_at)::text FROM finote.notes) s";
 my $createdb = sub { psql_ok($_[0], 'postgres', "CREATE DATABASE $_[1] TEMPLATE template0 ENCODING 'UTF8'") or die "createdb $_[1]" };
-my $app_role = sub {
+my $app_role = sub {    # OPERATIONS.md: FINOTE_APP_PASSWORD=... finote-db app-role
     my ($srv, $db) = @_;
-    psql_val($srv, $db, q{DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'finote_app') THEN
-        CREATE ROLE finote_app LOGIN PASSWORD 'app password' IN ROLE finote_api; END IF; END $$});
+    my ($rc, $out, $err) = tool($srv, ['app-role'], DB => $db, ENV => { FINOTE_APP_PASSWORD => 'app password' });
+    is($rc, 0, "app-role on $db") or diag($err);
+    unlike($out . $err, qr/app password/, '  the password is not printed');
 };
 
 # 1. Local, fresh start: createdb, migrate, seed, status.
