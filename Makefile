@@ -33,10 +33,46 @@ include $(PGXS)
 # After the include, which sets its own default: test/sql/08 dumps this database.
 CONTRIB_TESTDB = finote_regress
 
-# The operator's targets (db-status, db-migrate, ...) around sql/finote-db.
-include sql/db.mk
+# The operator's targets: thin wrappers around bin/finote-db and, for the
+# release engineer's check and new-version, bin/finote-release (OPERATIONS.md).
+# Every target works on $DATABASE_URL:
+#
+#   make db-status
+#   make db-migrate [TO=1.1]
+#   make db-check [ARGS='--skip 4']
+#   make db-backup [FILE=finote.dump]
+#   make db-restore FILE=finote.dump
+#   make db-seed
+#   make db-reset ARGS='--yes'            (in production also --destroy-all-data)
+#   make db-new-version FROM=1.1 TO=1.2
+#
+# (PGXS defines VERSION, so the target version is TO=.) They live here, not
+# in an included file, so that a build from Makefile, extension/ and sql/
+# alone (docker/build-extension.sh) still parses.
+FINOTE_DB = PG_CONFIG=$(PG_CONFIG) bin/finote-db
+FINOTE_RELEASE = PG_CONFIG=$(PG_CONFIG) bin/finote-release
 
-.PHONY: shim test run lint bench installcheck-versions
+.PHONY: db-status db-migrate db-check db-backup db-restore db-seed db-reset db-new-version
+db-status:
+	@$(FINOTE_DB) status
+db-migrate:
+	@$(FINOTE_DB) migrate $(TO)
+db-check:
+	@$(FINOTE_RELEASE) check $(ARGS)
+db-backup:
+	@$(FINOTE_DB) backup $(FILE)
+db-restore:
+	@test -n "$(FILE)" || { echo "usage: make db-restore FILE=backup.dump" >&2; exit 2; }
+	@$(FINOTE_DB) restore $(FILE)
+db-seed:
+	@$(FINOTE_DB) seed
+db-reset:
+	@$(FINOTE_DB) reset $(ARGS)
+db-new-version:
+	@test -n "$(FROM)" && test -n "$(TO)" || { echo "usage: make db-new-version FROM=1.1 TO=1.2" >&2; exit 2; }
+	@$(FINOTE_RELEASE) new-version $(FROM) $(TO)
+
+.PHONY: shim test run lint bench installcheck-versions check-one
 # Every version's suite against a database created at that version, all on
 # the library just installed.
 installcheck-versions:
@@ -57,6 +93,13 @@ lint:
 # pg_regress, end-to-end suites. Exits non-zero on any failure.
 test:
 	test/bin/test-all
+
+# One test on its own, without test's package install and lint: a
+# pg_regress file on a throwaway cluster, or a TAP file.
+#   make check-one TEST=03_notes          make check-one TEST=test/t/110_auth.t
+check-one:
+	@test -n "$(TEST)" || { echo "usage: make check-one TEST=03_notes | TEST=test/t/110_auth.t" >&2; exit 2; }
+	@test/bin/check-one $(TEST)
 
 # How close the shim comes to the database's own limit (not part of make
 # test; about 15 minutes): test/bench/README.md.

@@ -8,7 +8,8 @@
 # test` also runs on the host; the final stage copies only the installed
 # files. Nothing is compiled when a container starts. The image also carries
 # docker/migrate.sh as `finote-migrate` (the compose service `migrate`) and the
-# operator's tool sql/finote-db as `finote-db`, which it uses.
+# operator's tool bin/finote-db as `finote-db` (its support files, bin/lib,
+# in /usr/local/share/finote-db), which it uses.
 ARG PG_IMAGE=postgres:16-bookworm
 
 FROM ${PG_IMAGE} AS build
@@ -27,7 +28,8 @@ RUN --mount=type=bind,source=docker,target=/tmp/finote-docker \
     FINOTE_APT_CLEAN=1 /tmp/finote-docker/apt-install.sh /tmp/finote-docker/packages/db-runtime.txt
 COPY --from=build /out/ /
 # the migrate service: finote-migrate runs finote-db migrate (the operator's tool)
-COPY sql/finote-db /usr/local/bin/finote-db
+COPY bin/finote-db /usr/local/bin/finote-db
+COPY bin/lib/ /usr/local/share/finote-db/
 COPY docker/migrate.sh /usr/local/bin/finote-migrate
 LABEL org.opencontainers.image.title="finote-db" \
       org.opencontainers.image.description="PostgreSQL 16 with the finote extension"

@@ -5,12 +5,14 @@
 #
 # The only migration step Finote has (CONTRACT §1):
 #   CREATE EXTENSION IF NOT EXISTS finote; ALTER EXTENSION finote UPDATE;
-# done by the operator's tool, `finote-db migrate` (sql/finote-db, OPERATIONS.md):
+# done by the operator's tool, `finote-db migrate` (bin/finote-db, OPERATIONS.md):
 # one transaction, a lock_timeout so that a busy table fails the migration
 # instead of queueing the service's requests, and the version checked after.
-# Then the API login role: $FINOTE_APP_ROLE (finote_app) is created if missing,
-# with LOGIN and membership in finote_api; when FINOTE_APP_PASSWORD is set it
-# becomes that role's password (the one in the shim's DATABASE_URL).
+# Then the API login role, by `finote-db app-role`: $FINOTE_APP_ROLE
+# (finote_app) is created if missing, with LOGIN and membership in
+# finote_api; when FINOTE_APP_PASSWORD is set it becomes that role's password
+# (the one in the shim's DATABASE_URL). This script only waits for the server
+# and says what changed.
 #
 # Connects as a superuser (finote is a C extension) to URL, or else to the
 # server named by libpq's variables (PGHOST, PGPORT, PGUSER, PGDATABASE;
@@ -28,18 +30,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 role=${FINOTE_APP_ROLE:-finote_app}
 wait_s=${FINOTE_MIGRATE_WAIT:-60}
 
-finote_db=$here/../sql/finote-db                  # in the repository
+finote_db=$here/../bin/finote-db                  # in the repository
 [ -x "$finote_db" ] || finote_db=$(command -v finote-db) ||
-  { echo "migrate: finote-db (sql/finote-db) not found" >&2; exit 1; }
+  { echo "migrate: finote-db (bin/finote-db) not found" >&2; exit 1; }
 bindir=$("${PG_CONFIG:-pg_config}" --bindir)
 
-enc() { perl -e '($_ = shift) =~ s/([^A-Za-z0-9_.~-])/sprintf "%%%02X", ord $1/ge; print' "$1"; }
-url=${1:-}
-if [ -z "$url" ]; then
-  host=${PGHOST:-127.0.0.1}
-  [[ $host == *:* ]] && host="[$host]"
-  url="postgresql://$(enc "${PGUSER:-postgres}")@$host:${PGPORT:-5432}/$(enc "${PGDATABASE:-${PGUSER:-postgres}}")"
-fi
+# Without a URL, libpq's variables name the server: an empty postgresql://
+# URL takes every part from them.
+url=${1:-postgresql://}
 case $url in
   postgres://* | postgresql://*) ;;
   *) echo "migrate: expected a postgresql:// URL, not '$url'" >&2; exit 2 ;;
@@ -63,18 +61,7 @@ if ! DATABASE_URL=$url "$finote_db" migrate; then
   exit 1
 fi
 
-if ! run_psql -1 -v role="$role" -v password="${FINOTE_APP_PASSWORD:-}" <<'SQL'
-SET client_min_messages = warning;
-SELECT format('CREATE ROLE %I LOGIN', :'role')
- WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role') \gexec
-SELECT format('ALTER ROLE %I LOGIN', :'role')
- WHERE NOT (SELECT rolcanlogin FROM pg_roles WHERE rolname = :'role') \gexec
-SELECT format('GRANT finote_api TO %I', :'role')
- WHERE NOT pg_has_role(:'role', 'finote_api', 'MEMBER') \gexec
-SELECT format('ALTER ROLE %I PASSWORD %L', :'role', :'password')
- WHERE :'password' <> '' \gexec
-SQL
-then
+if ! DATABASE_URL=$url FINOTE_APP_ROLE=$role "$finote_db" app-role >/dev/null; then
   echo "migrate: FAILED to set up the API role $role (the extension is migrated)" >&2
   exit 1
 fi

@@ -18,6 +18,24 @@
 #include "utils/uuid.h"
 
 /*
+ * Naming of the C entry points (the symbols the SQL scripts name in AS
+ * 'MODULE_PATHNAME', 'symbol'). A released symbol is never removed nor
+ * changed in behaviour: a database still at that version calls it with
+ * today's library. So a function that changes gets a new symbol, and a new
+ * entry point carries, from its first version on, the version that
+ * introduces it: finote_note_list_1_1_2 is note_list as of 1.1.2, and an
+ * entry point new in 1.2 is finote_<name>_1_2, never a bare finote_<name>.
+ *
+ * The unsuffixed symbols are the older habit, kept because released
+ * scripts name them: finote_note_list and the other bare API symbols mean
+ * 1.0, finote_note_tags means 1.1 and finote_search_keys 1.1.2.
+ * pg_stat_statements went the same way: its bare pg_stat_statements() is
+ * the "legacy entry point" of its API 1.0 and 1.1, and every later one is
+ * pg_stat_statements_1_N. A version in the name says which SQL declaration
+ * a symbol belongs to without reading the scripts.
+ */
+
+/*
  * The SQLSTATEs of the API, chosen once; the HTTP shim maps them to statuses
  * (README lists them). All but the throttle are standard codes, so a PL/pgSQL
  * caller can catch them by name.

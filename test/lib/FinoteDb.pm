@@ -6,7 +6,7 @@
 # exactly the finote scripts the test gives it (the source tree's, or a
 # modified copy of them) and nothing of the system's finote. The shared
 # library is the one `make install` put into the system's pkglibdir. The
-# cluster itself is started with test/bin/pgcluster (ports 54360-54369).
+# cluster itself is started with test/bin/pgcluster on a free_port().
 # Everything started is stopped in END, also when the test dies. Core Perl only.
 package FinoteDb;
 
@@ -20,11 +20,12 @@ use File::Temp qw(tempdir);
 use FinoteTest ();
 use Exporter 'import';
 
-our @EXPORT = qw($ROOT $TOOL private_install reinstall_scripts start_server stop_server
+our @EXPORT = qw($ROOT $TOOL $RELEASE release_tool free_port private_install reinstall_scripts start_server stop_server
   tool psql_ok psql_val src_copy slurp spew url_for);
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
-our $TOOL = "$ROOT/sql/finote-db";
+our $TOOL = "$ROOT/bin/finote-db";
+our $RELEASE = "$ROOT/bin/finote-release";
 my (@servers);
 
 my $SYS_CONFIG = $ENV{PG_CONFIG} || 'pg_config';
@@ -38,6 +39,9 @@ sub sys_config {
 
 # A file's text, or '' when it cannot be read (the shim tests' helper).
 sub slurp { return FinoteTest::slurp(@_) }
+
+# A port for one server of this test (FinoteTest::free_port).
+sub free_port { return FinoteTest::free_port() }
 
 sub spew {
     my ($path, $text) = @_;
@@ -123,7 +127,7 @@ sub start_server {
     make_path($dir);
     my ($pgc, $extdir) = private_install($dir, $src);
     # The port may be taken for a moment as some client's ephemeral port
-    # (54360-54369 lies in Linux's ephemeral range): retry a few times.
+    # (the test ports lie in Linux's ephemeral range): retry a few times.
     my $out;
     for my $try (1 .. 15) {
         $out = `PG_CONFIG='$pgc' '$ROOT/test/bin/pgcluster' start '$dir/cluster' $port 2>&1`;
@@ -161,8 +165,8 @@ END {
     $? = $status;
 }
 
-# tool(SRV, [ARGS], ENV => {...}, STDIN => text|undef, DB => name, CWD => dir)
-# runs sql/finote-db; returns (exit code, stdout, stderr).
+# tool(SRV, [ARGS], ENV => {...}, STDIN => text|undef, DB => name, CWD => dir, TOOL => path)
+# runs bin/finote-db (or TOOL); returns (exit code, stdout, stderr).
 sub tool {
     my ($srv, $args, %o) = @_;
     my $tmp = tempdir(CLEANUP => 1);
@@ -186,6 +190,13 @@ sub tool {
     waitpid $pid, 0;
     my $code = $? >> 8;
     return ($code, slurp("$tmp/out"), slurp("$tmp/err"));
+}
+
+# release_tool(...): tool() running bin/finote-release (check, new-version,
+# release) instead of bin/finote-db.
+sub release_tool {
+    my ($srv, $args, %o) = @_;
+    return tool($srv, $args, %o, TOOL => $RELEASE);
 }
 
 # psql_val(SRV, DB, SQL): unaligned output as superuser; dies on error.

@@ -21,14 +21,15 @@ use JSON::PP;
 use POSIX qw(:sys_wait_h);
 use Test::More;
 use Time::HiRes qw(sleep time);
+use Fcntl qw(:flock);
 use Exporter 'import';
 
-our @EXPORT = qw(start_cluster stop_cluster pgcluster_start start_shim stop_shim wait_exit api
+our @EXPORT = qw(free_port start_cluster stop_cluster pgcluster_start start_shim stop_shim wait_exit api
   raw_request register_and_login psql slurp access_log logs_clean metric_value $ROOT);
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
 my $JSON = JSON::PP->new->utf8->canonical;
-my (@clusters, @shims);
+my (@clusters, @shims, @port_locks);
 
 $SIG{PIPE} = 'IGNORE';    # raw requests write to sockets the shim may close
 
@@ -62,6 +63,30 @@ sub psql {
     return $out;
 }
 
+# free_port(): a TCP port on 127.0.0.1 for one server of this test (a
+# cluster, a shim, a pooler), so that test files can run in parallel
+# (prove -j2), as PgBouncer's and PostgreSQL's own suites pick theirs. A
+# port of FINOTE_TEST_PORTS (54400-54999) that nothing listens on and that
+# no other test holds: each test keeps a lock on .finote/ports/PORT until it
+# exits. test-all keeps Linux's ephemeral ports off the range (root only).
+sub free_port {
+    my ($lo, $hi) = split /-/, ($ENV{FINOTE_TEST_PORTS} // '54400-54999');
+    my $dir = "$ROOT/.finote/ports";
+    make_path($dir);
+    for (1 .. 1000) {
+        my $port = $lo + int(rand($hi - $lo + 1));
+        open my $lock, '>', "$dir/$port" or die "$dir/$port: $!";
+        next unless flock($lock, LOCK_EX | LOCK_NB);
+        my $probe = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $port,
+            Proto => 'tcp', ReuseAddr => 1, Listen => 1);
+        next unless $probe;
+        close $probe;
+        push @port_locks, $lock;
+        return $port;
+    }
+    die "free_port: no free port in $lo-$hi\n";
+}
+
 # Start (or restart) the cluster in $dir. Its port lies in Linux's ephemeral
 # range, so some client's outgoing connection may hold it for a moment:
 # retry while the server says the address is in use.
@@ -89,10 +114,7 @@ sub start_cluster {
     psql($port, 'postgres', 'DROP DATABASE IF EXISTS finote WITH (FORCE)');
     psql($port, 'postgres', 'CREATE DATABASE finote');
     psql($port, 'finote', 'CREATE EXTENSION finote' . ($opt{version} ? " VERSION '$opt{version}'" : ''));
-    psql($port, 'finote', q{DO $$ BEGIN
-        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'finote_app') THEN
-          CREATE ROLE finote_app LOGIN IN ROLE finote_api;
-        END IF; END $$});
+    run_quiet("DATABASE_URL='postgresql://postgres\@127.0.0.1:$port/finote' '$ROOT/bin/finote-db' app-role finote_app");
     return ($dir, "postgresql://finote_app\@127.0.0.1:$port/finote");
 }
 

@@ -1,29 +1,11 @@
--- Install, the objects it creates, and a helper the other tests use.
--- The Makefile names the version under test (FINOTE_TEST_VERSION): this
--- suite must pass unchanged at every later version too.
-\getenv test_version FINOTE_TEST_VERSION
-\if :{?test_version}
-CREATE EXTENSION finote VERSION :'test_version';
-\else
-CREATE EXTENSION finote;
-\endif
+-- Install and the objects it creates. test/sql/include/setup.sql installs the
+-- version the Makefile names (FINOTE_TEST_VERSION): this suite must pass
+-- unchanged at every later version too.
+\i test/sql/include/setup.sql
 
 SELECT extversion = :'test_version' AS version_under_test, extrelocatable,
        extnamespace::regnamespace
   FROM pg_extension WHERE extname = 'finote';
-
--- try(sql): run sql and show its SQLSTATE and message instead of failing,
--- so that every error path is visible in the expected output.
-CREATE FUNCTION try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  result text;
-BEGIN
-  EXECUTE sql INTO result;
-  RETURN 'ok: ' || coalesce(result, 'null');
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
 
 -- The API, and nothing else, is callable by finote_api: the functions
 -- without a leading underscore, each SECURITY DEFINER with a pinned

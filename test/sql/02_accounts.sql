@@ -1,4 +1,5 @@
 -- register, login, whoami, logout, change_password: success and every error.
+\i test/sql/include/setup.sql
 \set VERBOSITY terse
 
 -- Usernames: 2 to 32 characters of A-Z a-z 0-9 _ . -, kept as typed.

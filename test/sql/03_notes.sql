@@ -1,5 +1,6 @@
 -- Notes: create, get, list (paging, search), update, delete, limits and
 -- isolation between users.
+\i test/sql/include/setup.sql
 \set VERBOSITY terse
 
 SELECT finote.register('alice', 'alice password') IS NOT NULL AS alice;

@@ -1,5 +1,6 @@
 -- Sessions: only a hash is stored, expiry is enforced on every call, and
 -- expired sessions are swept.
+\i test/sql/include/setup.sql
 \set VERBOSITY terse
 
 SELECT finote.register('dave', 'dave password') IS NOT NULL AS dave;

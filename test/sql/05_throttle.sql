@@ -2,6 +2,7 @@
 -- username within finote.login_failure_window, every attempt fails as too
 -- many attempts (PT429), the right password included, until the window
 -- passes. The failures survive the failing logins' rollback.
+\i test/sql/include/setup.sql
 \set VERBOSITY terse
 
 SELECT finote.register('erin', 'erin password') IS NOT NULL AS erin;

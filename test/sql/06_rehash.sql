@@ -1,4 +1,5 @@
 -- A successful login upgrades a hash made with other argon2id settings.
+\i test/sql/include/setup.sql
 \set VERBOSITY terse
 
 SELECT finote.register('gina', 'gina password') IS NOT NULL AS gina;

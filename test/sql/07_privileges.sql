@@ -1,5 +1,6 @@
 -- Least privilege: a login role granted finote_api can call the API and
 -- can read or change no table; a role without it can call nothing.
+\i test/sql/include/setup.sql
 \set VERBOSITY terse
 
 CREATE ROLE finote_regress_app LOGIN IN ROLE finote_api;

@@ -3,6 +3,7 @@
 -- pg_dump records CREATE EXTENSION without a version, so the restore is at
 -- the server's default version: a dump of an older version arrives upgraded.
 -- The comparison covers the columns every version has.
+\i test/sql/include/setup.sql
 \set VERBOSITY terse
 
 SELECT finote.register('june', 'june password') IS NOT NULL AS june;

@@ -1,4 +1,5 @@
 -- 1.1: pinned notes and tags.
+\i test/sql/include/setup.sql
 \set VERBOSITY terse
 
 SELECT finote.register('kim', 'kim password') IS NOT NULL AS kim;

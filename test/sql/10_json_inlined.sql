@@ -1,5 +1,6 @@
 -- 1.1.1: the JSON helpers inline down to to_char(), so the API's kept plans
 -- never enter the SQL-function executor per row.
+\i test/sql/include/setup.sql
 CREATE FUNCTION plan_text(sql text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
   line text;

@@ -1,6 +1,7 @@
 -- 1.1.2: the search index. A list walks at most 500 notes in list order; a
 -- search that has not filled its page by then asks notes_search_idx. Both
 -- paths must give exactly what ILIKE over all of the user's notes gives.
+\i test/sql/include/setup.sql
 \set VERBOSITY terse
 
 SELECT indexdef FROM pg_indexes WHERE schemaname = 'finote' AND indexname = 'notes_search_idx';

@@ -7,6 +7,7 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use FinoteTest;
 use Test::More;
+my $shim_port = free_port();
 
 my $db = 'postgresql://finote_app@127.0.0.1:1/none';
 
@@ -30,7 +31,7 @@ my @refused = (
 );
 for my $case (@refused) {
     my ($env, $message) = @$case;
-    my $shim = start_shim(PORT => 3310, DATABASE_URL => $db, %$env, wait => 0, tag => 'config');
+    my $shim = start_shim(PORT => $shim_port, DATABASE_URL => $db, %$env, wait => 0, tag => 'config');
     my $status = FinoteTest::wait_exit($shim, 10);
     my $what = join ' ', map { "$_=" . ($env->{$_} // '(unset)') } sort keys %$env;
     ok(defined $status && $status != 0, "refused: $what");
@@ -39,9 +40,9 @@ for my $case (@refused) {
 }
 
 # development without a secret: a random one, said on stderr, never printed
-my $shim = start_shim(PORT => 3310, DATABASE_URL => $db, tag => 'config-dev');
+my $shim = start_shim(PORT => $shim_port, DATABASE_URL => $db, tag => 'config-dev');
 like(slurp($shim->{err}), qr/SESSION_SECRET is not set: using a random secret/, 'dev: random secret announced');
-like(slurp($shim->{err}), qr/listening on http:\/\/127\.0\.0\.1:3310 \(development\)/, 'dev: listening line');
+like(slurp($shim->{err}), qr/listening on http:\/\/127\.0\.0\.1:$shim_port \(development\)/, 'dev: listening line');
 is(api($shim, 'GET', '/healthz')->{status}, 200, 'dev: /healthz without a database');
 is(api($shim, 'GET', '/readyz')->{status}, 503, 'dev: /readyz 503 without a database');
 is(api($shim, 'GET', '/api/auth/me', undef, Authorization => 'Bearer x')->{status}, 503,
@@ -50,18 +51,18 @@ stop_shim($shim);
 
 # production with a good secret starts, and never prints it
 my $secret = 'p' x 16 . 'q' x 16 . 'r' x 8;
-$shim = start_shim(PORT => 3310, DATABASE_URL => $db, NODE_ENV => 'production',
+$shim = start_shim(PORT => $shim_port, DATABASE_URL => $db, NODE_ENV => 'production',
     SESSION_SECRET => $secret, tag => 'config-prod');
 like(slurp($shim->{err}), qr/\(production\)/, 'production starts with a long secret');
 stop_shim($shim);
 logs_clean($shim, $secret);
 
 # a port in use is a clean failure
-my $one = start_shim(PORT => 3310, DATABASE_URL => $db, tag => 'config-one');
-my $two = start_shim(PORT => 3310, DATABASE_URL => $db, wait => 0, tag => 'config-two');
+my $one = start_shim(PORT => $shim_port, DATABASE_URL => $db, tag => 'config-one');
+my $two = start_shim(PORT => $shim_port, DATABASE_URL => $db, wait => 0, tag => 'config-two');
 my $status = FinoteTest::wait_exit($two, 10);
 ok(defined $status && $status != 0, 'a port in use: non-zero exit');
-like(slurp($two->{err}), qr/cannot listen on 127\.0\.0\.1:3310/, 'a port in use: message');
+like(slurp($two->{err}), qr/cannot listen on 127\.0\.0\.1:$shim_port/, 'a port in use: message');
 stop_shim($one);
 
 # --routes prints the table

@@ -8,9 +8,9 @@ use lib "$FindBin::Bin/../lib";
 use FinoteTest;
 use Test::More;
 
-my (undef, $dburl) = start_cluster('t110', 54331);
+my (undef, $dburl) = start_cluster('t110', free_port());
 my $secret = 'test-secret-' . ('s' x 40);
-my $shim = start_shim(PORT => 3311, DATABASE_URL => $dburl, SESSION_SECRET => $secret);
+my $shim = start_shim(PORT => free_port(), DATABASE_URL => $dburl, SESSION_SECRET => $secret);
 
 sub db_uses {
     my $m = api($shim, 'GET', '/metrics')->{content};
@@ -152,7 +152,7 @@ $r = api($shim, 'POST', '/api/auth/logout', undef, Authorization => 'Bearer unkn
 is($r->{status}, 204, 'logout with an unknown token: 204');
 
 # production: Secure cookies, and a custom cookie name
-my $prod = start_shim(PORT => 3312, DATABASE_URL => $dburl, SESSION_SECRET => $secret,
+my $prod = start_shim(PORT => free_port(), DATABASE_URL => $dburl, SESSION_SECRET => $secret,
     NODE_ENV => 'production', SESSION_NAME => 'sid');
 $r = api($prod, 'POST', '/api/auth/login', { username => 'alice', password => 'newsecret456' });
 is($r->{status}, 200, 'production login: 200');

@@ -7,8 +7,8 @@ use lib "$FindBin::Bin/../lib";
 use FinoteTest;
 use Test::More;
 
-my (undef, $dburl) = start_cluster('t120', 54332);
-my $shim = start_shim(PORT => 3313, DATABASE_URL => $dburl, SESSION_SECRET => 'n' x 32);
+my (undef, $dburl) = start_cluster('t120', free_port());
+my $shim = start_shim(PORT => free_port(), DATABASE_URL => $dburl, SESSION_SECRET => 'n' x 32);
 
 my (undef, $cookie) = register_and_login($shim, 'nina', 'ninapassword');
 my ($l2) = register_and_login($shim, 'otto', 'ottopassword');

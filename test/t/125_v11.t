@@ -7,10 +7,11 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use FinoteTest;
 use Test::More;
+my $shim_port = free_port();
 
-my $pg_port = 54338;
+my $pg_port = free_port();
 my (undef, $dburl) = start_cluster('t125', $pg_port, version => '1.0');
-my $shim = start_shim(PORT => 3316, DATABASE_URL => $dburl, SESSION_SECRET => 'v' x 32);
+my $shim = start_shim(PORT => $shim_port, DATABASE_URL => $dburl, SESSION_SECRET => 'v' x 32);
 my ($login) = register_and_login($shim, 'vera', 'verapassword');
 my @auth = (Authorization => "Bearer $login->{json}{token}");
 my $r;
@@ -79,7 +80,7 @@ is(api($shim, 'POST', '/api/tags')->{status}, 405, '1.1: POST /api/tags: 405');
 stop_shim($shim);
 
 # a shim started against a 1.1 database knows it from its first API request
-$shim = start_shim(PORT => 3316, DATABASE_URL => $dburl, SESSION_SECRET => 'v' x 32);
+$shim = start_shim(PORT => $shim_port, DATABASE_URL => $dburl, SESSION_SECRET => 'v' x 32);
 is(api($shim, 'GET', '/api/tags', undef, @auth)->{status}, 200, 'a fresh shim serves /api/tags at once');
 logs_clean($shim, 'verapassword', $login->{json}{token});
 stop_shim($shim);

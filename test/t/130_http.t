@@ -10,9 +10,10 @@ use HTTP::Tiny;
 use IO::Socket::INET;
 use Test::More;
 use Time::HiRes qw(sleep time);
+my $pg_port = free_port();
 
-my $port = 3314;
-my (undef, $dburl) = start_cluster('t130', 54333);
+my $port = free_port();
+my (undef, $dburl) = start_cluster('t130', $pg_port);
 my $shim = start_shim(PORT => $port, DATABASE_URL => $dburl, SESSION_SECRET => 'h' x 32,
     FINOTE_REQUEST_TIMEOUT_MS => 2000);
 my (undef, $cookie) = register_and_login($shim, 'hank', 'hankpassword');
@@ -182,12 +183,12 @@ my @answers = $both =~ m{HTTP/1\.1 (\d+) }g;
 is_deeply(\@answers, [200, 200], 'keep-alive: two answers on one connection');
 
 # 500: an unexpected SQLSTATE, with nothing internal in the answer
-psql(54333, 'finote', 'REVOKE finote_api FROM finote_app');
+psql($pg_port, 'finote', 'REVOKE finote_api FROM finote_app');
 $r = api($shim, 'GET', '/api/auth/me', undef, Cookie => $cookie);
 is($r->{status}, 500, 'an unmapped SQLSTATE: 500');
 is_deeply($r->{json}, { error => { code => 'internal', message => 'internal error' } }, '500: generic body');
 like(slurp($shim->{err}), qr/SQLSTATE 42501/, '500: the real SQLSTATE is in the error log');
-psql(54333, 'finote', 'GRANT finote_api TO finote_app');
+psql($pg_port, 'finote', 'GRANT finote_api TO finote_app');
 is(api($shim, 'GET', '/api/auth/me', undef, Cookie => $cookie)->{status}, 200, 'back to 200');
 
 # after all of the above, no connection is left borrowed

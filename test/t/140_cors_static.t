@@ -11,6 +11,7 @@ use File::Find ();
 use File::Path qw(make_path remove_tree);
 use POSIX ();
 use Test::More;
+my $shim_port = free_port();
 
 my $db = 'postgresql://finote_app@127.0.0.1:1/none';
 my $www = "$ROOT/.finote/t140/www";
@@ -29,7 +30,7 @@ symlink("$ROOT/.finote/t140/outside.txt", "$www/escape.txt") or die;
 symlink('/etc', "$www/etc") or die;
 symlink('../index.html', "$www/assets/inside.html") or die;
 
-my $shim = start_shim(PORT => 3315, DATABASE_URL => $db, SESSION_SECRET => 'c' x 32,
+my $shim = start_shim(PORT => $shim_port, DATABASE_URL => $db, SESSION_SECRET => 'c' x 32,
     FINOTE_WEB_ROOT => $www, CORS_ORIGIN => 'https://app.example, http://localhost:5173');
 
 # static files
@@ -65,7 +66,7 @@ for my $path ('/sub', '/sub/', '/sub/dir/', '/assets/', '/.env', '/escape.txt', 
     '/assets%2fapp-1234.js', '//index.html', '/index.html/', '/nope.js', '/api/x', '/sub/./dir/index.html',
     '/assets/app-1234.js%5c', '/.%2e/outside.txt')
 {
-    my $resp = FinoteTest::raw_request(3315, "GET $path HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5);
+    my $resp = FinoteTest::raw_request($shim_port, "GET $path HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5);
     my ($code) = $resp =~ m{^HTTP/1\.1 (\d+)};
     is($code, 404, "GET $path: 404");
     like($resp, qr/"code":"not_found"/, "GET $path: JSON");
@@ -115,7 +116,7 @@ is(api($shim, 'OPTIONS', '/api/nope', undef, %allowed, 'Access-Control-Request-M
 stop_shim($shim);
 
 # without CORS_ORIGIN nobody gets CORS headers, and without a web root no files
-$shim = start_shim(PORT => 3315, DATABASE_URL => $db, SESSION_SECRET => 'c' x 32);
+$shim = start_shim(PORT => $shim_port, DATABASE_URL => $db, SESSION_SECRET => 'c' x 32);
 $r = api($shim, 'GET', '/healthz', undef, %allowed);
 ok(!exists $r->{headers}{'access-control-allow-origin'}, 'no CORS_ORIGIN: no CORS');
 $r = api($shim, 'OPTIONS', '/api/notes', undef, %allowed, 'Access-Control-Request-Method' => 'POST');

@@ -67,7 +67,7 @@ for my $op (sort keys %needs) {
 }
 
 # served as is at /api/openapi.json
-my $shim = start_shim(PORT => 3316, DATABASE_URL => 'postgresql://x@127.0.0.1:1/none', SESSION_SECRET => 'o' x 32);
+my $shim = start_shim(PORT => free_port(), DATABASE_URL => 'postgresql://x@127.0.0.1:1/none', SESSION_SECRET => 'o' x 32);
 my $r = api($shim, 'GET', '/api/openapi.json');
 is($r->{status}, 200, '/api/openapi.json: 200');
 is($r->{headers}{'content-type'}, 'application/json; charset=utf-8', '/api/openapi.json: JSON');

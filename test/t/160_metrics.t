@@ -9,9 +9,10 @@ use FinoteTest;
 use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep time);
+my $pg_port = free_port();
 
-my (undef, $dburl) = start_cluster('t160', 54334);
-my $shim = start_shim(PORT => 3317, DATABASE_URL => $dburl, SESSION_SECRET => 'm' x 32,
+my (undef, $dburl) = start_cluster('t160', $pg_port);
+my $shim = start_shim(PORT => free_port(), DATABASE_URL => $dburl, SESSION_SECRET => 'm' x 32,
     DB_POOL_MAX => 1, FINOTE_POOL_WAIT_MS => 300);
 my ($login) = register_and_login($shim, 'mia', 'miapassword');
 my $bearer = "Bearer $login->{json}{token}";
@@ -64,7 +65,7 @@ like($text, qr/^# TYPE process_cpu_seconds_total counter$/m, 'process metrics ar
 # hold the only connection: a register waits on a table lock held by psql
 my $holder = fork // die;
 if (!$holder) {
-    psql(54334, 'finote', 'BEGIN; LOCK TABLE finote.users IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT;');
+    psql($pg_port, 'finote', 'BEGIN; LOCK TABLE finote.users IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT;');
     POSIX::_exit(0);
 }
 sleep 0.5;
@@ -109,7 +110,7 @@ is($odd, 0, 'a burst over one connection: every answer is 201 or 503');
 $text = api($shim, 'GET', '/metrics')->{content};
 is(metric_value($text, 'finote_db_pool_connections{state="in_use"}'), 0, 'after the burst: none borrowed');
 ok(metric_value($text, 'finote_db_pool_connections{state="idle"}') <= 1, 'after the burst: at most DB_POOL_MAX');
-ok(psql(54334, 'finote', q{SELECT count(*) FROM pg_stat_activity WHERE usename = 'finote_app'}) <= 1,
+ok(psql($pg_port, 'finote', q{SELECT count(*) FROM pg_stat_activity WHERE usename = 'finote_app'}) <= 1,
     'the database never saw more than DB_POOL_MAX connections');
 
 logs_clean($shim, 'miapassword', 'latepassword', $login->{json}{token});

@@ -9,9 +9,10 @@ use FinoteTest;
 use Test::More;
 use POSIX ();
 use Time::HiRes qw(sleep time);
+my $pg_port = free_port();
 
-my ($dir, $dburl) = start_cluster('t170', 54335);
-my $shim = start_shim(PORT => 3318, DATABASE_URL => $dburl, SESSION_SECRET => 'r' x 32, DB_POOL_MAX => 3);
+my ($dir, $dburl) = start_cluster('t170', $pg_port);
+my $shim = start_shim(PORT => free_port(), DATABASE_URL => $dburl, SESSION_SECRET => 'r' x 32, DB_POOL_MAX => 3);
 my ($login, $cookie) = register_and_login($shim, 'rita', 'ritapassword');
 my @auth = (Cookie => $cookie);
 # fill the pool with connections that the restart will kill
@@ -52,7 +53,7 @@ is(api($shim, 'GET', '/healthz')->{status}, 200, 'database down: /healthz 200');
 my $m = api($shim, 'GET', '/metrics')->{content};
 ok(metric_value($m, 'finote_db_errors_total{kind="connect"}') > 0, 'connect errors counted');
 
-pgcluster_start($dir, 54335);
+pgcluster_start($dir, $pg_port);
 my $ready;
 for (1 .. 50) {
     last if ($ready = api($shim, 'GET', '/readyz')->{status}) == 200;
@@ -66,15 +67,15 @@ is(api($shim, 'POST', '/api/notes', { title => 'after' }, @auth)->{status}, 201,
 
 # the same with connections killed by an administrator, not a restart
 # (pg_terminate_backend only signals: wait until they are gone, as after a restart)
-psql(54335, 'finote', q{SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = 'finote_app'});
+psql($pg_port, 'finote', q{SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = 'finote_app'});
 for (1 .. 50) {
-    last if psql(54335, 'finote', q{SELECT count(*) FROM pg_stat_activity WHERE usename = 'finote_app'}) == 0;
+    last if psql($pg_port, 'finote', q{SELECT count(*) FROM pg_stat_activity WHERE usename = 'finote_app'}) == 0;
     sleep 0.1;
 }
 is(api($shim, 'GET', '/api/auth/me', undef, @auth)->{status}, 200, 'terminated backends are replaced');
 $m = api($shim, 'GET', '/metrics')->{content};
 ok(metric_value($m, 'finote_db_pool_connections{state="idle"}') <= 3, 'never more than DB_POOL_MAX connections');
-my $count = psql(54335, 'finote', q{SELECT count(*) FROM pg_stat_activity WHERE usename = 'finote_app'});
+my $count = psql($pg_port, 'finote', q{SELECT count(*) FROM pg_stat_activity WHERE usename = 'finote_app'});
 ok($count <= 3, "the database sees at most DB_POOL_MAX connections ($count)");
 
 logs_clean($shim, 'ritapassword', $login->{json}{token});

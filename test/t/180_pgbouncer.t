@@ -14,8 +14,8 @@ my $bouncer_bin = -x '/usr/sbin/pgbouncer' ? '/usr/sbin/pgbouncer' : `which pgbo
 chomp $bouncer_bin;
 plan skip_all => 'pgbouncer not installed (Debian package pgbouncer)' unless $bouncer_bin && -x $bouncer_bin;
 
-my $pg_port = 54336;
-my $bouncer_port = 6430;
+my $pg_port = free_port();
+my $bouncer_port = free_port();
 start_cluster('t180', $pg_port);
 my $dir = "$ROOT/.finote/t180-bouncer";
 make_path($dir);
@@ -53,7 +53,7 @@ ok($bouncer_pid, "pgbouncer runs (pid $bouncer_pid)");
 
 # Transaction pooling keeps no statement prepared across transactions
 # (PgBouncer 1.18): the shim sends every statement unnamed.
-my $shim = start_shim(PORT => 3319, SESSION_SECRET => 'b' x 32, DB_POOL_MAX => 5, FINOTE_PREPARE => 0,
+my $shim = start_shim(PORT => free_port(), SESSION_SECRET => 'b' x 32, DB_POOL_MAX => 5, FINOTE_PREPARE => 0,
     DATABASE_URL => "postgresql://finote_app\@127.0.0.1:$bouncer_port/finote");
 
 is(api($shim, 'GET', '/readyz')->{status}, 200, 'ready through pgbouncer');

@@ -9,14 +9,15 @@ use IO::Socket::INET;
 use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep time);
+my $shim_port = free_port();
 
-my $pg_port = 54337;
+my $pg_port = free_port();
 my (undef, $dburl) = start_cluster('t190', $pg_port);
-my $shim = start_shim(PORT => 3312, DATABASE_URL => $dburl, SESSION_SECRET => 's' x 32, tag => 't190-term');
+my $shim = start_shim(PORT => $shim_port, DATABASE_URL => $dburl, SESSION_SECRET => 's' x 32, tag => 't190-term');
 my ($login) = register_and_login($shim, 'sam', 'sampassword');
 
 # an idle keep-alive connection must not hold up the stop
-my $idle = IO::Socket::INET->new('127.0.0.1:3312') or die;
+my $idle = IO::Socket::INET->new("127.0.0.1:$shim_port") or die;
 print $idle "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
 sysread($idle, my $buf, 4096);
 
@@ -44,7 +45,7 @@ is($in_use, 1, 'a request is in flight in the database');
 my $t0 = time;
 kill 'TERM', $shim->{pid};
 sleep 0.3;
-my $late = eval { FinoteTest::raw_request(3312, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 2) } // '';
+my $late = eval { FinoteTest::raw_request($shim_port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 2) } // '';
 like($late, qr{^(HTTP/1\.1 503 .*"shutting_down".*|)$}s, 'after SIGTERM a new request is refused (503 or no connection)');
 my $status = <$rd>;
 chomp $status if defined $status;
@@ -61,7 +62,7 @@ like(slurp($shim->{out}), qr{ POST /api/auth/register 201 }, 'the in-flight requ
 stop_shim($shim);    # checks the sanitizer log
 
 # SIGINT, idle
-$shim = start_shim(PORT => 3312, DATABASE_URL => $dburl, SESSION_SECRET => 's' x 32);
+$shim = start_shim(PORT => $shim_port, DATABASE_URL => $dburl, SESSION_SECRET => 's' x 32);
 is(api($shim, 'GET', '/api/auth/me', undef, Authorization => "Bearer $login->{json}{token}")->{status}, 200,
     'a fresh shim serves');
 kill 'INT', $shim->{pid};

@@ -8,8 +8,9 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use FinoteTest;
 use Test::More;
+my $shim_port = free_port();
 
-my $pg_port = 54339;
+my $pg_port = free_port();
 my ($dir, $dburl) = start_cluster('t195', $pg_port);
 psql($pg_port, 'postgres', 'ALTER SYSTEM SET log_min_duration_statement = 0');
 psql($pg_port, 'postgres', 'SELECT pg_reload_conf()');
@@ -17,7 +18,7 @@ my $log = "$dir/postgres.log";
 my $from = -s $log;
 my $new_log = sub { my $all = slurp($log); my $new = substr($all, $from); $from = length $all; $new };
 
-my $shim = start_shim(PORT => 3314, DATABASE_URL => $dburl, SESSION_SECRET => 'p' x 32, DB_POOL_MAX => 1);
+my $shim = start_shim(PORT => $shim_port, DATABASE_URL => $dburl, SESSION_SECRET => 'p' x 32, DB_POOL_MAX => 1);
 my ($login) = register_and_login($shim, 'pia', 'piapassword');
 my @auth = (Authorization => "Bearer $login->{json}{token}");
 my $id = api($shim, 'POST', '/api/notes', { title => 'one' }, @auth)->{json}{note}{id};
@@ -32,7 +33,7 @@ is_deeply(\@parses, [$executes[0]], 'parsed once, at its first use on the connec
 unlike($seen, qr/execute <unnamed>: SELECT jsonb_build_object\('note', finote\.note_get/, 'and not sent unnamed');
 stop_shim($shim);
 
-$shim = start_shim(PORT => 3314, DATABASE_URL => $dburl, SESSION_SECRET => 'p' x 32, FINOTE_PREPARE => 0);
+$shim = start_shim(PORT => $shim_port, DATABASE_URL => $dburl, SESSION_SECRET => 'p' x 32, FINOTE_PREPARE => 0);
 $new_log->();
 is(api($shim, 'GET', "/api/notes/$id", undef, @auth)->{status}, 200, 'FINOTE_PREPARE=0: get');
 $seen = $new_log->();

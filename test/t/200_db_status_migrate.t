@@ -1,4 +1,4 @@
-# sql/finote-db status and migrate: fresh install, idempotence, explicit
+# bin/finote-db status and migrate: fresh install, idempotence, explicit
 # versions, a failing upgrade that leaves the database as it was, and the
 # tool's manners (no secrets in messages, clear failures).
 use strict;
@@ -6,8 +6,9 @@ use warnings;
 use lib 'test/lib';
 use FinoteDb;
 use Test::More;
+my $dead_port = free_port();    # nothing listens there
 
-my $srv = start_server('dbtool-200', 54360);
+my $srv = start_server('dbtool-200', free_port());
 psql_ok($srv, 'postgres', 'CREATE DATABASE finote') or BAIL_OUT('createdb');
 my $default = psql_val($srv, 'finote', "SELECT default_version FROM pg_available_extensions WHERE name = 'finote'");
 my @versions = split /\n/, psql_val($srv, 'finote',
@@ -106,7 +107,7 @@ my $url = "postgresql://postgres:$secret\@127.0.0.1:$srv->{port}/finote";
 is($rc, 0, 'status with a password in the URL');
 unlike("$out$err", qr/\Q$secret\E/, 'the password is not printed');
 like($out, qr{postgresql://postgres:\*\*\*\@127\.0\.0\.1:\d+/finote}, 'the URL is shown masked');
-($rc, $out, $err) = tool($srv, ['status'], ENV => { DATABASE_URL => "postgresql://postgres:$secret\@127.0.0.1:54368/finote" });
+($rc, $out, $err) = tool($srv, ['status'], ENV => { DATABASE_URL => "postgresql://postgres:$secret\@127.0.0.1:$dead_port/finote" });
 isnt($rc, 0, 'status against a server that is down fails');
 like($err, qr/cannot connect to postgresql:\/\/postgres:\*\*\*\@/, 'with a clear, masked message');
 unlike("$out$err", qr/\Q$secret\E/, 'the password is not printed on failure either');

@@ -1,4 +1,4 @@
-# sql/finote-db check: the upgrade guarantees of issue 4 on the source tree,
+# bin/finote-release check: the upgrade guarantees of issue 4 on the source tree,
 # and each guarantee failing on a copy of sql/ that breaks it.
 use strict;
 use warnings;
@@ -6,7 +6,7 @@ use lib 'test/lib';
 use FinoteDb;
 use Test::More;
 
-my $srv = start_server('dbtool-201', 54361);
+my $srv = start_server('dbtool-201', free_port());
 my $control = FinoteDb::slurp("$ROOT/extension/finote.control");
 my ($default) = $control =~ /^default_version = '([^']+)'/m;
 my @full = sort map { m{finote--([^-]+)\.sql$} ? $1 : () } glob("$ROOT/sql/finote--*.sql");
@@ -14,11 +14,16 @@ my ($newest_full) = (sort { cmp_v($a, $b) } @full)[-1];
 sub cmp_v { my @a = split /\./, $_[0]; my @b = split /\./, $_[1]; ($a[0] <=> $b[0]) || ($a[1] <=> $b[1]) }
 
 # The tree itself: every guarantee holds (4 runs make installcheck here).
-my ($rc, $out, $err) = tool($srv, ['check'], DB => 'postgres');
+my ($rc, $out, $err) = release_tool($srv, ['check'], DB => 'postgres');
 is($rc, 0, 'check passes on the source tree') or diag("$out\n$err");
 like($out, qr/^check: ok$/m, 'and says so');
 for my $g (0, 1, 5, 6) { like($out, qr/^\[$g\] /m, "guarantee $g ran") }
 like($out, qr/^\[0\].*\n  ok: /m, 'the server has the tree\'s scripts');
+# Every full script of the tree (finote--1.0.sql, finote--1.1.2.sql, ...) is
+# what a fresh install of its version runs, and [3] holds it equal to the chain.
+for my $v (@full) {
+    like($out, qr/^  ok: \Q$v\E \(from finote--\Q$v\E\.sql\)$/m, "[1] fresh $v installs from its full script finote--$v.sql");
+}
 SKIP: {
     skip 'one version only: no upgrade yet', 5 if $default eq $newest_full && @full == 1;
     like($out, qr/^\[2\] .* -> \Q$default\E with user data/m, 'guarantee 2 ran');
@@ -33,7 +38,7 @@ is(psql_val($srv, 'postgres', "SELECT coalesce(string_agg(datname, ' '), '') FRO
 # A server whose scripts are not the tree's: [0] says so.
 my $copy = src_copy();
 FinoteDb::spew("$srv->{extdir}/finote--0.1--1.0.sql", "-- stale\n");
-($rc, $out) = tool($srv, ['check', '--only', '0'], DB => 'postgres');
+($rc, $out) = release_tool($srv, ['check', '--only', '0'], DB => 'postgres');
 isnt($rc, 0, 'a stale script on the server fails [0]');
 like($out, qr/the server has finote--0\.1--1\.0\.sql, which the source tree does not/, 'and names it');
 unlink "$srv->{extdir}/finote--0.1--1.0.sql";
@@ -44,30 +49,30 @@ ok($released, "a released script is listed: $released");
 open my $fh, '>>', "$copy/sql/$released" or die;
 print $fh "-- an innocent-looking edit\n";
 close $fh;
-($rc, $out) = tool(undef, ['check', '--only', '5'], ENV => { FINOTE_SRC_DIR => $copy });
+($rc, $out) = release_tool(undef, ['check', '--only', '5'], ENV => { FINOTE_SRC_DIR => $copy });
 isnt($rc, 0, 'check fails when a released script changes');
 like($out, qr/released script \Q$released\E has changed/, 'and names the script');
 $copy = src_copy();
 FinoteDb::spew("$copy/sql/finote--0.9--1.0.sql", "SELECT 1;\n");
-($rc, $out) = tool(undef, ['check', '--only', '5'], ENV => { FINOTE_SRC_DIR => $copy });
+($rc, $out) = release_tool(undef, ['check', '--only', '5'], ENV => { FINOTE_SRC_DIR => $copy });
 isnt($rc, 0, 'a new script reaching a released version fails');
 like($out, qr/finote--0\.9--1\.0\.sql reaches released version 1\.0 but is not listed/, 'with a clear message');
 $copy = src_copy();
 FinoteDb::spew("$copy/sql/finote--7.0.sql", "SELECT 1;\n");
-($rc, $out) = tool(undef, ['check', '--only', '5'], ENV => { FINOTE_SRC_DIR => $copy });
+($rc, $out) = release_tool(undef, ['check', '--only', '5'], ENV => { FINOTE_SRC_DIR => $copy });
 isnt($rc, 0, 'an unlisted script of neither a released version nor the one in development fails');
 like($out, qr/finote--7\.0\.sql is neither released/, 'and says so');
 $copy = src_copy();
 unlink "$copy/sql/$released";
-($rc, $out) = tool(undef, ['check', '--only', '5'], ENV => { FINOTE_SRC_DIR => $copy });
+($rc, $out) = release_tool(undef, ['check', '--only', '5'], ENV => { FINOTE_SRC_DIR => $copy });
 isnt($rc, 0, 'a deleted released script fails');
 like($out, qr/released script \Q$released\E is listed in SHA256SUMS but missing/, 'and names it');
 $copy = src_copy();
 unlink "$copy/sql/SHA256SUMS";
-($rc, $out) = tool(undef, ['check', '--only', '5'], ENV => { FINOTE_SRC_DIR => $copy });
+($rc, $out) = release_tool(undef, ['check', '--only', '5'], ENV => { FINOTE_SRC_DIR => $copy });
 isnt($rc, 0, 'a missing manifest fails');
 $copy = src_copy();
-($rc, $out) = tool(undef, ['check', '--only', '5,6'], ENV => { FINOTE_SRC_DIR => $copy });
+($rc, $out) = release_tool(undef, ['check', '--only', '5,6'], ENV => { FINOTE_SRC_DIR => $copy });
 is($rc, 0, 'an untouched copy passes 5 and 6 without a server') or diag($out);
 
 # [6] Destructive changes are refused, statement by statement, unless marked.
@@ -105,7 +110,7 @@ my @destructive = (
 for my $case (@destructive) {
     my ($sql, $re) = @$case;
     my $c = with_upgrade($sql);
-    ($rc, $out) = tool(undef, ['check', '--only', '6'], ENV => { FINOTE_SRC_DIR => $c });
+    ($rc, $out) = release_tool(undef, ['check', '--only', '6'], ENV => { FINOTE_SRC_DIR => $c });
     (my $name = $sql) =~ s/\s+/ /g;
     isnt($rc, 0, "refused: $name");
     like($out, qr/REFUSED finote--\Q$default\E--9\.0\.sql:\d+: .*$re/, '  with the statement and its line');
@@ -130,41 +135,41 @@ UPDATE notes SET color = 'blue' WHERE title = 'DROP TABLE notes';
 COMMENT ON TABLE notes IS 'TRUNCATE is just a word here';
 SQL
 my $c = with_upgrade($additive);
-($rc, $out) = tool(undef, ['check', '--only', '6'], ENV => { FINOTE_SRC_DIR => $c });
+($rc, $out) = release_tool(undef, ['check', '--only', '6'], ENV => { FINOTE_SRC_DIR => $c });
 is($rc, 0, 'additive changes pass [6]') or diag($out);
 $c = with_upgrade("-- finote: destructive: drops notes.content ; data migration: OPERATIONS.md#destructive-changes\nALTER TABLE notes DROP COLUMN content;");
-($rc, $out) = tool(undef, ['check', '--only', '6'], ENV => { FINOTE_SRC_DIR => $c });
+($rc, $out) = release_tool(undef, ['check', '--only', '6'], ENV => { FINOTE_SRC_DIR => $c });
 is($rc, 0, 'a destructive change with the marker passes [6]') or diag($out);
 like($out, qr/DROP COLUMN notes\.content .*\(allowed by the marker\)/, 'listed as allowed by the marker');
 like($out, qr/marker finote--.*: drops notes\.content ; data migration: OPERATIONS\.md#destructive-changes/, 'the marker is shown');
 $c = with_upgrade("-- finote: destructive: drops notes.content\nALTER TABLE notes DROP COLUMN content;");
-($rc, $out) = tool(undef, ['check', '--only', '6'], ENV => { FINOTE_SRC_DIR => $c });
+($rc, $out) = release_tool(undef, ['check', '--only', '6'], ENV => { FINOTE_SRC_DIR => $c });
 isnt($rc, 0, 'a marker without a data migration is refused');
 like($out, qr/needs '; data migration: <where documented>'/, 'and says what is missing');
 
 # [6] dynamic: a column lost in a way the static analysis cannot see.
 $c = with_upgrade(q{DO $$ BEGIN EXECUTE 'ALTER TABLE finote.notes ' || 'DR' || 'OP COLUMN content'; END $$;});
 FinoteDb::reinstall_scripts($srv, $c);
-($rc, $out) = tool($srv, ['check', '--only', '2,6'], DB => 'postgres', ENV => { FINOTE_SRC_DIR => $c });
+($rc, $out) = release_tool($srv, ['check', '--only', '2,6'], DB => 'postgres', ENV => { FINOTE_SRC_DIR => $c });
 isnt($rc, 0, 'a column lost in the upgrade fails the check');
 like($out, qr/column notes\.content \(text\) is gone/, 'the lost column is named');
 like($out, qr/FAIL \[6\] upgrade .* loses or retypes old columns or dump registrations without a destructive marker/, 'as a destructive change');
 $c = with_upgrade(q{DO $$ BEGIN EXECUTE 'ALTER TABLE finote.notes ALTER title ' || 'TY' || 'PE varchar(300)'; END $$;});
 FinoteDb::reinstall_scripts($srv, $c);
-($rc, $out) = tool($srv, ['check', '--only', '2,6'], DB => 'postgres', ENV => { FINOTE_SRC_DIR => $c });
+($rc, $out) = release_tool($srv, ['check', '--only', '2,6'], DB => 'postgres', ENV => { FINOTE_SRC_DIR => $c });
 isnt($rc, 0, 'a retyped column fails the check');
 like($out, qr/column notes\.title changed type text -> character_varying\(300\)/, 'the retyped column is named');
 
 $c = with_upgrade(q{DO $$ BEGIN PERFORM pg_catalog.pg_extension_config_dump('finote.sessions', 'WHERE ' || 'false'); END $$;});
 FinoteDb::reinstall_scripts($srv, $c);
-($rc, $out) = tool($srv, ['check', '--only', '2,6'], DB => 'postgres', ENV => { FINOTE_SRC_DIR => $c });
+($rc, $out) = release_tool($srv, ['check', '--only', '2,6'], DB => 'postgres', ENV => { FINOTE_SRC_DIR => $c });
 isnt($rc, 0, 'a dump registration narrowed in the upgrade fails the check');
 like($out, qr/pg_extension_config_dump of finote\.sessions \(condition ''\) is gone or changed/, 'the table is named');
 
 # [2] the data is compared row by row, not counted.
 $c = with_upgrade(q{UPDATE notes SET title = title || '.' WHERE title <> '' AND char_length(title) < 200;});
 FinoteDb::reinstall_scripts($srv, $c);
-($rc, $out) = tool($srv, ['check', '--only', '2'], DB => 'postgres', ENV => { FINOTE_SRC_DIR => $c });
+($rc, $out) = release_tool($srv, ['check', '--only', '2'], DB => 'postgres', ENV => { FINOTE_SRC_DIR => $c });
 isnt($rc, 0, 'an upgrade that changes values (same row count) fails [2]');
 like($out, qr/FAIL \[2\] user data changed in the upgrade/, 'as changed user data');
 like($out, qr/^    -notes .*\n(    .*\n)*    \+notes /m, 'with a diff of the rows');
@@ -185,14 +190,14 @@ SKIP: {
     $c = src_copy();
     FinoteDb::spew("$c/sql/finote--$default.sql", "$base\n$up");
     FinoteDb::reinstall_scripts($srv, $c);
-    ($rc, $out) = tool($srv, ['check', '--only', '1,3'], DB => 'postgres', ENV => { FINOTE_SRC_DIR => $c });
+    ($rc, $out) = release_tool($srv, ['check', '--only', '1,3'], DB => 'postgres', ENV => { FINOTE_SRC_DIR => $c });
     is($rc, 0, "a full $default script made of $from plus the upgrade is identical to the upgraded one") or diag($out);
     like($out, qr/ok: \Q$default\E \(from finote--\Q$default\E\.sql\)/, "fresh $default installs from its full script");
     (my $drift = "$base\n$up") =~ s/CREATE INDEX (\w+) ON notes \(user_id, pinned DESC/CREATE INDEX $1 ON notes (user_id, pinned/;
     $drift .= "\nGRANT SELECT ON notes TO finote_api;\nALTER TABLE users ADD COLUMN nickname text;\n";
     FinoteDb::spew("$c/sql/finote--$default.sql", $drift);
     FinoteDb::reinstall_scripts($srv, $c);
-    ($rc, $out) = tool($srv, ['check', '--only', '1,3'], DB => 'postgres', ENV => { FINOTE_SRC_DIR => $c });
+    ($rc, $out) = release_tool($srv, ['check', '--only', '1,3'], DB => 'postgres', ENV => { FINOTE_SRC_DIR => $c });
     isnt($rc, 0, 'a full script that drifted from the upgrade fails [3]');
     like($out, qr/^    --- fresh install of \Q$default\E\n    \+\+\+ upgraded from /m, 'a unified diff is printed');
     like($out, qr/^    -column finote\.users\.nickname type=text/m, 'the extra column shows');
@@ -213,7 +218,7 @@ unlink grep { !m{/finote--1\.0\.sql$} } glob("$c/sql/finote--*.sql");
     FinoteDb::spew("$c/sql/SHA256SUMS", join('', map { "$_\n" } @sums));
 }
 FinoteDb::reinstall_scripts($srv, $c);
-($rc, $out) = tool($srv, ['check', '--skip', '4'], DB => 'postgres', ENV => { FINOTE_SRC_DIR => $c });
+($rc, $out) = release_tool($srv, ['check', '--skip', '4'], DB => 'postgres', ENV => { FINOTE_SRC_DIR => $c });
 is($rc, 0, 'check passes with a single version') or diag($out);
 like($out, qr/^\[6\] .*\n  ok: no upgrade script yet \(one version\)/m, '[6] has nothing to look at');
 like($out, qr/^\[2\] only one version \(1\.0\): no upgrade to check yet$/m, '[2] says there is no upgrade yet');
@@ -221,11 +226,11 @@ like($out, qr/^\[3\] only one version/m, '[3] too');
 FinoteDb::reinstall_scripts($srv, $ROOT);
 
 # Usage errors.
-($rc, $out, $err) = tool($srv, ['check', '--bogus'], DB => 'postgres');
+($rc, $out, $err) = release_tool($srv, ['check', '--bogus'], DB => 'postgres');
 isnt($rc, 0, 'an unknown option fails');
-like($err, qr/usage: finote-db check/, 'with the usage');
+like($err, qr/usage: finote-release check/, 'with the usage');
 psql_ok($srv, 'postgres', "CREATE ROLE plain LOGIN") or die;
-($rc, $out, $err) = tool($srv, ['check', '--only', '1'], ENV => { DATABASE_URL => url_for($srv, 'postgres', 'plain') });
+($rc, $out, $err) = release_tool($srv, ['check', '--only', '1'], ENV => { DATABASE_URL => url_for($srv, 'postgres', 'plain') });
 isnt($rc, 0, 'check without a superuser fails');
 like($err, qr/check needs a superuser DATABASE_URL/, 'and says why');
 

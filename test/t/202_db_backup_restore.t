@@ -1,4 +1,4 @@
-# sql/finote-db backup and restore, and guarantee 7: a dump of a database at
+# bin/finote-db backup and restore, and guarantee 7: a dump of a database at
 # the oldest version, restored into a fresh database and migrated, keeps
 # every row.
 use strict;
@@ -8,7 +8,7 @@ use FinoteDb;
 use File::Temp qw(tempdir);
 use Test::More;
 
-my $srv = start_server('dbtool-202', 54362);
+my $srv = start_server('dbtool-202', free_port());
 my $work = tempdir(CLEANUP => 1);
 chmod 0777, $work;
 my @versions = split /\n/, psql_val($srv, 'postgres',

@@ -1,4 +1,4 @@
-# sql/finote-db seed and reset: demo data through the SQL API; a reset that
+# bin/finote-db seed and reset: demo data through the SQL API; a reset that
 # refuses in production without the flag, asks on a terminal only, and
 # otherwise needs --yes.
 use strict;
@@ -7,7 +7,7 @@ use lib 'test/lib';
 use FinoteDb;
 use Test::More;
 
-my $srv = start_server('dbtool-203', 54363);
+my $srv = start_server('dbtool-203', free_port());
 psql_ok($srv, 'postgres', 'CREATE DATABASE finote') or BAIL_OUT('createdb');
 my $default = psql_val($srv, 'postgres', "SELECT default_version FROM pg_available_extensions WHERE name = 'finote'");
 

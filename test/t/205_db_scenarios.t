@@ -8,8 +8,8 @@ use FinoteDb;
 use File::Temp qw(tempdir);
 use Test::More;
 
-my $local = start_server('dbtool-205-local', 54364);
-my $server = start_server('dbtool-205-server', 54365);
+my $local = start_server('dbtool-205-local', free_port());
+my $server = start_server('dbtool-205-server', free_port());
 my $work = tempdir(CLEANUP => 1);
 chmod 0777, $work;
 my $default = psql_val($local, 'postgres', "SELECT default_version FROM pg_available_extensions WHERE name = 'finote'");
@@ -27,10 +27,11 @@ my $rows_sql = "SELECT string_agg(x, E'\\n' ORDER BY x) FROM (
     UNION ALL SELECT row(user_id, token_hash, created_at, expires_at)::text FROM finote.sessions
     UNION ALL SELECT row(user_id, id, title, content, created_at, updated_at)::text FROM finote.notes) s";
 my $createdb = sub { psql_ok($_[0], 'postgres', "CREATE DATABASE $_[1] TEMPLATE template0 ENCODING 'UTF8'") or die "createdb $_[1]" };
-my $app_role = sub {
+my $app_role = sub {    # OPERATIONS.md: FINOTE_APP_PASSWORD=... finote-db app-role
     my ($srv, $db) = @_;
-    psql_val($srv, $db, q{DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'finote_app') THEN
-        CREATE ROLE finote_app LOGIN PASSWORD 'app password' IN ROLE finote_api; END IF; END $$});
+    my ($rc, $out, $err) = tool($srv, ['app-role'], DB => $db, ENV => { FINOTE_APP_PASSWORD => 'app password' });
+    is($rc, 0, "app-role on $db") or diag($err);
+    unlike($out . $err, qr/app password/, '  the password is not printed');
 };
 
 # 1. Local, fresh start: createdb, migrate, seed, status.
@@ -47,15 +48,15 @@ $out = $run->($local, ['status']);
 like($out, qr/pending:\s+none \(up to date\)/, '1: status: up to date');
 my $seeded = psql_val($local, 'finote', $rows_sql);
 
-# The make targets of sql/db.mk say the same.
+# The make targets of the Makefile say the same.
 {
     local $ENV{DATABASE_URL} = url_for($local, 'finote');
-    my $mk = `cd '$ROOT' && make -s -f Makefile -f sql/db.mk db-status PG_CONFIG='$local->{pg_config}' 2>&1`;
-    is($?, 0, 'make db-status (sql/db.mk)');
+    my $mk = `cd '$ROOT' && make -s db-status PG_CONFIG='$local->{pg_config}' 2>&1`;
+    is($?, 0, 'make db-status');
     like($mk, qr/installed:\s+\Q$default\E/, '  prints the status');
-    $mk = `cd '$ROOT' && make -s -f Makefile -f sql/db.mk db-migrate PG_CONFIG='$local->{pg_config}' 2>&1`;
+    $mk = `cd '$ROOT' && make -s db-migrate PG_CONFIG='$local->{pg_config}' 2>&1`;
     like($mk, qr/nothing to do/, 'make db-migrate');
-    $mk = `cd '$ROOT' && make -s -f Makefile -f sql/db.mk db-restore PG_CONFIG='$local->{pg_config}' 2>&1`;
+    $mk = `cd '$ROOT' && make -s db-restore PG_CONFIG='$local->{pg_config}' 2>&1`;
     like($mk, qr/usage: make db-restore FILE=/, 'make db-restore without FILE says how');
 }
 

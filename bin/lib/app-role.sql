@@ -1,0 +1,25 @@
+-- finote-db app-role: the login role the shim connects as (its DATABASE_URL).
+-- Variable: role. The password arrives as a SCRAM-SHA-256 verifier in the
+-- environment, FINOTE_APP_VERIFIER (scram.pl; empty leaves the role's
+-- password as it is), so that no password is in a command line or reaches
+-- the server. Each step runs only when needed: a second run changes nothing.
+\set verifier ''
+\getenv verifier FINOTE_APP_VERIFIER
+SET client_min_messages = warning;
+-- Not even the verifier goes to the server's log: a superuser (the
+-- operator's usual DATABASE_URL) turns statement logging off for this
+-- transaction; another role cannot, and logs what its settings say.
+SELECT rolsuper AS is_superuser FROM pg_catalog.pg_roles WHERE rolname = current_user \gset
+\if :is_superuser
+SET LOCAL log_statement = 'none';
+SET LOCAL log_min_duration_statement = -1;
+SET LOCAL log_min_error_statement = 'panic';
+\endif
+SELECT pg_catalog.format('CREATE ROLE %I LOGIN', :'role')
+ WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = :'role') \gexec
+SELECT pg_catalog.format('ALTER ROLE %I LOGIN', :'role')
+ WHERE NOT (SELECT rolcanlogin FROM pg_catalog.pg_roles WHERE rolname = :'role') \gexec
+SELECT pg_catalog.format('GRANT finote_api TO %I', :'role')
+ WHERE NOT pg_catalog.pg_has_role(:'role', 'finote_api', 'MEMBER') \gexec
+SELECT pg_catalog.format('ALTER ROLE %I PASSWORD %L', :'role', :'verifier')
+ WHERE :'verifier' <> '' \gexec
