@@ -10,10 +10,11 @@ use lib "$FindBin::Bin/../lib";
 use FinoteTest;
 use Test::More;
 
-my (undef, $dburl) = start_cluster('t115', 54337);
-my $shim = start_shim(PORT => 3311, DATABASE_URL => $dburl, SESSION_SECRET => 'o' x 32,
+my (undef, $dburl) = start_cluster('t115', free_port());
+my $port = free_port();
+my $shim = start_shim(PORT => $port, DATABASE_URL => $dburl, SESSION_SECRET => 'o' x 32,
     CORS_ORIGIN => 'https://app.example');
-my $self = 'http://127.0.0.1:3311';
+my $self = "http://127.0.0.1:$port";
 
 my (undef, $cookie) = register_and_login($shim, 'olga', 'olgapassword');
 my $token = api($shim, 'POST', '/api/auth/login', { username => 'olga', password => 'olgapassword' })
@@ -29,7 +30,7 @@ for my $case (
     ['another site, Sec-Fetch-Site only',   'Sec-Fetch-Site' => 'cross-site'],
     ['a sibling origin of the same site',   Origin => 'http://127.0.0.1:8080', 'Sec-Fetch-Site' => 'same-site'],
     ['an opaque origin',                    Origin => 'null'],
-    ['another origin naming this host',     Origin => 'http://127.0.0.1:3311.evil.example'])
+    ['another origin naming this host',     Origin => "http://127.0.0.1:$port.evil.example"])
 {
     my ($what, @h) = @$case;
     my $r = api($shim, 'POST', '/api/auth/logout', 'x=1', Cookie => $cookie, @form, @h);

@@ -16,22 +16,23 @@ use JSON::PP;
 use Test::More;
 use Time::HiRes qw(sleep time);
 
-my (undef, $dburl) = start_cluster('t135', 54338);
+my (undef, $dburl) = start_cluster('t135', free_port());
 
 # ---- civetweb's messages ----
-my $shim = start_shim(PORT => 3312, DATABASE_URL => $dburl, SESSION_SECRET => 's' x 32);
+my $port = free_port();
+my $shim = start_shim(PORT => $port, DATABASE_URL => $dburl, SESSION_SECRET => 's' x 32);
 my ($login, $cookie) = register_and_login($shim, 'sam', 'SamsPassword-4c1d');
 my $token = $login->{json}{token};
 my $pw = 'TopSecretPw1-9f3e';
 
 # civetweb cuts a bad HTTP version to fit its buffer and complains with the
 # cut text; the request line is where the password and the token are.
-my $resp = raw_request(3312, "GET /api/auth/me HTTP/2.0-password=$pw-token=$token\r\nHost: x\r\n\r\n", 5);
+my $resp = raw_request($port, "GET /api/auth/me HTTP/2.0-password=$pw-token=$token\r\nHost: x\r\n\r\n", 5);
 like($resp, qr{^HTTP/1\.1 505 }, 'a bad HTTP version holding secrets: 505');
-$resp = raw_request(3312, "GET /?password=$pw&token=$token HTTP/1.1\r\nHost: x\r\n"
+$resp = raw_request($port, "GET /?password=$pw&token=$token HTTP/1.1\r\nHost: x\r\n"
       . "Authorization: Bearer $token\r\nX-Pad: " . ('p' x 17000) . "\r\n\r\n", 5);
 like($resp, qr{^(HTTP/1\.1 400 |$)}, 'headers over the limit holding secrets: refused');
-$resp = raw_request(3312, "POST /api/auth/login?password=$pw HTTP/1.1\r\nHost: x\r\n"
+$resp = raw_request($port, "POST /api/auth/login?password=$pw HTTP/1.1\r\nHost: x\r\n"
       . "Content-Length: $token\r\n\r\n{\"password\":\"$pw\"}", 5);
 like($resp, qr{^(HTTP/1\.1 4\d\d |$)}, 'a bad Content-Length holding secrets: refused');
 my $err = slurp($shim->{err});
@@ -47,14 +48,14 @@ stop_shim($shim);
 # ---- the shim's memory ----
 # One worker thread and one database connection, so that later requests
 # reuse the buffers civetweb and libpq kept the secrets in.
-$shim = start_shim(PORT => 3312, DATABASE_URL => $dburl, SESSION_SECRET => 's' x 32,
+$shim = start_shim(PORT => $port, DATABASE_URL => $dburl, SESSION_SECRET => 's' x 32,
     FINOTE_THREADS => 1, DB_POOL_MAX => 1);
 
 # A JSON POST whose body civetweb never buffers: the body is sent only after
 # "100 Continue", so it goes from the socket straight into the shim's buffer.
 sub post_after_continue {
     my ($path, $body, @headers) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1:3312', Timeout => 5) or die "connect: $!";
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 5) or die "connect: $!";
     my $head = "POST $path HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
       . "Content-Length: " . length($body) . "\r\nExpect: 100-continue\r\nConnection: close\r\n";
     $head .= "$_\r\n" for @headers;

@@ -73,7 +73,7 @@ for my $path ('/sub', '/sub/', '/sub/dir/', '/assets/', '/.env', '/escape.txt', 
     unlike($resp, qr/outside|SECRET|root:|Index of/, "GET $path: nothing leaks");
 }
 for my $path ('/%00index.html', '/index.html%00.js') {
-    my $resp = FinoteTest::raw_request(3315, "GET $path HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5);
+    my $resp = FinoteTest::raw_request($shim_port, "GET $path HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5);
     like($resp, qr{^HTTP/1\.1 400 .*"code":"invalid_input"}s, "GET $path: 400, a NUL is never cut");
 }
 is(api($shim, 'POST', '/')->{status}, 404, 'POST /: 404');
@@ -130,14 +130,14 @@ stop_shim($shim);
 # to serve: opening it would block the worker until a writer came, and a
 # graceful stop with it
 POSIX::mkfifo("$www/pipe.html", 0600) or die "mkfifo: $!";
-$shim = start_shim(PORT => 3315, DATABASE_URL => $db, SESSION_SECRET => 'c' x 32,
+$shim = start_shim(PORT => $shim_port, DATABASE_URL => $db, SESSION_SECRET => 'c' x 32,
     NODE_ENV => 'production', FINOTE_WEB_ROOT => $www);
 for my $path ('/', '/healthz', '/api/auth/me', '/nope') {
     is(api($shim, 'GET', $path)->{headers}{'strict-transport-security'}, 'max-age=31536000',
         "production: HSTS on $path");
 }
 for my $try (1 .. 3) {
-    my $resp = FinoteTest::raw_request(3315, "GET /pipe.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 3);
+    my $resp = FinoteTest::raw_request($shim_port, "GET /pipe.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 3);
     like($resp, qr{^HTTP/1\.1 404 }, "GET of a FIFO in the web root ($try): 404 at once");
 }
 is(api($shim, 'GET', '/index.html')->{status}, 200, 'files are still served after the FIFO');
@@ -156,7 +156,7 @@ for my $file (sort @files) {
     my $name = $rel =~ s{.*/}{}r;
     ok($rel eq 'index.html' || index($text, $name) >= 0, "shim/www/$rel is part of the app");
 }
-$shim = start_shim(PORT => 3315, DATABASE_URL => $db, SESSION_SECRET => 'c' x 32, FINOTE_WEB_ROOT => $app);
+$shim = start_shim(PORT => $shim_port, DATABASE_URL => $db, SESSION_SECRET => 'c' x 32, FINOTE_WEB_ROOT => $app);
 is(api($shim, 'GET', '/')->{status}, 200, 'the app: / is 200');
 is(api($shim, 'GET', '/README.md')->{status}, 404, 'the app: /README.md is 404');
 stop_shim($shim);
