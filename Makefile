@@ -12,7 +12,7 @@ DATA = extension/finote.control $(wildcard sql/finote--*.sql)
 # pass an older list against a database still at that version:
 #   make installcheck FINOTE_TEST_VERSION=1.0
 REGRESS_1.0 = 01_install 02_accounts 03_notes 04_sessions 05_throttle \
-	06_rehash 07_privileges 08_dump_restore
+	06_rehash 07_privileges 08_dump_restore 12_worker_search_path
 REGRESS_1.1 = $(REGRESS_1.0) 09_pinned_tags
 REGRESS_1.1.1 = $(REGRESS_1.1) 10_json_inlined
 REGRESS_1.1.2 = $(REGRESS_1.1.1) 11_search_index

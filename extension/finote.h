@@ -31,6 +31,13 @@
 /* No standard code means "slow down"; PostgREST's PTnnn convention does. */
 #define FINOTE_ERRCODE_THROTTLED	   MAKE_SQLSTATE('P', 'T', '4', '2', '9') /* PT429 */
 
+/*
+ * The search_path of every SQL the extension runs with elevated rights: the
+ * API functions' SET clause, and the background worker, which has no such
+ * clause. pg_temp last, so that it can shadow nothing.
+ */
+#define FINOTE_SAFE_SEARCH_PATH "pg_catalog, pg_temp"
+
 /* Settings (finote.c) */
 extern int finote_session_lifetime; /* seconds */
 extern int finote_password_opslimit;
