@@ -17,7 +17,7 @@
 #include "shim.h"
 
 #define TEXTOID			25
-#define N_PARAMS		7
+#define N_PARAMS		8
 #define QUERY_VALUE_MAX 1024
 
 static int label_static = -1;
@@ -151,6 +151,22 @@ answer_db_error(struct req *rq, const struct route *route, PGconn *db,
 				(int) strcspn(msg, "\n"), msg);
 		metrics_db_error("query");
 	}
+	if (pe->status == 429)
+	{
+		/* finote 1.1.3 says how long to wait: "Try again in N seconds." */
+		const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+		char		seconds[16];
+		int			wait;
+
+		if (detail && sscanf(detail, "Try again in %d second", &wait) == 1 && wait > 0)
+		{
+			const char *const headers[] = {"Retry-After", seconds, NULL};
+
+			snprintf(seconds, sizeof(seconds), "%d", wait);
+			http_send_error(rq, 429, pe->code, pe->message, headers);
+			return;
+		}
+	}
 	http_send_error(rq, pe->status, pe->code,
 					pe->message ? pe->message : (primary ? primary : pe->code), NULL);
 }
@@ -186,7 +202,7 @@ static void
 call_database(struct req *rq, const struct route *route, const char *const *params)
 {
 	static const Oid types[N_PARAMS] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-										TEXTOID, TEXTOID, TEXTOID};
+										TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 	PGconn			*db = pool_acquire();
 	PGresult		*res;
 	char			 cookie[1024];
@@ -234,8 +250,12 @@ run_route(struct req *rq, const struct route *route, const char *id,
 	char		token[TOKEN_MAX + 1];
 	bool		have_token = session_token(rq, token, sizeof(token));
 	char		query[4][QUERY_VALUE_MAX];
+	char		client[64];
 	const char *params[N_PARAMS] = {have_token ? token : NULL, NULL, id[0] ? id : NULL};
 	const char *qs = rq->ri->query_string;
+
+	client_address(rq, client, sizeof(client));
+	params[7] = client[0] ? client : NULL;
 
 	if (route->auth == AUTH_REQUIRED && !have_token)
 	{
