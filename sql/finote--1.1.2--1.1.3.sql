@@ -17,8 +17,9 @@
 -- The role the attempt worker runs its statements as (extension/attempts.c).
 -- The worker runs outside the API functions, so it must not act as the
 -- extension's owner: this role can touch finote.attempts and nothing else,
--- and can grant itself nothing. Roles are cluster-wide, so it may exist already (another database,
--- a restore); then it must be as powerless as this script would make it.
+-- and can grant itself nothing. Roles are cluster-wide, so it may exist
+-- already (another database, a restore); then it must be as powerless as this
+-- script would make it. Like finote_api, DROP EXTENSION leaves it in place.
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'finote_throttle') THEN
