@@ -191,13 +191,13 @@ finote_attempts_reserve(FinoteAttempts *a, const char *what)
 		ereport(ERROR,
 				(errcode(FINOTE_ERRCODE_THROTTLED),
 				 errmsg("too many %s, try again later", what),
-				 errdetail("Try again in 1 seconds."),
+				 errdetail("Retry after 1 seconds."),
 				 errhint("The attempt could not be counted (max_worker_processes, or the server log).")));
 	if (a->wait > 0)
 		ereport(ERROR,
 				(errcode(FINOTE_ERRCODE_THROTTLED),
 				 errmsg("too many %s, try again later", what),
-				 errdetail("Try again in %d seconds.", a->wait)));
+				 errdetail("Retry after %d seconds.", a->wait)));
 }
 
 /*
@@ -275,10 +275,15 @@ static void
 worker_decide(FinoteAttempts *req)
 {
 	static FinoteQuery q_purge = {
-		/* bounded: no attempt pays for all the expired rows */
+		/*
+		 * Bounded, so that no attempt pays for all the expired rows; rows
+		 * another worker has locked are left to a later one, so that the
+		 * purge neither waits nor takes locks out of key order (deadlock).
+		 */
 		.sql = "DELETE FROM finote.attempts WHERE key OPERATOR(pg_catalog.=) ANY (ARRAY("
 			   "  SELECT key FROM finote.attempts"
-			   "   WHERE expires_at OPERATOR(pg_catalog.<) pg_catalog.now() LIMIT 100))",
+			   "   WHERE expires_at OPERATOR(pg_catalog.<) pg_catalog.now()"
+			   "   LIMIT 100 FOR UPDATE SKIP LOCKED))",
 	};
 	static FinoteQuery q_ensure = {
 		.sql = "INSERT INTO finote.attempts (key) SELECT pg_catalog.unnest($1)"

@@ -153,12 +153,12 @@ answer_db_error(struct req *rq, const struct route *route, PGconn *db,
 	}
 	if (pe->status == 429)
 	{
-		/* finote 1.1.3 says how long to wait: "Try again in N seconds." */
+		/* finote 1.1.3 says how long to wait: "Retry after N seconds." */
 		const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
 		char		seconds[16];
 		int			wait;
 
-		if (detail && sscanf(detail, "Try again in %d second", &wait) == 1 && wait > 0)
+		if (detail && sscanf(detail, "Retry after %d second", &wait) == 1 && wait > 0)
 		{
 			const char *const headers[] = {"Retry-After", seconds, NULL};
 
