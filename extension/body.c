@@ -38,6 +38,15 @@ PG_FUNCTION_INFO_V1(finote_body_tags);
 #define SEM_RETURN		return
 #endif
 
+/* PostgreSQL 17 lets the caller allocate the lexer; NULL has it allocated. */
+#if PG_VERSION_NUM >= 170000
+#define make_lexer(json, len) \
+	makeJsonLexContextCstringLen(NULL, (json), (len), GetDatabaseEncoding(), true)
+#else
+#define make_lexer(json, len) \
+	makeJsonLexContextCstringLen((json), (len), GetDatabaseEncoding(), true)
+#endif
+
 /* The text being parsed, and the keys of each object in it, innermost last. */
 typedef struct BodyParse
 {
@@ -131,7 +140,7 @@ finote_body(PG_FUNCTION_ARGS)
 	sem.object_start = object_start;
 	sem.object_field_start = object_field_start;
 	sem.object_end = object_end;
-	bp.lex = makeJsonLexContextCstringLen(bp.body, bp.len, GetDatabaseEncoding(), true);
+	bp.lex = make_lexer(bp.body, bp.len);
 	if (pg_parse_json(bp.lex, &sem) != JSON_SUCCESS)
 		raise_bad_body(&bp, NULL);
 
