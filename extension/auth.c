@@ -2,6 +2,10 @@
  * auth.c
  *	  Accounts and sessions: finote.register, login, logout, whoami and
  *	  change_password, and the session check every note function starts with.
+ *
+ * The API functions run with search_path pinned to pg_catalog, pg_temp (their
+ * SET clause); the statements here qualify every name all the same, so that
+ * none of them depends on the path it runs under (issue 13).
  */
 #include "finote.h"
 
@@ -21,7 +25,7 @@ PG_FUNCTION_INFO_V1(finote_login_1_1_3);
 PG_FUNCTION_INFO_V1(finote_change_password_1_1_3);
 
 static FinoteQuery q_set_password = {
-	.sql = "UPDATE finote.users SET password_hash = $2 WHERE id = $1",
+	.sql = "UPDATE finote.users SET password_hash = $2 WHERE id OPERATOR(pg_catalog.=) $1",
 	.nargs = 2,
 	.argtypes = {UUIDOID, TEXTOID},
 };
@@ -45,7 +49,9 @@ session_lookup(text *token, bytea **hash_out)
 {
 	static FinoteQuery q = {
 		.sql = "SELECT user_id FROM finote.sessions"
-			   " WHERE user_id = $1 AND token_hash = $2 AND expires_at > now()",
+			   " WHERE user_id OPERATOR(pg_catalog.=) $1"
+			   "   AND token_hash OPERATOR(pg_catalog.=) $2"
+			   "   AND expires_at OPERATOR(pg_catalog.>) pg_catalog.now()",
 		.nargs = 2,
 		.argtypes = {UUIDOID, BYTEAOID},
 	};
@@ -77,7 +83,7 @@ static Datum
 user_json(Datum user_id)
 {
 	static FinoteQuery q = {
-		.sql = "SELECT finote._user_json(u) FROM finote.users u WHERE u.id = $1",
+		.sql = "SELECT finote._user_json(u) FROM finote.users u WHERE u.id OPERATOR(pg_catalog.=) $1",
 		.nargs = 1,
 		.argtypes = {UUIDOID},
 	};
@@ -96,17 +102,21 @@ open_session(Datum user_id)
 {
 	static FinoteQuery q = {
 		.sql = "WITH swept AS ("
-			   "  DELETE FROM finote.sessions WHERE (user_id, token_hash) IN ("
+			   "  DELETE FROM finote.sessions s USING ("
 			   "    SELECT user_id, token_hash FROM finote.sessions"
-			   "     WHERE expires_at < now() LIMIT 100))"
+			   "     WHERE expires_at OPERATOR(pg_catalog.<) pg_catalog.now() LIMIT 100) e"
+			   "   WHERE s.user_id OPERATOR(pg_catalog.=) e.user_id"
+			   "     AND s.token_hash OPERATOR(pg_catalog.=) e.token_hash)"
 			   " INSERT INTO finote.sessions (user_id, token_hash, expires_at)"
-			   " VALUES ($1, $2, now() + make_interval(secs => $3))"
-			   " RETURNING jsonb_build_object("
-			   "   'token', $4::text,"
+			   " VALUES ($1, $2, pg_catalog.now()"
+			   "         OPERATOR(pg_catalog.+) pg_catalog.make_interval(secs => $3))"
+			   " RETURNING pg_catalog.jsonb_build_object("
+			   "   'token', $4,"
 			   "   'expires_at', finote._timestamp_json(expires_at),"
-			   "   'user', (SELECT finote._user_json(u) FROM finote.users u WHERE u.id = $1))",
+			   "   'user', (SELECT finote._user_json(u) FROM finote.users u"
+			   "             WHERE u.id OPERATOR(pg_catalog.=) $1))",
 		.nargs = 4,
-		.argtypes = {UUIDOID, BYTEAOID, INT4OID, TEXTOID},
+		.argtypes = {UUIDOID, BYTEAOID, FLOAT8OID, TEXTOID},
 	};
 	FinoteToken tok;
 	char	   *token;
@@ -120,7 +130,7 @@ open_session(Datum user_id)
 
 	args[0] = user_id;
 	args[1] = PointerGetDatum(finote_token_hash(&tok));
-	args[2] = Int32GetDatum(finote_session_lifetime);
+	args[2] = Float8GetDatum(finote_session_lifetime);
 	args[3] = CStringGetTextDatum(token);
 	finote_token_wipe(&tok);
 	finote_wipe(token, strlen(token));
@@ -269,7 +279,8 @@ Datum
 finote_logout(PG_FUNCTION_ARGS)
 {
 	static FinoteQuery q = {
-		.sql = "DELETE FROM finote.sessions WHERE user_id = $1 AND token_hash = $2",
+		.sql = "DELETE FROM finote.sessions"
+			   " WHERE user_id OPERATOR(pg_catalog.=) $1 AND token_hash OPERATOR(pg_catalog.=) $2",
 		.nargs = 2,
 		.argtypes = {UUIDOID, BYTEAOID},
 	};
