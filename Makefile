@@ -12,11 +12,15 @@ DATA = extension/finote.control $(wildcard sql/finote--*.sql)
 # pass an older list against a database still at that version:
 #   make installcheck FINOTE_TEST_VERSION=1.0
 REGRESS_1.0 = 01_install 02_accounts 03_notes 04_sessions 05_throttle \
-	06_rehash 07_privileges 08_dump_restore
+	06_rehash 07_privileges 08_dump_restore 12_worker_search_path
 REGRESS_1.1 = $(REGRESS_1.0) 09_pinned_tags
 REGRESS_1.1.1 = $(REGRESS_1.1) 10_json_inlined
 REGRESS_1.1.2 = $(REGRESS_1.1.1) 11_search_index
-VERSIONS = 1.0 1.1 1.1.1 1.1.2
+# 1.1.3 replaces the per-username lockout of 05_throttle by attempt budgets
+# with growing delays (issue 13): 13_attempts is its suite from 1.1.3 on.
+REGRESS_1.1.3 = $(filter-out 05_throttle,$(REGRESS_1.1.2)) 13_attempts 14_body \
+	15_hostile_functions
+VERSIONS = 1.0 1.1 1.1.1 1.1.2 1.1.3
 DEFAULT_VERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" extension/finote.control)
 FINOTE_TEST_VERSION ?= $(DEFAULT_VERSION)
 export FINOTE_TEST_VERSION

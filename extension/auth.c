@@ -2,6 +2,10 @@
  * auth.c
  *	  Accounts and sessions: finote.register, login, logout, whoami and
  *	  change_password, and the session check every note function starts with.
+ *
+ * The API functions run with search_path pinned to pg_catalog, pg_temp (their
+ * SET clause); the statements here qualify every name all the same, so that
+ * none of them depends on the path it runs under (issue 13).
  */
 #include "finote.h"
 
@@ -16,9 +20,12 @@ PG_FUNCTION_INFO_V1(finote_login);
 PG_FUNCTION_INFO_V1(finote_logout);
 PG_FUNCTION_INFO_V1(finote_whoami);
 PG_FUNCTION_INFO_V1(finote_change_password);
+PG_FUNCTION_INFO_V1(finote_register_1_1_3);
+PG_FUNCTION_INFO_V1(finote_login_1_1_3);
+PG_FUNCTION_INFO_V1(finote_change_password_1_1_3);
 
 static FinoteQuery q_set_password = {
-	.sql = "UPDATE finote.users SET password_hash = $2 WHERE id = $1",
+	.sql = "UPDATE finote.users SET password_hash = $2 WHERE id OPERATOR(pg_catalog.=) $1",
 	.nargs = 2,
 	.argtypes = {UUIDOID, TEXTOID},
 };
@@ -42,7 +49,9 @@ session_lookup(text *token, bytea **hash_out)
 {
 	static FinoteQuery q = {
 		.sql = "SELECT user_id FROM finote.sessions"
-			   " WHERE user_id = $1 AND token_hash = $2 AND expires_at > now()",
+			   " WHERE user_id OPERATOR(pg_catalog.=) $1"
+			   "   AND token_hash OPERATOR(pg_catalog.=) $2"
+			   "   AND expires_at OPERATOR(pg_catalog.>) pg_catalog.now()",
 		.nargs = 2,
 		.argtypes = {UUIDOID, BYTEAOID},
 	};
@@ -74,7 +83,7 @@ static Datum
 user_json(Datum user_id)
 {
 	static FinoteQuery q = {
-		.sql = "SELECT finote._user_json(u) FROM finote.users u WHERE u.id = $1",
+		.sql = "SELECT finote._user_json(u) FROM finote.users u WHERE u.id OPERATOR(pg_catalog.=) $1",
 		.nargs = 1,
 		.argtypes = {UUIDOID},
 	};
@@ -93,17 +102,21 @@ open_session(Datum user_id)
 {
 	static FinoteQuery q = {
 		.sql = "WITH swept AS ("
-			   "  DELETE FROM finote.sessions WHERE (user_id, token_hash) IN ("
+			   "  DELETE FROM finote.sessions s USING ("
 			   "    SELECT user_id, token_hash FROM finote.sessions"
-			   "     WHERE expires_at < now() LIMIT 100))"
+			   "     WHERE expires_at OPERATOR(pg_catalog.<) pg_catalog.now() LIMIT 100) e"
+			   "   WHERE s.user_id OPERATOR(pg_catalog.=) e.user_id"
+			   "     AND s.token_hash OPERATOR(pg_catalog.=) e.token_hash)"
 			   " INSERT INTO finote.sessions (user_id, token_hash, expires_at)"
-			   " VALUES ($1, $2, now() + make_interval(secs => $3))"
-			   " RETURNING jsonb_build_object("
-			   "   'token', $4::text,"
+			   " VALUES ($1, $2, pg_catalog.now()"
+			   "         OPERATOR(pg_catalog.+) pg_catalog.make_interval(secs => $3))"
+			   " RETURNING pg_catalog.jsonb_build_object("
+			   "   'token', $4,"
 			   "   'expires_at', finote._timestamp_json(expires_at),"
-			   "   'user', (SELECT finote._user_json(u) FROM finote.users u WHERE u.id = $1))",
+			   "   'user', (SELECT finote._user_json(u) FROM finote.users u"
+			   "             WHERE u.id OPERATOR(pg_catalog.=) $1))",
 		.nargs = 4,
-		.argtypes = {UUIDOID, BYTEAOID, INT4OID, TEXTOID},
+		.argtypes = {UUIDOID, BYTEAOID, FLOAT8OID, TEXTOID},
 	};
 	FinoteToken tok;
 	char	   *token;
@@ -117,7 +130,7 @@ open_session(Datum user_id)
 
 	args[0] = user_id;
 	args[1] = PointerGetDatum(finote_token_hash(&tok));
-	args[2] = Int32GetDatum(finote_session_lifetime);
+	args[2] = Float8GetDatum(finote_session_lifetime);
 	args[3] = CStringGetTextDatum(token);
 	finote_token_wipe(&tok);
 	finote_wipe(token, strlen(token));
@@ -127,13 +140,19 @@ open_session(Datum user_id)
 	return result;
 }
 
-/* finote.register(username text, password text) RETURNS jsonb */
-Datum
-finote_register(PG_FUNCTION_ARGS)
+/*
+ * finote.register(username text, password text) RETURNS jsonb, and from
+ * 1.1.3 with client_addr inet: then each attempt that passes the input rules
+ * spends one of the address's registrations before the argon2id hash is
+ * made, a taken username included, so that neither accounts nor the answer
+ * "taken" come faster than the budget allows.
+ */
+static Datum
+register_user(FunctionCallInfo fcinfo, bool budget)
 {
 	static FinoteQuery q = {
 		.sql = "INSERT INTO finote.users AS u (username, password_hash) VALUES ($1, $2)"
-			   " ON CONFLICT ((lower(username))) DO NOTHING"
+			   " ON CONFLICT ((pg_catalog.lower(username))) DO NOTHING"
 			   " RETURNING finote._user_json(u)",
 		.nargs = 2,
 		.argtypes = {TEXTOID, TEXTOID},
@@ -147,6 +166,13 @@ finote_register(PG_FUNCTION_ARGS)
 	finote_check_username(username);
 	finote_check_password(password, "password");
 
+	if (budget)
+	{
+		FinoteAttempts a;
+
+		finote_attempts_register_keys(&a, PG_GETARG_DATUM(2), PG_ARGISNULL(2));
+		finote_attempts_reserve(&a, "registrations");
+	}
 	args[0] = PointerGetDatum(username);
 	args[1] = CStringGetTextDatum(finote_password_hash(password));
 
@@ -157,28 +183,53 @@ finote_register(PG_FUNCTION_ARGS)
 				(errcode(FINOTE_ERRCODE_CONFLICT),
 				 errmsg("username is already taken")));
 	SPI_finish();
-	PG_RETURN_DATUM(result);
+	return result;
 }
 
-/* finote.login(username text, password text) RETURNS jsonb */
 Datum
-finote_login(PG_FUNCTION_ARGS)
+finote_register(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(register_user(fcinfo, false));
+}
+
+Datum
+finote_register_1_1_3(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(register_user(fcinfo, true));
+}
+
+/*
+ * finote.login(username text, password text) RETURNS jsonb; from 1.1.3 with
+ * client_addr inet, and the attempt budgets of attempts.c instead of the
+ * per-username count of throttle.c (which databases before 1.1.3 keep).
+ */
+static Datum
+login_user(FunctionCallInfo fcinfo, bool budget)
 {
 	static FinoteQuery q_user = {
-		.sql = "SELECT id, password_hash FROM finote.users WHERE lower(username) = lower($1)",
+		.sql = "SELECT id, password_hash FROM finote.users"
+			   " WHERE pg_catalog.lower(username) OPERATOR(pg_catalog.=) pg_catalog.lower($1)",
 		.nargs = 1,
 		.argtypes = {TEXTOID},
 	};
-	text *username = finote_arg_text(fcinfo, 0, "username");
-	text *password = finote_arg_text(fcinfo, 1, "password");
-	bool  valid_name = finote_username_valid(username);
-	Datum user_id = (Datum) 0;
-	char *hash = NULL;
-	char *new_hash = NULL;
-	Datum result;
+	text		  *username = finote_arg_text(fcinfo, 0, "username");
+	text		  *password = finote_arg_text(fcinfo, 1, "password");
+	bool		   valid_name = finote_username_valid(username);
+	Datum		   user_id = (Datum) 0;
+	char		  *hash = NULL;
+	char		  *new_hash = NULL;
+	Datum		   result;
+	FinoteAttempts a;
 
 	SPI_connect();
-	finote_throttle_check(username);
+	if (budget)
+	{
+		/* Every attempt costs argon2id work, so even a malformed name spends the address's budget. */
+		finote_attempts_login_keys(&a, username, valid_name, PG_GETARG_DATUM(2), PG_ARGISNULL(2));
+		finote_attempts_reserve(&a, "failed login attempts");
+	}
+	else
+		finote_throttle_check(username);
 
 	if (valid_name && finote_exec(&q_user, (Datum[]){PointerGetDatum(username)}, NULL) > 0)
 	{
@@ -192,7 +243,7 @@ finote_login(PG_FUNCTION_ARGS)
 	if (!finote_password_verify(password, hash, &new_hash))
 	{
 		/* A name that breaks the rules can never log in: nothing to count. */
-		if (valid_name)
+		if (valid_name && !budget)
 			finote_throttle_record_failure(username);
 		ereport(ERROR,
 				(errcode(FINOTE_ERRCODE_BAD_CREDENTIALS),
@@ -202,10 +253,25 @@ finote_login(PG_FUNCTION_ARGS)
 	if (new_hash)
 		finote_exec(&q_set_password,
 					(Datum[]){user_id, CStringGetTextDatum(new_hash)}, NULL);
-	finote_throttle_clear(username);
+	if (budget)
+		finote_attempts_refund(&a);
+	else
+		finote_throttle_clear(username);
 	result = open_session(user_id);
 	SPI_finish();
-	PG_RETURN_DATUM(result);
+	return result;
+}
+
+Datum
+finote_login(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(login_user(fcinfo, false));
+}
+
+Datum
+finote_login_1_1_3(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(login_user(fcinfo, true));
 }
 
 /* finote.logout(token text) RETURNS void; an unknown token is no error. */
@@ -213,7 +279,8 @@ Datum
 finote_logout(PG_FUNCTION_ARGS)
 {
 	static FinoteQuery q = {
-		.sql = "DELETE FROM finote.sessions WHERE user_id = $1 AND token_hash = $2",
+		.sql = "DELETE FROM finote.sessions"
+			   " WHERE user_id OPERATOR(pg_catalog.=) $1 AND token_hash OPERATOR(pg_catalog.=) $2",
 		.nargs = 2,
 		.argtypes = {UUIDOID, BYTEAOID},
 	};
@@ -247,31 +314,34 @@ finote_whoami(PG_FUNCTION_ARGS)
 
 /*
  * finote.change_password(token text, current_password text, new_password text)
- * RETURNS void. Revokes the user's other sessions; the calling one stays.
- * A wrong current password counts as a failed login for the username, so a
- * stolen session cannot be used to guess the password either.
+ * RETURNS void, and from 1.1.3 with client_addr inet. Revokes the user's
+ * other sessions; the calling one stays. A wrong current password counts as
+ * a failed login for the username, so a stolen session cannot be used to
+ * guess the password either.
  */
-Datum
-finote_change_password(PG_FUNCTION_ARGS)
+static void
+change_password(FunctionCallInfo fcinfo, bool budget)
 {
 	static FinoteQuery q_user = {
-		.sql = "SELECT password_hash, username FROM finote.users WHERE id = $1",
+		.sql = "SELECT password_hash, username FROM finote.users WHERE id OPERATOR(pg_catalog.=) $1",
 		.nargs = 1,
 		.argtypes = {UUIDOID},
 	};
 	static FinoteQuery q_revoke = {
-		.sql = "DELETE FROM finote.sessions WHERE user_id = $1 AND token_hash <> $2",
+		.sql = "DELETE FROM finote.sessions"
+			   " WHERE user_id OPERATOR(pg_catalog.=) $1 AND token_hash OPERATOR(pg_catalog.<>) $2",
 		.nargs = 2,
 		.argtypes = {UUIDOID, BYTEAOID},
 	};
-	text  *token = finote_token_arg(fcinfo);
-	text  *current;
-	text  *new_password;
-	bytea *session_hash;
-	Datum  user_id;
-	char  *hash;
-	text  *username;
-	bool   isnull;
+	text		  *token = finote_token_arg(fcinfo);
+	text		  *current;
+	text		  *new_password;
+	bytea		  *session_hash;
+	Datum		   user_id;
+	char		  *hash;
+	text		  *username;
+	bool		   isnull;
+	FinoteAttempts a;
 
 	SPI_connect();
 	user_id = session_lookup(token, &session_hash);
@@ -282,11 +352,18 @@ finote_change_password(PG_FUNCTION_ARGS)
 	finote_exec(&q_user, &user_id, NULL);
 	hash = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	username = DatumGetTextPP(finote_result_column(0, 2, &isnull));
-	finote_throttle_check(username);
+	if (budget)
+	{
+		finote_attempts_login_keys(&a, username, true, PG_GETARG_DATUM(3), PG_ARGISNULL(3));
+		finote_attempts_reserve(&a, "failed login attempts");
+	}
+	else
+		finote_throttle_check(username);
 
 	if (!finote_password_verify(current, hash, NULL))
 	{
-		finote_throttle_record_failure(username);
+		if (!budget)
+			finote_throttle_record_failure(username);
 		ereport(ERROR,
 				(errcode(FINOTE_ERRCODE_BAD_CREDENTIALS),
 				 errmsg("current password is incorrect")));
@@ -295,6 +372,21 @@ finote_change_password(PG_FUNCTION_ARGS)
 	finote_exec(&q_set_password,
 				(Datum[]){user_id, CStringGetTextDatum(finote_password_hash(new_password))}, NULL);
 	finote_exec(&q_revoke, (Datum[]){user_id, PointerGetDatum(session_hash)}, NULL);
+	if (budget)
+		finote_attempts_refund(&a);
 	SPI_finish();
+}
+
+Datum
+finote_change_password(PG_FUNCTION_ARGS)
+{
+	change_password(fcinfo, false);
+	PG_RETURN_VOID();
+}
+
+Datum
+finote_change_password_1_1_3(PG_FUNCTION_ARGS)
+{
+	change_password(fcinfo, true);
 	PG_RETURN_VOID();
 }

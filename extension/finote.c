@@ -23,6 +23,10 @@ int finote_password_opslimit = 2;
 int finote_password_memlimit = 19 * 1024;
 int finote_login_max_failures = 5;
 int finote_login_failure_window = 15 * 60;
+int finote_login_account_max_failures = 50;
+int finote_login_address_max_failures = 50;
+int finote_register_max_per_address = 10;
+int finote_register_window = 60 * 60;
 
 void _PG_init(void);
 
@@ -72,6 +76,39 @@ _PG_init(void)
 							NULL,
 							&finote_login_failure_window,
 							15 * 60, 1, INT_MAX / 2,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	/* 1.1.3: the budgets of attempts.c; the two above apply per account and address. */
+	DefineCustomIntVariable("finote.login_account_max_failures",
+							"Failed logins for one username, from all addresses, before delays start.",
+							"Counted over a window from the first failure; set it above what one address may try in a window.",
+							&finote_login_account_max_failures,
+							50, 1, 1000000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("finote.login_address_max_failures",
+							"Failed logins from one client address, for all usernames, before delays start.",
+							NULL,
+							&finote_login_address_max_failures,
+							50, 1, 1000000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("finote.register_max_per_address",
+							"Registrations (taken usernames included) one client address may try in the window before delays start.",
+							NULL,
+							&finote_register_max_per_address,
+							10, 1, 1000000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("finote.register_window",
+							"How long registrations count against a client address.",
+							NULL,
+							&finote_register_window,
+							60 * 60, 1, INT_MAX / 2,
 							PGC_SUSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
 

@@ -49,12 +49,23 @@
 /* No standard code means "slow down"; PostgREST's PTnnn convention does. */
 #define FINOTE_ERRCODE_THROTTLED	   MAKE_SQLSTATE('P', 'T', '4', '2', '9') /* PT429 */
 
+/*
+ * The search_path of every SQL the extension runs with elevated rights: the
+ * API functions' SET clause, and the background worker, which has no such
+ * clause. pg_temp last, so that it can shadow nothing.
+ */
+#define FINOTE_SAFE_SEARCH_PATH "pg_catalog, pg_temp"
+
 /* Settings (finote.c) */
 extern int finote_session_lifetime; /* seconds */
 extern int finote_password_opslimit;
 extern int finote_password_memlimit; /* kB */
 extern int finote_login_max_failures;
 extern int finote_login_failure_window; /* seconds */
+extern int finote_login_account_max_failures;
+extern int finote_login_address_max_failures;
+extern int finote_register_max_per_address;
+extern int finote_register_window; /* seconds */
 
 /*
  * A query prepared once per backend (spi.c). Callers declare one static
@@ -111,6 +122,38 @@ extern void	 finote_wipe(void *p, size_t len);
 extern void finote_throttle_check(text *username);
 extern void finote_throttle_record_failure(text *username);
 extern void finote_throttle_clear(text *username);
+
+/*
+ * Attempt budgets (attempts.c, 1.1.3): an attempt's keys, reserved at once
+ * by a background worker; the same struct travels to it in shared memory.
+ */
+#define FINOTE_ATTEMPT_KEYS		 3
+#define FINOTE_ATTEMPT_KEY_BYTES 256
+typedef struct FinoteAttemptKey
+{
+	char  key[FINOTE_ATTEMPT_KEY_BYTES];
+	int32 limit;
+	int32 window; /* seconds */
+	bool  fixed;  /* forgotten a window after its first attempt, not after a quiet one */
+} FinoteAttemptKey;
+
+typedef struct FinoteAttempts
+{
+	Oid				 dbid;
+	Oid				 ownerid; /* the worker connects as this role */
+	Oid				 roleid;  /* and runs its statements as finote_throttle */
+	int				 nkeys;
+	FinoteAttemptKey keys[FINOTE_ATTEMPT_KEYS];
+	bool			 refund; /* give a successful login's attempt back */
+	bool			 done;	 /* the worker committed its decision */
+	int32			 wait;	 /* seconds; 0: the attempt is reserved */
+} FinoteAttempts;
+
+extern void finote_attempts_login_keys(FinoteAttempts *a, text *username, bool name_valid,
+									   Datum addr, bool addr_isnull);
+extern void finote_attempts_register_keys(FinoteAttempts *a, Datum addr, bool addr_isnull);
+extern void finote_attempts_reserve(FinoteAttempts *a, const char *what);
+extern void finote_attempts_refund(FinoteAttempts *a);
 
 /* Sessions (auth.c), used by notes.c */
 extern Datum finote_session_user(text *token);

@@ -20,6 +20,7 @@
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/snapmgr.h"
 
 /* What the recording worker needs; it travels in bgw_extra. */
@@ -40,15 +41,17 @@ void
 finote_throttle_check(text *username)
 {
 	static FinoteQuery q = {
-		.sql = "SELECT count(*) >= $2 FROM finote.login_failures"
-			   " WHERE username_key = lower($1)"
-			   "   AND failed_at > now() - make_interval(secs => $3)",
+		.sql = "SELECT pg_catalog.count(*) OPERATOR(pg_catalog.>=) $2"
+			   "  FROM finote.login_failures"
+			   " WHERE username_key OPERATOR(pg_catalog.=) pg_catalog.lower($1)"
+			   "   AND failed_at OPERATOR(pg_catalog.>) (pg_catalog.now()"
+			   "       OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => $3))",
 		.nargs = 3,
-		.argtypes = {TEXTOID, INT4OID, INT4OID},
+		.argtypes = {TEXTOID, INT8OID, FLOAT8OID},
 	};
 	Datum args[3] = {PointerGetDatum(username),
-					 Int32GetDatum(finote_login_max_failures),
-					 Int32GetDatum(finote_login_failure_window)};
+					 Int64GetDatum(finote_login_max_failures),
+					 Float8GetDatum(finote_login_failure_window)};
 	bool  found;
 
 	if (DatumGetBool(finote_exec_value(&q, args, NULL, &found)))
@@ -64,7 +67,8 @@ void
 finote_throttle_clear(text *username)
 {
 	static FinoteQuery q = {
-		.sql = "DELETE FROM finote.login_failures WHERE username_key = lower($1)",
+		.sql = "DELETE FROM finote.login_failures"
+			   " WHERE username_key OPERATOR(pg_catalog.=) pg_catalog.lower($1)",
 		.nargs = 1,
 		.argtypes = {TEXTOID},
 	};
@@ -123,6 +127,14 @@ finote_failure_worker_main(Datum main_arg)
 	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(main_arg),
 											  rec.roleid, 0);
 
+	/*
+	 * The worker is outside the API functions' SET search_path and has the
+	 * database's default one, which may name schemas other roles can create
+	 * functions in. Pin it, as the API functions do, before any SQL; the
+	 * statement below qualifies every name as well.
+	 */
+	SetConfigOption("search_path", FINOTE_SAFE_SEARCH_PATH, PGC_SUSET, PGC_S_OVERRIDE);
+
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	SPI_connect();
@@ -130,14 +142,15 @@ finote_failure_worker_main(Datum main_arg)
 	pgstat_report_activity(STATE_RUNNING, "finote: recording a failed login");
 
 	args[0] = CStringGetTextDatum(rec.username);
-	args[1] = Int32GetDatum(rec.window);
+	args[1] = Float8GetDatum(rec.window);
 	/* Forget failures that no longer count, for every username. */
 	if (SPI_execute_with_args("WITH purged AS ("
 							  "  DELETE FROM finote.login_failures"
-							  "   WHERE failed_at < now() - make_interval(secs => $2))"
+							  "   WHERE failed_at OPERATOR(pg_catalog.<) (pg_catalog.now()"
+							  "         OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => $2)))"
 							  " INSERT INTO finote.login_failures (username_key)"
-							  " VALUES (lower($1))",
-							  2, (Oid[]){TEXTOID, INT4OID}, args, NULL,
+							  " VALUES (pg_catalog.lower($1))",
+							  2, (Oid[]){TEXTOID, FLOAT8OID}, args, NULL,
 							  false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "finote: could not record a failed login");
 

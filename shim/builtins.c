@@ -41,11 +41,14 @@ probe_readyz(struct req *rq)
 	else if (PQntuples(res) != 1)
 		http_send_error(rq, 503, "extension_missing",
 						"the finote extension is not installed", NULL);
-	else if (pool_extension_version() != VERSION_NEWEST)
+	else if (version_parse(PQgetvalue(res, 0, 0)) != VERSION_NEWEST)
 	{
+		char newest[16];
+
+		version_format(VERSION_NEWEST, newest, sizeof(newest));
 		snprintf(body, sizeof(body),
-				 "the database has finote %s; this shim needs %d.%d (ALTER EXTENSION finote UPDATE)",
-				 PQgetvalue(res, 0, 0), VERSION_NEWEST / 100, VERSION_NEWEST % 100);
+				 "the database has finote %s; this shim needs %s (ALTER EXTENSION finote UPDATE)",
+				 PQgetvalue(res, 0, 0), newest);
 		http_send_error(rq, 503, "extension_version_unsupported", body, NULL);
 	}
 	else

@@ -206,7 +206,8 @@ config_load(void)
 				cfg.session_name);
 		return -1;
 	}
-	if (load_cors() || load_secret() || load_web_root())
+	if (load_cors() || load_secret() || load_web_root() ||
+		trusted_proxies_load(env_or("FINOTE_TRUSTED_PROXIES", "")))
 		return -1;
 	return 0;
 }
@@ -218,5 +219,6 @@ config_free(void)
 	free(cfg.cors_origins);
 	free(cfg.cors_buf);
 	free(cfg.web_root);
+	trusted_proxies_free();
 	sodium_memzero(cfg.session_key, sizeof(cfg.session_key));
 }

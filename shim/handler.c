@@ -19,7 +19,7 @@
 #include "shim.h"
 
 #define TEXTOID			25
-#define N_PARAMS		7
+#define N_PARAMS		8
 #define QUERY_VALUE_MAX 1024
 
 static int label_static = -1;
@@ -157,6 +157,22 @@ answer_db_error(struct req *rq, const struct route *route, PGconn *db,
 				(int) strcspn(msg, "\n"), msg);
 		metrics_db_error("query");
 	}
+	if (pe->status == 429)
+	{
+		/* finote 1.1.3 says how long to wait: "Retry after N seconds." */
+		const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+		char		seconds[16];
+		int			wait;
+
+		if (detail && sscanf(detail, "Retry after %d second", &wait) == 1 && wait > 0)
+		{
+			const char *const headers[] = {"Retry-After", seconds, NULL};
+
+			snprintf(seconds, sizeof(seconds), "%d", wait);
+			http_send_error(rq, 429, pe->code, pe->message, headers);
+			return;
+		}
+	}
 	http_send_error(rq, pe->status, pe->code,
 					pe->message ? pe->message : (primary ? primary : pe->code), NULL);
 }
@@ -192,7 +208,7 @@ static void
 call_database(struct req *rq, const struct route *route, const char *const *params)
 {
 	static const Oid types[N_PARAMS] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-										TEXTOID, TEXTOID, TEXTOID};
+										TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 	PGconn			*db = pool_acquire();
 	PGresult		*res;
 	char			 cookie[1024];
@@ -243,6 +259,7 @@ call_route(struct req *rq, const struct route *route, const char *id,
 		   const char *body, size_t body_len, const char *token)
 {
 	char		query[4][QUERY_VALUE_MAX];
+	char		client[64];
 	const char *params[N_PARAMS] = {token, NULL, id[0] ? id : NULL};
 	const char *qs = rq->ri->query_string;
 
@@ -254,6 +271,9 @@ call_route(struct req *rq, const struct route *route, const char *id,
 						NULL);
 		return;
 	}
+	client_address(rq, client, sizeof(client));
+	params[7] = client[0] ? client : NULL;
+
 	if (route->auth == AUTH_REQUIRED && !token)
 	{
 		http_send_error(rq, 401, "unauthorized", "missing, invalid or expired session", NULL);

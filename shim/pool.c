@@ -176,12 +176,11 @@ pool_query_version(PGconn *conn)
 	/* extended protocol, unnamed statement: like every other query here */
 	PGresult *res = PQexecParams(conn, "SELECT extversion FROM pg_extension WHERE extname = 'finote'",
 								 0, NULL, NULL, NULL, NULL, 0);
-	int		  major,
-		minor;
+	int		  version;
 
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-		sscanf(PQgetvalue(res, 0, 0), "%d.%d", &major, &minor) == 2)
-		__atomic_store_n(&ext_version, major * 100 + minor, __ATOMIC_RELAXED);
+		(version = version_parse(PQgetvalue(res, 0, 0))) != 0)
+		__atomic_store_n(&ext_version, version, __ATOMIC_RELAXED);
 	return res;
 }
 

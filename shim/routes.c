@@ -8,9 +8,14 @@
  *
  *   $1 session token    $2 raw JSON body     $3 the {id} path segment
  *   $4 ?q=              $5 ?limit=           $6 ?cursor=        $7 ?tag=
+ *   $8 the client's address (clientaddr.c)
  *
- * Postgres parses the body ($2::jsonb, malformed JSON is SQLSTATE 22P02, a
- * 400) and casts ids and limits, so the shim needs no JSON parser. The
+ * Postgres parses the body and casts ids and limits, so the shim needs no
+ * JSON parser. From finote 1.1.3 on, finote.body_json parses it (malformed
+ * JSON and duplicate keys are SQLSTATE 22P02, a 400, with no input quoted in
+ * the error or the server log) and finote.body_text/body_tags read its fields
+ * with their JSON types checked; the older rows cast ($2::jsonb), whose error
+ * context PostgreSQL logs with the body in it. The
  * statement's first column is the response body, unless the success status
  * is 204 (the void functions). A SESSION_SET row returns the token in column 2 and the
  * cookie lifetime in seconds in column 3.
@@ -38,14 +43,27 @@
 				 "THEN ARRAY(SELECT jsonb_array_elements_text(b->'tags')) END"
 #define FROM_BODY " FROM (SELECT $2::jsonb AS b) AS body"
 
+/* 1.1.3: the body through finote.body_json, its fields typed. */
+#define FROM_BODY_1_1_3 " FROM (SELECT finote.body_json($2) AS b) AS body"
+#define FIELD(name)		"finote.body_text(b, '" name "')"
+#define SQL_TAGS_1_1_3	"finote.body_tags(b)"
+
 const struct route routes[] = {
 	{VERSION_1_0, "POST", "/api/auth/register", AUTH_NONE, true, 201, SESSION_KEEP,
 	 "SELECT jsonb_build_object('user', finote.register(b->>'username', b->>'password'))" FROM_BODY, NULL},
+	{VERSION_1_1_3, "POST", "/api/auth/register", AUTH_NONE, true, 201, SESSION_KEEP,
+	 "SELECT jsonb_build_object('user', finote.register(" FIELD("username") ", " FIELD("password") ", $8::inet))" FROM_BODY_1_1_3, NULL},
 	{VERSION_1_0, "POST", "/api/auth/login", AUTH_NONE, true, 200, SESSION_SET,
 	 "SELECT r, r->>'token', "
 	 "greatest(0, ceil(extract(epoch FROM (r->>'expires_at')::timestamptz - now())))::bigint "
 	 "FROM (SELECT $2::jsonb AS b) AS body, "
 	 "finote.login(b->>'username', b->>'password') AS r",
+	 NULL},
+	{VERSION_1_1_3, "POST", "/api/auth/login", AUTH_NONE, true, 200, SESSION_SET,
+	 "SELECT r, r->>'token', "
+	 "greatest(0, ceil(extract(epoch FROM (r->>'expires_at')::timestamptz - now())))::bigint "
+	 "FROM (SELECT finote.body_json($2) AS b) AS body, "
+	 "finote.login(" FIELD("username") ", " FIELD("password") ", $8::inet) AS r",
 	 NULL},
 	{VERSION_1_0, "POST", "/api/auth/logout", AUTH_OPTIONAL, false, 204, SESSION_CLEAR,
 	 "SELECT finote.logout($1)", NULL},
@@ -53,6 +71,8 @@ const struct route routes[] = {
 	 "SELECT jsonb_build_object('user', finote.whoami($1))", NULL},
 	{VERSION_1_0, "PUT", "/api/auth/password", AUTH_REQUIRED, true, 204, SESSION_KEEP,
 	 "SELECT finote.change_password($1, b->>'current_password', b->>'new_password')" FROM_BODY, NULL},
+	{VERSION_1_1_3, "PUT", "/api/auth/password", AUTH_REQUIRED, true, 204, SESSION_KEEP,
+	 "SELECT finote.change_password($1, " FIELD("current_password") ", " FIELD("new_password") ", $8::inet)" FROM_BODY_1_1_3, NULL},
 	{VERSION_1_0, "GET", "/api/notes", AUTH_REQUIRED, false, 200, SESSION_KEEP,
 	 "SELECT finote.note_list($1, $4, coalesce($5::int, 20), $6)", NULL},
 	{VERSION_1_1, "GET", "/api/notes", AUTH_REQUIRED, false, 200, SESSION_KEEP,
@@ -61,6 +81,8 @@ const struct route routes[] = {
 	 "SELECT jsonb_build_object('note', finote.note_create($1, b->>'title', b->>'content'))" FROM_BODY, NULL},
 	{VERSION_1_1, "POST", "/api/notes", AUTH_REQUIRED, true, 201, SESSION_KEEP,
 	 "SELECT jsonb_build_object('note', finote.note_create($1, b->>'title', b->>'content', " SQL_PINNED ", " SQL_TAGS "))" FROM_BODY, NULL},
+	{VERSION_1_1_3, "POST", "/api/notes", AUTH_REQUIRED, true, 201, SESSION_KEEP,
+	 "SELECT jsonb_build_object('note', finote.note_create($1, " FIELD("title") ", " FIELD("content") ", " SQL_PINNED ", " SQL_TAGS_1_1_3 "))" FROM_BODY_1_1_3, NULL},
 	{VERSION_1_0, "GET", "/api/notes/{id}", AUTH_REQUIRED, false, 200, SESSION_KEEP,
 	 "SELECT jsonb_build_object('note', finote.note_get($1, $3::uuid))", NULL},
 	{VERSION_1_0, "PATCH", "/api/notes/{id}", AUTH_REQUIRED, true, 200, SESSION_KEEP,
@@ -70,6 +92,9 @@ const struct route routes[] = {
 	{VERSION_1_1, "PATCH", "/api/notes/{id}", AUTH_REQUIRED, true, 200, SESSION_KEEP,
 	 "SELECT jsonb_build_object('note', finote.note_update($1, $3::uuid, "
 	 "b->>'title', b->>'content', " SQL_PINNED ", " SQL_TAGS "))" FROM_BODY,
+	 NULL},
+	{VERSION_1_1_3, "PATCH", "/api/notes/{id}", AUTH_REQUIRED, true, 200, SESSION_KEEP,
+	 "SELECT jsonb_build_object('note', finote.note_update($1, $3::uuid, " FIELD("title") ", " FIELD("content") ", " SQL_PINNED ", " SQL_TAGS_1_1_3 "))" FROM_BODY_1_1_3,
 	 NULL},
 	{VERSION_1_0, "DELETE", "/api/notes/{id}", AUTH_REQUIRED, false, 204, SESSION_KEEP,
 	 "SELECT finote.note_delete($1, $3::uuid)", NULL},
@@ -184,11 +209,54 @@ route_match(const char *path, int method, int version, char *id, size_t idlen,
 	return found;
 }
 
+/*
+ * "1.1" or "1.1.3" as a VERSION(); 0 for anything else (each part 0-99, no
+ * sign, no trailing text), so that an unknown version never selects rows.
+ */
+int
+version_parse(const char *s)
+{
+	int part[3] = {0, 0, 0};
+	int n = 0;
+
+	for (;;)
+	{
+		int digits = 0;
+
+		if (n == 3)
+			return 0;
+		for (; *s >= '0' && *s <= '9'; s++, digits++)
+			part[n] = part[n] * 10 + (*s - '0');
+		if (digits == 0 || digits > 2)
+			return 0;
+		n++;
+		if (*s == '\0')
+			break;
+		if (*s++ != '.')
+			return 0;
+	}
+	return n >= 2 ? VERSION(part[0], part[1], part[2]) : 0;
+}
+
+/* "1.1" for a patch level of 0, else "1.1.3": as the extension names them. */
+void
+version_format(int version, char *out, size_t outlen)
+{
+	if (version % 100 == 0)
+		snprintf(out, outlen, "%d.%d", version / 10000, version / 100 % 100);
+	else
+		snprintf(out, outlen, "%d.%d.%d", version / 10000, version / 100 % 100, version % 100);
+}
+
 /* For `finote-shim --routes`: the table as the OpenAPI drift test reads it. */
 void
 routes_print(void)
 {
 	for (int i = 0; i < n_routes; i++)
-		printf("%s %s %d %d.%d\n", routes[i].method, routes[i].pattern, routes[i].status,
-			   routes[i].since / 100, routes[i].since % 100);
+	{
+		char since[16];
+
+		version_format(routes[i].since, since, sizeof(since));
+		printf("%s %s %d %s\n", routes[i].method, routes[i].pattern, routes[i].status, since);
+	}
 }

@@ -109,10 +109,17 @@ struct wall_second
 };
 extern const char *wall_second(struct wall_second *cache, enum wall_format format);
 
-/* routes.c: the route table */
-#define VERSION_1_0	   100 /* extension versions, major * 100 + minor */
-#define VERSION_1_1	   101
-#define VERSION_NEWEST VERSION_1_1 /* the newest one the route table speaks */
+/*
+ * routes.c: extension versions, major.minor.patch as one number that compares
+ * like the versions do (1.1.2 < 1.1.3 < 1.2), and the route table.
+ */
+#define VERSION(major, minor, patch) ((major) *10000 + (minor) *100 + (patch))
+#define VERSION_1_0					 VERSION(1, 0, 0)
+#define VERSION_1_1					 VERSION(1, 1, 0)
+#define VERSION_1_1_3				 VERSION(1, 1, 3)
+#define VERSION_NEWEST				 VERSION_1_1_3 /* the newest one the route table speaks */
+extern int	version_parse(const char *s);
+extern void version_format(int version, char *out, size_t outlen);
 enum auth
 {
 	AUTH_NONE,
@@ -182,6 +189,11 @@ extern void		 pool_set_prepared(PGconn *conn, int stmt);
 extern void	 cookie_set_key(const char *secret);
 extern char *cookie_sign(const char *token);
 extern bool	 cookie_verify(const char *value, char *token, size_t tokenlen);
+
+/* clientaddr.c */
+extern int	trusted_proxies_load(const char *spec);
+extern void trusted_proxies_free(void);
+extern void client_address(const struct req *rq, char *out, size_t outlen);
 
 /* cors.c */
 extern const char *cors_allowed(const char *origin);

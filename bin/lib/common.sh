@@ -30,7 +30,9 @@ need_url() {
   pw=$(url pass "$DATABASE_URL")
   [ -n "$pw" ] && export PGPASSWORD="$pw"
   export PGAPPNAME=$PROG PGTZ=UTC PGDATESTYLE=ISO PGCLIENTENCODING=UTF8
-  export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
+  # It runs as the DBA, often a superuser: no statement of its own may
+  # resolve a name through a schema another role can create objects in.
+  export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning -c search_path=pg_catalog,pg_temp"
   return 0
 }
 

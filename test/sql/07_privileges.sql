@@ -12,9 +12,14 @@ SELECT finote.note_create(:'tok', 'from the app role', '') ->> 'title' AS note;
 SELECT try('SELECT count(*) FROM finote.users');
 SELECT try('SELECT count(*) FROM finote.sessions');
 SELECT try('SELECT count(*) FROM finote.notes');
-SELECT try('SELECT count(*) FROM finote.login_failures');
 SELECT try($$UPDATE finote.users SET username = 'x'$$);
-SELECT try($$DELETE FROM finote.login_failures$$);
+-- The throttle's table: login_failures before 1.1.3, attempts from 1.1.3.
+SELECT replace(try(format(q, t)), t, '<throttle table>') AS throttle_table
+  FROM (SELECT relname AS t FROM pg_class
+         WHERE relnamespace = 'finote'::regnamespace
+           AND relname IN ('login_failures', 'attempts')
+         ORDER BY relname = 'attempts' DESC LIMIT 1) AS tt,
+       (VALUES ('SELECT count(*) FROM finote.%s'), ('DELETE FROM finote.%s')) AS qs(q);
 SELECT try($$SELECT finote._user_json(NULL::finote.users)$$);
 SELECT try($$SET finote.login_max_failures = 1000$$);
 RESET ROLE;

@@ -30,7 +30,7 @@ SELECT md5(string_agg(s::text, ',' ORDER BY user_id, token_hash)) = :'sessions_s
 SELECT finote.note_get(:'tok', :'nid') ->> 'title' AS old_session;
 SELECT finote.login('june', 'june password') ->> 'token' AS tok2 \gset
 SELECT finote.note_get(:'tok2', :'nid') ->> 'content' AS new_session;
-SELECT has_function_privilege('finote_api', 'finote.login(text,text)', 'EXECUTE') AS api_grant_restored,
+SELECT has_function_privilege('finote_api', 'finote.login'::regproc, 'EXECUTE') AS api_grant_restored,
        has_table_privilege('finote_api', 'finote.notes', 'SELECT') AS tables_still_private;
 \c finote_regress
 \! "$(pg_config --bindir)/dropdb" finote_regress_restored

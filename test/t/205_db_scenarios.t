@@ -114,7 +114,7 @@ $run->($server, ['backup', "$work/before-reset.dump"], ENV => \%srv2);
 $out = $run->($server, ['reset', '--destroy-all-data', '--yes'], ENV => \%srv2);
 is(psql_val($server, 'finote', 'SELECT count(*) FROM finote.users'), '0', '5: after the reset the data is gone');
 is(psql_val($server, 'finote', "SELECT extversion FROM pg_extension WHERE extname = 'finote'"), $default, '5: the extension is back, empty');
-is(psql_val($server, 'finote', "SELECT has_function_privilege('finote_app', 'finote.login(text,text)', 'EXECUTE')"), 't',
+is(psql_val($server, 'finote', "SELECT has_function_privilege('finote_app', 'finote.login'::regproc, 'EXECUTE')"), 't',
    '5: the app role still works (roles are kept)');
 psql_ok($server, 'postgres', 'DROP DATABASE finote WITH (FORCE)') or die;
 $createdb->($server, 'finote');

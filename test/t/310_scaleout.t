@@ -138,8 +138,10 @@ our $bouncer_pid = slurp("$bdir/pgbouncer.pid") =~ s/\s+//gr;
 END { kill 'TERM', $bouncer_pid if $bouncer_pid }
 
 # --- 3. two shims, one secret, one database URL -------------------------------------
+# nginx, at 127.0.0.1, is the proxy whose X-Forwarded-For the shims believe.
 my %shim_env = (SESSION_SECRET => 'scale-out-shared-secret-0123456789abcdef', DB_POOL_MAX => 3, FINOTE_PREPARE => 0,
-    DATABASE_URL => "postgresql://finote_app\@127.0.0.1:$bouncer_port/finote");
+    DATABASE_URL => "postgresql://finote_app\@127.0.0.1:$bouncer_port/finote",
+    FINOTE_TRUSTED_PROXIES => '127.0.0.1');
 my $a = start_shim(PORT => $port_a, tag => 't310-a', %shim_env);
 my $b = start_shim(PORT => $port_b, tag => 't310-b', %shim_env);
 is(api($_, 'GET', '/readyz')->{status}, 200, "shim on $_->{port} is ready through pgbouncer") for $a, $b;
@@ -255,6 +257,13 @@ is(api($a, 'POST', '/api/auth/login', { username => 'target', password => 'targe
     'and on A');
 is(api($lb, 'POST', '/api/auth/login', { username => 'TARGET', password => 'target-password' })->{status}, 429,
     'and through nginx, whatever the case of the name');
+# The client's address reaches the shims through nginx, so the owner at
+# another address is not locked out. (This client shares 127.0.0.1 with
+# nginx, a trusted proxy: the X-Forwarded-For it sends stands in for the one
+# a farther trusted proxy would write.)
+is(api($lb, 'POST', '/api/auth/login', { username => 'target', password => 'target-password' },
+        'X-Forwarded-For' => '198.51.100.9')->{status}, 200,
+    'through nginx from another client address, the owner logs in');
 
 # --- 7. SIGTERM to shim B during a stream of GETs through nginx -------------------------------
 my $log_mark = log_lines();
