@@ -36,7 +36,7 @@ CONTRIB_TESTDB = finote_regress
 # The operator's targets (db-status, db-migrate, ...) around sql/finote-db.
 include sql/db.mk
 
-.PHONY: shim test run lint bench installcheck-versions
+.PHONY: shim test test-docker run lint bench installcheck-versions
 # Every version's suite against a database created at that version, all on
 # the library just installed.
 installcheck-versions:
@@ -57,6 +57,11 @@ lint:
 # pg_regress, end-to-end suites. Exits non-zero on any failure.
 test:
 	test/bin/test-all
+
+# The Docker deployment on a real engine: images built with compose, then the
+# runbook's scenarios (docker/README.md). Starts dockerd if none answers.
+test-docker:
+	test/docker/scenarios
 
 # How close the shim comes to the database's own limit (not part of make
 # test; about 15 minutes): test/bench/README.md.
