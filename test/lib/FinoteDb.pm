@@ -117,7 +117,7 @@ sub reinstall_scripts {
 # "postgres"), and db_url(DB).
 sub start_server {
     my ($name, $port, $src) = @_;
-    my $dir = "$ROOT/.finote/$name";
+    my $dir = "$FinoteTest::STATE/$name";
     stop_dir($dir, 1);
     remove_tree($dir);
     make_path($dir);

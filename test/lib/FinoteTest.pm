@@ -24,9 +24,15 @@ use Time::HiRes qw(sleep time);
 use Exporter 'import';
 
 our @EXPORT = qw(start_cluster stop_cluster pgcluster_start start_shim stop_shim wait_exit api
-  raw_request register_and_login psql slurp access_log logs_clean metric_value $ROOT);
+  raw_request register_and_login psql slurp access_log logs_clean metric_value $ROOT $STATE);
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
+# The checkout's .finote by its physical path (test/bin/statedir): what a
+# server running as postgres is given, since postgres may be unable to enter
+# the checkout itself (a clone in /root).
+our $STATE = `'$ROOT/test/bin/statedir'`;
+chomp $STATE;
+die "test/bin/statedir failed\n" if $? || !$STATE;
 my $JSON = JSON::PP->new->utf8->canonical;
 my (@clusters, @shims);
 
@@ -82,7 +88,7 @@ sub pgcluster_start {
 # Returns (dir, DATABASE_URL).
 sub start_cluster {
     my ($name, $port, %opt) = @_;
-    my $dir = "$ROOT/.finote/$name";
+    my $dir = "$STATE/$name";
     make_path($dir);
     pgcluster_start($dir, $port);
     push @clusters, $dir;
@@ -113,7 +119,7 @@ sub start_shim {
     my (%env) = @_;
     my $wait = exists $env{wait} ? delete $env{wait} : 1;
     my $tag  = delete $env{tag} // "shim-$env{PORT}";
-    my $dir  = "$ROOT/.finote/logs";
+    my $dir  = "$STATE/logs";
     make_path($dir);
     my $shim = {
         port => $env{PORT},

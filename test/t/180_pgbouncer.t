@@ -17,7 +17,7 @@ plan skip_all => 'pgbouncer not installed (Debian package pgbouncer)' unless $bo
 my $pg_port = 54336;
 my $bouncer_port = 6430;
 start_cluster('t180', $pg_port);
-my $dir = "$ROOT/.finote/t180-bouncer";
+my $dir = "$STATE/t180-bouncer";
 make_path($dir);
 my $as_root = $> == 0;
 sub put { my ($path, $text) = @_; open my $fh, '>', $path or die "$path: $!"; print $fh $text; close $fh }

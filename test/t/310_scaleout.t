@@ -35,7 +35,7 @@ for my $name (keys %bin) {
 my $pgbin = `pg_config --bindir`;
 chomp $pgbin;
 
-my $dir = "$ROOT/.finote/t310";
+my $dir = "$STATE/t310";
 my $replica = "$dir/replica";
 # stop what an interrupted run may have left
 system("$ROOT/test/bin/pgcluster", 'stop', $_) for grep { -d } $replica, "$dir/primary";
