@@ -12,7 +12,7 @@
 #   make db-new-version FROM=1.1 TO=1.2
 #
 # (PGXS defines VERSION, so the target version is TO=.)
-FINOTE_DB = PG_CONFIG=$(PG_CONFIG) sql/finote-db
+FINOTE_DB = PG_CONFIG='$(PG_CONFIG)' sql/finote-db
 
 .PHONY: db-status db-migrate db-check db-backup db-restore db-seed db-reset db-new-version
 db-status:

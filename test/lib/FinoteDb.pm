@@ -12,6 +12,7 @@ package FinoteDb;
 
 use strict;
 use warnings;
+use File::Glob qw(:bsd_glob);    # glob() keeps paths with spaces whole
 use Cwd qw(abs_path);
 use File::Basename qw(dirname basename);
 use File::Copy qw(copy);

@@ -24,7 +24,7 @@ use Time::HiRes qw(sleep time);
 use Exporter 'import';
 
 our @EXPORT = qw(start_cluster stop_cluster pgcluster_start start_shim stop_shim wait_exit api
-  raw_request register_and_login psql slurp access_log logs_clean metric_value $ROOT $STATE);
+  raw_request register_and_login psql slurp access_log logs_clean metric_value sh_words $ROOT $STATE);
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
 # The checkout's .finote by its physical path (test/bin/statedir): what a
@@ -45,9 +45,16 @@ sub slurp {
     return scalar <$fh>;
 }
 
+# The words as one sh command line, each quoted: the checkout's path may
+# have spaces.
+sub sh_words {
+    return join ' ', map { (my $w = $_) =~ s/'/'\\''/g; "'$w'" } @_;
+}
+
 sub run_quiet {
     my (@cmd) = @_;
-    my $out = `@cmd 2>&1`;
+    my $line = sh_words(@cmd);
+    my $out = `$line 2>&1`;
     die "failed ($?): @cmd\n$out" if $?;
     return $out;
 }
@@ -139,7 +146,8 @@ sub start_shim {
         }
         open STDOUT, '>', $shim->{out} or die;
         open STDERR, '>', $shim->{err} or die;
-        exec shim_bin() or die "exec: $!";
+        my $bin = shim_bin();
+        exec { $bin } $bin or die "exec: $!";
     }
     $shim->{pid} = $pid;
     push @shims, $shim;

@@ -11,6 +11,7 @@
 # test/docker/scenarios (make test-docker) runs all of it on a real engine.
 use strict;
 use warnings;
+use File::Glob qw(:bsd_glob);    # glob() keeps paths with spaces whole
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use FinoteTest qw(slurp $ROOT);
@@ -259,7 +260,7 @@ SKIP: {
     my $lists = `ls /var/lib/apt/lists/ 2>/dev/null | grep -c _Packages`;
     skip 'apt has no package lists (apt-get update)', 1 unless $lists > 0;
     # PG_MAJOR of this host: bookworm's postgresql-server-dev-15 stands in for the image's 16
-    my $out = `'$docker/apt-install.sh' --check $docker/packages/*.txt 2>&1`;
+    my $out = `'$docker/apt-install.sh' --check '$docker'/packages/*.txt 2>&1`;
     is($?, 0, 'every package in docker/packages/*.txt is known to apt') or diag $out;
 }
 

@@ -79,7 +79,7 @@ sub deploy {
     my @args = defined $opt{tag} ? ($opt{tag}) : ();
     my $out = `'$root/docker/deploy.sh' @args 2>&1`;
     my $rc = $? >> 8;
-    my @calls = map { s/ -f \S+compose\.yml --env-file \S+//r } split /\n/, slurp($log);
+    my @calls = map { s/ -f \Q$root\E\/docker\/compose\.yml --env-file \Q$ENV{FINOTE_ENV_FILE}\E//r } split /\n/, slurp($log);
     return ($rc, $out, \@calls);
 }
 sub index_of {

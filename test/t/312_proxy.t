@@ -75,7 +75,8 @@ sub start_proxy {
         $ENV{FINOTE_TLS_DIR} //= "$dir/tls-none";
         open STDOUT, '>', "$dir/$name.log" or die;
         open STDERR, '>&', \*STDOUT or die;
-        exec("$ROOT/docker/proxy/start.sh") or die "exec: $!";
+        my $start = "$ROOT/docker/proxy/start.sh";
+        exec { $start } $start or die "exec: $!";
     }
     for (1 .. 100) {
         if (IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1)) { push @pids, $pid; return $pid }
