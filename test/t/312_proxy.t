@@ -24,7 +24,7 @@ plan skip_all => "no $nginx (apt-get install nginx)" unless -x $nginx;
 
 my $dir = "$STATE/t312";
 my ($pg_port, $shim_port, $echo_port) = (54374, 3351, 3354);
-my ($proxy_port, $echo_proxy_port, $tls_port) = (3352, 3353, 3355);
+my ($proxy_port, $echo_proxy_port, $tls_port, $strict_port) = (3352, 3353, 3355, 3356);
 my @pids;
 END {
     kill 'QUIT', $_ for @pids;    # nginx: graceful stop; the recorder: gone
@@ -152,6 +152,13 @@ $r = api($px, 'GET', '/healthz');
 $r = api($px, 'GET', '/healthz') while $r->{status} == 200 && ++$codes{extra} < 500;
 is($r->{json}{error}{code}, 'too_many_requests', 'the 429 is JSON');
 
+# the limits come from the environment
+ok(start_proxy('strict-proxy', $strict_port, FINOTE_UPSTREAM => "127.0.0.1:$shim_port",
+    FINOTE_PROXY_RATE => 1, FINOTE_PROXY_BURST => 2), 'a proxy with FINOTE_PROXY_RATE=1, FINOTE_PROXY_BURST=2');
+my $strict = { port => $strict_port, url => "http://127.0.0.1:$strict_port" };
+my @strict = map { api($strict, 'GET', '/healthz')->{status} } 1 .. 4;
+is("@strict", '200 200 200 429', 'lets one request and a burst of two through at once, then 429');
+
 # --- TLS when docker/tls/ holds a certificate ---------------------------------------
 SKIP: {
     skip 'no openssl', 4 unless -x '/usr/bin/openssl';
@@ -170,6 +177,11 @@ SKIP: {
 for my $bad ('shim:3000; return 200', 'shim') {
     my $o = `FINOTE_UPSTREAM='$bad' FINOTE_PROXY_PREFIX='$dir/bad' '$ROOT/docker/proxy/start.sh' -t 2>&1`;
     ok($? != 0 && $o =~ /FINOTE_UPSTREAM: not a host:port/, "start.sh refuses FINOTE_UPSTREAM='$bad'");
+}
+for my $bad (qw(FINOTE_PROXY_RATE=0 FINOTE_PROXY_BURST=1r FINOTE_PROXY_CONNECTIONS=-1)) {
+    my $o = `$bad FINOTE_UPSTREAM=127.0.0.1:1 FINOTE_PROXY_PREFIX='$dir/bad' '$ROOT/docker/proxy/start.sh' -t 2>&1`;
+    my ($name) = $bad =~ /^(\w+)=/;
+    ok($? != 0 && $o =~ /\Q$name\E: not a number/, "start.sh refuses $bad");
 }
 unlink "$dir/tls/key.pem";
 my $o = `FINOTE_TLS_DIR='$dir/tls' FINOTE_UPSTREAM=127.0.0.1:1 FINOTE_PROXY_PREFIX='$dir/bad' '$ROOT/docker/proxy/start.sh' -t 2>&1`;
