@@ -53,8 +53,8 @@ CONTRIB_TESTDB = finote_regress
 # (PGXS defines VERSION, so the target version is TO=.) They live here, not
 # in an included file, so that a build from Makefile, extension/ and sql/
 # alone (docker/build-extension.sh) still parses.
-FINOTE_DB = PG_CONFIG=$(PG_CONFIG) bin/finote-db
-FINOTE_RELEASE = PG_CONFIG=$(PG_CONFIG) bin/finote-release
+FINOTE_DB = PG_CONFIG='$(PG_CONFIG)' bin/finote-db
+FINOTE_RELEASE = PG_CONFIG='$(PG_CONFIG)' bin/finote-release
 
 .PHONY: db-status db-migrate db-check db-backup db-restore db-seed db-reset db-new-version
 db-status:
@@ -76,7 +76,7 @@ db-new-version:
 	@test -n "$(FROM)" && test -n "$(TO)" || { echo "usage: make db-new-version FROM=1.1 TO=1.2" >&2; exit 2; }
 	@$(FINOTE_RELEASE) new-version $(FROM) $(TO)
 
-.PHONY: shim test run lint bench installcheck-versions check-one
+.PHONY: shim test test-docker run lint bench installcheck-versions check-one
 # Every version's suite against a database created at that version, all on
 # the library just installed.
 installcheck-versions:
@@ -104,6 +104,11 @@ test:
 check-one:
 	@test -n "$(TEST)" || { echo "usage: make check-one TEST=03_notes | TEST=test/t/110_auth.t" >&2; exit 2; }
 	@test/bin/check-one $(TEST)
+
+# The Docker deployment on a real engine: images built with compose, then the
+# runbook's scenarios (docker/README.md). Starts dockerd if none answers.
+test-docker:
+	test/docker/scenarios
 
 # How close the shim comes to the database's own limit (not part of make
 # test; about 15 minutes): test/bench/README.md.

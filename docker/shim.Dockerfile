@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The Finote HTTP shim: finote-shim, its shared libraries and the web app.
 #
 #   docker build -f docker/shim.Dockerfile -t finote-shim .   (context: the repository)
@@ -8,21 +7,23 @@
 # stage holds finote-shim, the libraries it links (docker/packages/
 # shim-runtime.txt), shim/www, openapi.json and the health probe, and runs as
 # the unprivileged user finote.
-ARG DEBIAN_IMAGE=debian:bookworm-slim
+ARG DEBIAN_IMAGE=debian:trixie-slim
 
 FROM ${DEBIAN_IMAGE} AS build
 WORKDIR /src
 COPY docker/apt-install.sh docker/
 COPY docker/packages/shim-build.txt docker/packages/
 RUN docker/apt-install.sh docker/packages/shim-build.txt
+# what the runtime stage runs, kept apart so that it is rebuilt only when they change
+COPY docker/apt-install.sh docker/add-user.sh docker/packages/shim-runtime.txt /setup/
 COPY shim/ shim/
 COPY docker/build-shim.sh docker/healthcheck.sh docker/
 RUN docker/build-shim.sh /out
 
 FROM ${DEBIAN_IMAGE}
-RUN --mount=type=bind,source=docker,target=/tmp/finote-docker \
-    FINOTE_APT_CLEAN=1 /tmp/finote-docker/apt-install.sh /tmp/finote-docker/packages/shim-runtime.txt \
- && /tmp/finote-docker/add-user.sh
+COPY --from=build /setup/ /tmp/finote-setup/
+RUN FINOTE_APT_CLEAN=1 /tmp/finote-setup/apt-install.sh /tmp/finote-setup/shim-runtime.txt \
+ && /tmp/finote-setup/add-user.sh
 COPY --from=build /out/ /
 ENV PORT=3000 \
     NODE_ENV=production \

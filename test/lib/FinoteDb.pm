@@ -12,6 +12,7 @@ package FinoteDb;
 
 use strict;
 use warnings;
+use File::Glob qw(:bsd_glob);    # glob() keeps paths with spaces whole
 use Cwd qw(abs_path);
 use File::Basename qw(dirname basename);
 use File::Copy qw(copy);
@@ -121,7 +122,7 @@ sub reinstall_scripts {
 # "postgres"), and db_url(DB).
 sub start_server {
     my ($name, $port, $src) = @_;
-    my $dir = "$ROOT/.finote/$name";
+    my $dir = "$FinoteTest::STATE/$name";
     stop_dir($dir, 1);
     remove_tree($dir);
     make_path($dir);

@@ -25,9 +25,15 @@ use Fcntl qw(:flock);
 use Exporter 'import';
 
 our @EXPORT = qw(free_port start_cluster stop_cluster pgcluster_start start_shim stop_shim wait_exit api
-  raw_request register_and_login psql slurp access_log logs_clean metric_value $ROOT);
+  raw_request register_and_login psql slurp access_log logs_clean metric_value sh_words $ROOT $STATE);
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
+# The checkout's .finote by its physical path (test/bin/statedir): what a
+# server running as postgres is given, since postgres may be unable to enter
+# the checkout itself (a clone in /root).
+our $STATE = `'$ROOT/test/bin/statedir'`;
+chomp $STATE;
+die "test/bin/statedir failed\n" if $? || !$STATE;
 my $JSON = JSON::PP->new->utf8->canonical;
 my (@clusters, @shims, @port_locks);
 
@@ -40,9 +46,16 @@ sub slurp {
     return scalar <$fh>;
 }
 
+# The words as one sh command line, each quoted: the checkout's path may
+# have spaces.
+sub sh_words {
+    return join ' ', map { (my $w = $_) =~ s/'/'\\''/g; "'$w'" } @_;
+}
+
 sub run_quiet {
     my (@cmd) = @_;
-    my $out = `@cmd 2>&1`;
+    my $line = sh_words(@cmd);
+    my $out = `$line 2>&1`;
     die "failed ($?): @cmd\n$out" if $?;
     return $out;
 }
@@ -107,7 +120,7 @@ sub pgcluster_start {
 # Returns (dir, DATABASE_URL).
 sub start_cluster {
     my ($name, $port, %opt) = @_;
-    my $dir = "$ROOT/.finote/$name";
+    my $dir = "$STATE/$name";
     make_path($dir);
     pgcluster_start($dir, $port);
     push @clusters, $dir;
@@ -135,7 +148,7 @@ sub start_shim {
     my (%env) = @_;
     my $wait = exists $env{wait} ? delete $env{wait} : 1;
     my $tag  = delete $env{tag} // "shim-$env{PORT}";
-    my $dir  = "$ROOT/.finote/logs";
+    my $dir  = "$STATE/logs";
     make_path($dir);
     my $shim = {
         port => $env{PORT},
@@ -155,7 +168,8 @@ sub start_shim {
         }
         open STDOUT, '>', $shim->{out} or die;
         open STDERR, '>', $shim->{err} or die;
-        exec shim_bin() or die "exec: $!";
+        my $bin = shim_bin();
+        exec { $bin } $bin or die "exec: $!";
     }
     $shim->{pid} = $pid;
     push @shims, $shim;

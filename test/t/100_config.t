@@ -71,7 +71,7 @@ stop_shim($one);
 # --routes prints the table
 my $bin = $ENV{FINOTE_SHIM_BIN} || 'shim/finote-shim';
 $bin = "$ROOT/$bin" unless $bin =~ m{^/};
-my @routes = `$bin --routes`;
+my @routes = `'$bin' --routes`;
 is($?, 0, '--routes exits 0');
 ok(grep({ $_ eq "POST /api/notes 201 1.0\n" } @routes), '--routes lists POST /api/notes 201 1.0');
 done_testing();

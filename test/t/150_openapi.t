@@ -14,7 +14,7 @@ is($doc->{openapi}, '3.1.0', 'OpenAPI 3.1');
 
 my $bin = $ENV{FINOTE_SHIM_BIN} || 'shim/finote-shim';
 $bin = "$ROOT/$bin" unless $bin =~ m{^/};
-my @lines = `$bin --routes`;
+my @lines = `'$bin' --routes`;
 is($?, 0, 'finote-shim --routes');
 chomp @lines;
 ok(@lines >= 14, 'the route table has its rows');

@@ -27,7 +27,7 @@ my $text = $r->{content};
 
 SKIP: {
     skip 'promtool not installed (Debian package prometheus)', 2 unless `which promtool` =~ /promtool/;
-    my $file = "$ROOT/.finote/logs/metrics.txt";
+    my $file = "$STATE/logs/metrics.txt";
     open my $fh, '>', $file or die;
     print $fh $text;
     close $fh;

@@ -17,7 +17,7 @@ plan skip_all => 'pgbouncer not installed (Debian package pgbouncer)' unless $bo
 my $pg_port = free_port();
 my $bouncer_port = free_port();
 start_cluster('t180', $pg_port);
-my $dir = "$ROOT/.finote/t180-bouncer";
+my $dir = "$STATE/t180-bouncer";
 make_path($dir);
 my $as_root = $> == 0;
 sub put { my ($path, $text) = @_; open my $fh, '>', $path or die "$path: $!"; print $fh $text; close $fh }

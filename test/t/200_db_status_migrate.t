@@ -53,8 +53,8 @@ if (@versions > 1) {
 
     # A long transaction holding a lock on notes (a busy service): migrate
     # gives up after FINOTE_LOCK_TIMEOUT instead of queueing behind it.
-    my $bindir = `$srv->{pg_config} --bindir`; chomp $bindir;
-    open my $holder, '|-', "$bindir/psql -X -q -h 127.0.0.1 -p $srv->{port} -U postgres finote >/dev/null" or die;
+    my $bindir = `'$srv->{pg_config}' --bindir`; chomp $bindir;
+    open my $holder, '|-', "'$bindir/psql' -X -q -h 127.0.0.1 -p $srv->{port} -U postgres finote >/dev/null" or die;
     select((select($holder), $| = 1)[0]);
     print $holder "BEGIN; SELECT count(*) FROM finote.notes;\n";
     my $held = 0;

@@ -2,6 +2,7 @@
 # and each guarantee failing on a copy of sql/ that breaks it.
 use strict;
 use warnings;
+use File::Glob qw(:bsd_glob);    # glob() keeps paths with spaces whole
 use lib 'test/lib';
 use FinoteDb;
 use Test::More;

@@ -3,6 +3,7 @@
 # every row.
 use strict;
 use warnings;
+use File::Glob qw(:bsd_glob);    # glob() keeps paths with spaces whole
 use lib 'test/lib';
 use FinoteDb;
 use File::Temp qw(tempdir);
@@ -87,7 +88,7 @@ psql_ok($srv, 'postgres', 'CREATE DATABASE half') or die;
 my $pgc = $srv->{pg_config};
 my $bindir = `$pgc --bindir`; chomp $bindir;
 psql_ok($srv, 'busy', "INSERT INTO public.mine VALUES (1); CREATE ROLE gone; GRANT SELECT ON public.mine TO gone") or die;
-system("$bindir/pg_dump -Fc -h 127.0.0.1 -p $srv->{port} -U postgres -f $work/cut.dump busy") == 0 or die;
+system("$bindir/pg_dump", '-Fc', '-h', '127.0.0.1', '-p', $srv->{port}, '-U', 'postgres', '-f', "$work/cut.dump", 'busy') == 0 or die;
 psql_ok($srv, 'busy', "REVOKE SELECT ON public.mine FROM gone; DROP ROLE gone") or die;
 ($rc, $out, $err) = tool($srv, ['restore', "$work/cut.dump"], DB => 'half');
 isnt($rc, 0, 'a restore that fails part-way fails');

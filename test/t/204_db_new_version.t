@@ -1,6 +1,7 @@
 # bin/finote-release new-version and release, on a copy of the source tree.
 use strict;
 use warnings;
+use File::Glob qw(:bsd_glob);    # glob() keeps paths with spaces whole
 use lib 'test/lib';
 use FinoteDb;
 use Test::More;

@@ -1,11 +1,17 @@
 # Deployment files, checked without a Docker engine: docker/compose.yml parses
 # (docker-compose config) and says what the runbook relies on; every variable
 # is documented in docker/.env.example, including all of CONTRACT §2; the
-# Dockerfiles use only files that exist and run only repository scripts; the
-# workflows parse and keep their promises (migrate before the shim, images
-# pushed from main only). Core Perl; python3-yaml reads YAML.
+# Dockerfiles use only files that exist, run only repository scripts and
+# build with the classic builder (no BuildKit syntax; the root .dockerignore
+# keeps .git and .finote out of the context); the scripts avoid the bugs
+# that once kept them from running (pipefail with grep -q, a hard-coded
+# compose command or port, JSON matched without the space the shim writes);
+# the workflows parse and keep their promises (migrate before the shim,
+# images pushed from main only). Core Perl; python3-yaml reads YAML.
+# test/docker/scenarios (make test-docker) runs all of it on a real engine.
 use strict;
 use warnings;
+use File::Glob qw(:bsd_glob);    # glob() keeps paths with spaces whole
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use FinoteTest qw(slurp $ROOT);
@@ -94,19 +100,19 @@ is("@unused", '', 'every variable of .env.example is used by compose.yml');
 my $dc = which_bin('docker-compose');
 ok($dc, 'docker-compose is installed (Debian package docker-compose)');
 SKIP: {
-    skip 'no docker-compose', 20 unless $dc;
+    skip 'no docker-compose', 33 unless $dc;
     my $out = `cd '$root' && '$dc' -f docker/compose.yml --env-file docker/.env.example config 2>&1`;
     is($?, 0, 'docker-compose config parses docker/compose.yml with .env.example') or diag $out;
     my $cfg = yaml_to_perl($out) // {};
     my $s = $cfg->{services} // {};
-    is_deeply([sort keys %$s], [qw(db migrate shim)], 'services: db, migrate, shim');
+    is_deeply([sort keys %$s], [qw(db migrate proxy shim)], 'services: db, migrate, proxy, shim');
 
     my $db = $s->{db} // {};
     like($db->{image} // '', qr{/finote-db:}, 'db runs the finote-db image');
     is($db->{build}{dockerfile}, 'docker/db.Dockerfile', 'db builds from docker/db.Dockerfile');
     ok((grep { m{^pgdata:/var/lib/postgresql/data} } @{ $db->{volumes} // [] }), 'db keeps its data in the volume pgdata');
     like(join(' ', @{ $db->{healthcheck}{test} // [] }), qr/pg_isready/, 'db healthcheck is pg_isready');
-    is($cfg->{volumes}{pgdata}{name}, 'finote_pgdata', 'the volume has the fixed name finote_pgdata');
+    is($cfg->{volumes}{pgdata}{name}, 'finote_pgdata', 'the volume is named by FINOTE_VOLUME (finote_pgdata)');
     ok(!$cfg->{volumes}{pgdata}{external}, 'the volume is created by compose on first start');
 
     my $m = $s->{migrate} // {};
@@ -123,24 +129,52 @@ SKIP: {
     is($sh->{stop_signal}, 'SIGTERM', 'shim stops with SIGTERM');
     ok(!$sh->{volumes}, 'shim mounts no volume');
     my @shim_env = sort keys %{ $sh->{environment} // {} };
-    is_deeply(\@shim_env, [sort @contract], 'shim gets exactly the CONTRACT §2 variables');
+    is_deeply(\@shim_env, [sort @contract, 'FINOTE_TRUSTED_PROXIES'],
+        'shim gets exactly the CONTRACT §2 variables and FINOTE_TRUSTED_PROXIES');
     is($sh->{environment}{NODE_ENV}, 'production', 'NODE_ENV is production in the example');
-    my $port = $sh->{ports}[0] // '';
+    ok(!$sh->{ports}, 'the shim publishes no port: only the proxy reaches it');
+    is_deeply([sort keys %{ $sh->{networks} // {} }], ['back'], 'the shim is on the internal network only');
+
+    # the proxy: the one published port, X-Forwarded-For trusted from it alone
+    my @published = grep { $s->{$_}{ports} } sort keys %$s;
+    is("@published", 'proxy', 'the proxy is the only service with a published port');
+    my $px = $s->{proxy} // {};
+    is($px->{build}{dockerfile}, 'docker/proxy.Dockerfile', 'proxy builds from docker/proxy.Dockerfile');
+    my $port = $px->{ports}[0] // '';
     $port = join ':', grep { defined } @$port{qw(host_ip published target)} if ref $port;
-    like($port, qr/^127\.0\.0\.1:3000:3000/, 'shim is published (127.0.0.1:3000 by default)');
+    like($port, qr{^127\.0\.0\.1:3000:8080(?:/tcp)?$}, 'proxy is published on 127.0.0.1:3000 by default');
+    my $proxy_ip = $px->{networks}{back}{ipv4_address} // '';
+    like($proxy_ip, qr/^10\.213\.87\.2$/, 'proxy has a fixed address on the internal network');
+    is($sh->{environment}{FINOTE_TRUSTED_PROXIES}, $proxy_ip, 'the shim trusts X-Forwarded-For from that address only');
+    is($px->{depends_on}{shim}{condition}, 'service_healthy', 'proxy starts once the shim is ready');
+    is($px->{environment}{FINOTE_RESOLVER}, '127.0.0.11', "proxy resolves shim names with Docker's DNS (replaced shims are found)");
+    ok($px->{read_only}, 'proxy container is read-only');
+    ok($cfg->{networks}{back}{internal}, 'the network of db and shim is internal (no way out)');
+    my ($range) = map { $_->{ip_range} } @{ $cfg->{networks}{back}{ipam}{config} // [] };
+    is($range, '10.213.87.128/25', "containers' own addresses never take the proxy's .2");
 }
 
-# --- compose never removes the volume; the runbook removes it in one place ---
+# --- compose never removes the volume; one script does, behind its flags ---
 unlike($compose_text, qr/external:\s*true/, 'the volume is not external');
 my $readme = slurp("$docker/README.md");
-my @rm = $readme =~ /^((?:docker volume rm|docker compose down\s+(?:-v|--volumes)|docker-compose down\s+(?:-v|--volumes)).*)$/mg;
-is(scalar(@rm), 1, 'the runbook removes the volume exactly once') or diag "@rm";
+my @rm = $readme =~ /^((?:docker volume rm|docker(?: |-)compose down\s+(?:-v|--volumes)).*)$/mg;
+is(scalar(@rm), 0, 'the runbook never removes the volume by hand') or diag "@rm";
+my @removers = grep { slurp($_) =~ /^[^#]*volume rm/m } glob("$docker/*.sh");
+is("@removers", "$docker/reset.sh", 'docker/reset.sh is the one script that removes a volume');
 my ($reset) = $readme =~ /## 5\. Total reset.*?\n(.*?)\n## /s;
-like($reset // '', qr/Warning.*DELETE|deleted/si, 'that place is the total reset, with a warning');
+like($reset // '', qr/Warning.*DELETE|deleted/si, 'the total reset has a warning');
+like($reset // '', qr{^\./reset\.sh --destroy-all-data}m, 'and is ./reset.sh, with its production flag');
 for my $topic ('First deploy', 'Redeploy', 'Backup', 'restore', 'Total reset') {
     like($readme, qr/^## .*\Q$topic\E/mi, "runbook section: $topic");
 }
 like($readme, qr/date \+%Y%m%d/, 'backups are date-stamped');
+# compose v1 names containers finote_shim_1, v2 finote-shim-1: the runbook
+# names neither (docker compose ps -q shim finds it in both)
+unlike($readme, qr/\bfinote[-_](?:db|shim|proxy|migrate)[-_]1\b/, 'the runbook names no container by its compose-made name');
+# no finote version but the current one in the runbook's examples
+my ($current) = slurp("$root/extension/finote.control") =~ /^default_version = '([^']+)'/m;
+my @stale = grep { $_ ne $current } $readme =~ /\bfinote (\d+\.\d+(?:\.\d+)?)\b/g;
+is("@stale", '', "docker/README.md names no finote version but the current $current");
 
 # --- Dockerfiles ------------------------------------------------------------
 my %stages;
@@ -177,16 +211,23 @@ for my $name (qw(db shim)) {
             my ($script) = $prog =~ m{(?:^|/)(docker/[\w.-]+\.sh|[\w.-]+\.sh)$};
             ok($script, "$name.Dockerfile: RUN calls a repository script ($prog)");
             my $base = ($prog =~ m{([\w.-]+\.sh)$})[0] // '';
-            ok(-x "$docker/$base", "  docker/$base exists and is executable") if $base;
+            my @found = grep { -x } ("$docker/$base", glob("$docker/*/$base"));
+            ok(@found, "  $base exists in docker/ and is executable") if $base;
         }
     }
 }
 my @db = @{ $stages{db} };
-like((grep { /^FROM/ } @db)[0] . "\n" . join("\n", grep { /^ARG PG_IMAGE/ } @db), qr/postgres:16/,
-    'db image is based on the official postgres:16');
+ok((grep { /^ARG DEBIAN_IMAGE=debian:trixie-slim$/ } @db), 'db image is built FROM Debian trixie (what is tested ships)');
+ok((grep { /^ARG PG_MAJOR=17$/ } @db), "with Debian's PostgreSQL 17");
 ok((grep { /build-extension\.sh/ } @db), 'db build stage runs docker/build-extension.sh');
 ok((grep { /^COPY --from=build \/out\/ \/$/ } @db), 'db final stage copies only the installed files');
-ok(!(grep { /^(CMD|ENTRYPOINT)/ } @db), 'db keeps the postgres image entrypoint (nothing compiled at start)');
+ok((grep { /^ENTRYPOINT \["docker-entrypoint\.sh"\]$/ } @db) && (grep { /^CMD \["postgres"\]$/ } @db),
+    "db has the official image's entrypoint and command");
+ok((grep { /^ENV .*PGDATA=\/var\/lib\/postgresql\/data/ } @db), 'and its PGDATA');
+ok((grep { /^STOPSIGNAL SIGINT$/ } @db), 'SIGINT (fast shutdown) stops the server');
+# a VOLUME would give every one-shot container of the image (migrate) an
+# anonymous volume that nothing removes
+ok(!(grep { /^VOLUME/ } @db), 'db declares no VOLUME (migrate leaves no anonymous volume)');
 my @shim = @{ $stages{shim} };
 my @last = @shim[(grep { $shim[$_] =~ /^FROM/ } 0 .. $#shim)[-1] .. $#shim];
 ok((grep { /^USER\s+(?!root|0\b)\S+/ } @last), 'shim runtime stage runs as a non-root user');
@@ -194,9 +235,24 @@ ok((grep { /^HEALTHCHECK .*finote-healthcheck.*\/healthz/ } @last), 'shim HEALTH
 ok((grep { /^STOPSIGNAL SIGTERM/ } @last), 'shim STOPSIGNAL SIGTERM');
 ok((grep { /^COPY --from=build \/out\/ \/$/ } @last), 'shim runtime stage copies only the build output');
 ok(!(grep { /^COPY (?!--from)/ } @last), 'shim runtime stage copies nothing from the context');
-for my $name (qw(db shim)) {
-    my $ign = "$docker/$name.Dockerfile.dockerignore";
-    ok(-f $ign && slurp($ign) =~ /^\*\*\/\*\.o$/m, "$name.Dockerfile.dockerignore keeps objects out of the context");
+
+# --- the classic builder (docker-compose 1.29, no buildx) builds every image --
+for my $file (glob("$docker/*.Dockerfile")) {
+    my $text = slurp($file);
+    (my $name = $file) =~ s{.*/}{};
+    unlike($text, qr/^#\s*syntax\s*=/mi, "$name: no # syntax= line (it fetches a frontend image)");
+    unlike($text, qr/--mount=|--link\b|--network=|--security=|--chmod=|<<[-~]?["']?[A-Z]/,
+        "$name: no BuildKit-only syntax (RUN --mount, COPY --link, heredocs)");
+}
+my @per_file = glob("$docker/*.dockerignore");
+is("@per_file", '', 'no per-Dockerfile .dockerignore (the classic builder ignores them)');
+my $ign = -f "$root/.dockerignore" ? slurp("$root/.dockerignore") : '';
+my @ign = grep { /\S/ && !/^#/ } split /\n/, $ign;
+ok((grep { $_ eq '*' } @ign) || ((grep { $_ eq '.git' } @ign) && (grep { $_ eq '.finote' } @ign)),
+    'the root .dockerignore keeps .git and .finote out of the build context');
+ok((grep { $_ eq '**/*.o' } @ign), 'and build products');
+for my $kept (qw(Makefile extension sql shim docker)) {
+    ok(!(grep { $_ eq '*' } @ign) || (grep { $_ eq "!$kept" } @ign), "  but not $kept, which the Dockerfiles copy");
 }
 
 # --- package lists name packages Debian has ---------------------------------
@@ -204,7 +260,7 @@ SKIP: {
     my $lists = `ls /var/lib/apt/lists/ 2>/dev/null | grep -c _Packages`;
     skip 'apt has no package lists (apt-get update)', 1 unless $lists > 0;
     # PG_MAJOR of this host: bookworm's postgresql-server-dev-15 stands in for the image's 16
-    my $out = `'$docker/apt-install.sh' --check $docker/packages/*.txt 2>&1`;
+    my $out = `'$docker/apt-install.sh' --check '$docker'/packages/*.txt 2>&1`;
     is($?, 0, 'every package in docker/packages/*.txt is known to apt') or diag $out;
 }
 
@@ -232,15 +288,46 @@ like($dep_text, qr{conclusion == 'success'}, 'deploy only after a successful CI'
 like($dep_text, qr{docker/deploy\.sh}, 'deploy runs docker/deploy.sh (tested in 302_deploy.t)');
 my $deploy_sh = slurp("$docker/deploy.sh");
 my $i_migrate = index($deploy_sh, 'compose run --rm migrate');
-my $i_shim = index($deploy_sh, 'compose up -d --no-deps shim');
+my $i_shim = index($deploy_sh, 'compose up -d --no-deps --no-recreate --scale shim=');
 ok($i_migrate > 0 && $i_shim > $i_migrate, 'deploy.sh migrates before it replaces the shim');
 
 # --- shell scripts pass shellcheck -----------------------------------------------
 SKIP: {
     my $sc = which_bin('shellcheck');
     skip 'shellcheck not installed', 1 unless $sc;
-    my $out = `'$sc' $docker/*.sh $root/.ci/lint 2>&1`;
-    is($?, 0, 'shellcheck: docker/*.sh and .ci/lint') or diag $out;
+    my $out = `cd '$root' && '$sc' docker/*.sh docker/*/*.sh test/docker/* test/bin/* .ci/lint .ci/run 2>&1`;
+    is($?, 0, 'shellcheck: docker/, test/docker/, test/bin/, .ci/') or diag $out;
+}
+
+# --- the bugs that kept the scripts from ever running ---------------------
+my @scripts = (glob("$docker/*.sh"), glob("$docker/*/*.sh"), glob("$root/test/docker/*"), glob("$root/test/bin/*"));
+for my $f (@scripts) {
+    my $text = slurp($f);
+    (my $name = $f) =~ s{^\Q$root\E/}{};
+    my @code = grep { !/^\s*#/ } split /\n/, $text;
+    # under pipefail, grep -q quits at the first match and the writer dies of SIGPIPE
+    if ($text =~ /pipefail/) {
+        my @bad = grep { /\|\s*grep\s+(-\w*q|--quiet)/ } @code;
+        is("@bad", '', "$name: no `| grep -q` under pipefail");
+    }
+    next if $name eq 'docker/lib.sh';
+    # compose is docker/lib.sh's choice (v2 plugin or docker-compose v1)
+    my @fixed = grep { /(?:^|[\s;(|&])docker[ -]compose\s/ && !/DOCKER_COMPOSE/ } @code;
+    is("@fixed", '', "$name: no hard-coded compose command (finote_compose_cmd)");
+}
+my $smoke = slurp("$docker/smoke.sh");
+unlike($smoke, qr/\b(?:127\.0\.0\.1|localhost):\d{2,5}\b/, 'smoke.sh publishes on no fixed port');
+for my $f (@scripts) {
+    # a pattern (sed, grep, [[ =~ ]]) for "name":"value"; request bodies may have it
+    my @json = grep { !/^\s*#/ && /\bsed\b|\bgrep\b|=~/ } grep { /\\?"\w+\\?":\\?"/ } split /\n/, slurp($f);
+    (my $name = $f) =~ s{^\Q$root\E/}{};
+    is("@json", '', "$name: matches no JSON as \"name\":\"value\" (the shim writes \"name\": \"value\")");
+}
+# finote_json_str reads what the shim writes (jsonb's text: a space after the colon)
+for my $json ('{"token": "t0k3n", "expires_at": "x"}', '{"token":"t0k3n"}') {
+    my $got = `printf '%s' '$json' | bash -c '. "$docker/lib.sh"; finote_json_str token'`;
+    chomp $got;
+    is($got, 't0k3n', "finote_json_str token of $json");
 }
 
 done_testing();

@@ -5,7 +5,7 @@ use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
-use FinoteTest qw(slurp $ROOT);
+use FinoteTest qw(slurp sh_words $ROOT);
 use File::Path qw(make_path remove_tree);
 use Test::More;
 
@@ -28,7 +28,8 @@ sub put {
 }
 sub lint {
     my (@args) = @_;
-    my $out = `'$root/.ci/lint' @args 2>&1`;
+    my $line = sh_words("$root/.ci/lint", @args);
+    my $out = `$line 2>&1`;
     return ($? >> 8, $out);
 }
 

@@ -35,7 +35,7 @@ for my $name (keys %bin) {
 my $pgbin = `pg_config --bindir`;
 chomp $pgbin;
 
-my $dir = "$ROOT/.finote/t310";
+my $dir = "$STATE/t310";
 my $replica = "$dir/replica";
 # stop what an interrupted run may have left
 system("$ROOT/test/bin/pgcluster", 'stop', $_) for grep { -d } $replica, "$dir/primary";
@@ -174,7 +174,7 @@ http {
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_set_header Host \$host;
-            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-For \$remote_addr;
             proxy_set_header X-Forwarded-Proto \$scheme;
             # another shim gets the request when one refuses the connection or
             # answers 502/503 (stopping); nginx never resends a POST/PATCH/DELETE
