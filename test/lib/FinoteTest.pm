@@ -127,7 +127,7 @@ sub start_cluster {
     psql($port, 'postgres', 'DROP DATABASE IF EXISTS finote WITH (FORCE)');
     psql($port, 'postgres', 'CREATE DATABASE finote');
     psql($port, 'finote', 'CREATE EXTENSION finote' . ($opt{version} ? " VERSION '$opt{version}'" : ''));
-    run_quiet("DATABASE_URL='postgresql://postgres\@127.0.0.1:$port/finote' '$ROOT/bin/finote-db' app-role finote_app");
+    run_quiet('env', "DATABASE_URL=postgresql://postgres\@127.0.0.1:$port/finote", "$ROOT/bin/finote-db", 'app-role', 'finote_app');
     return ($dir, "postgresql://finote_app\@127.0.0.1:$port/finote");
 }
 
@@ -218,7 +218,8 @@ sub stop_shim {
 }
 
 # One API call. $body: a Perl structure (sent as JSON), a string (sent as
-# is), or undef. Returns {status, headers, content, json}.
+# is), or undef. Returns {status, headers, content, json}. A $shim with a
+# local_address connects from it (another loopback address: another client).
 sub api {
     my ($shim, $method, $path, $body, %headers) = @_;
     my %opt = (headers => {%headers});
@@ -226,7 +227,8 @@ sub api {
         $opt{content} = ref $body ? $JSON->encode($body) : $body;
         $opt{headers}{'Content-Type'} //= 'application/json';
     }
-    my $r = HTTP::Tiny->new(timeout => 30, max_redirect => 0)
+    my $r = HTTP::Tiny->new(timeout => 30, max_redirect => 0,
+        ($shim->{local_address} ? (local_address => $shim->{local_address}) : ()))
       ->request($method, "$shim->{url}$path", \%opt);
     my $json = eval { $JSON->decode($r->{content}) } if length($r->{content} // '');
     return { %$r, json => $json };
