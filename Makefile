@@ -15,7 +15,7 @@ REGRESS_1.0 = 01_install 02_accounts 03_notes 04_sessions 05_throttle \
 	06_rehash 07_privileges 08_dump_restore
 REGRESS_1.1 = $(REGRESS_1.0) 09_pinned_tags
 REGRESS_1.1.1 = $(REGRESS_1.1) 10_json_inlined
-REGRESS_1.1.2 = $(REGRESS_1.1.1) 11_search_index
+REGRESS_1.1.2 = $(REGRESS_1.1.1) 11_search_index 12_bounded_search
 VERSIONS = 1.0 1.1 1.1.1 1.1.2
 DEFAULT_VERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" extension/finote.control)
 FINOTE_TEST_VERSION ?= $(DEFAULT_VERSION)
