@@ -35,14 +35,21 @@ StaticAssertDecl(sizeof(FailureRecord) <= BGW_EXTRALEN,
 
 PGDLLEXPORT void finote_failure_worker_main(Datum main_arg);
 
-/* Raise PT429 when username has used up its failed logins in the window. */
+/*
+ * Raise PT429 when username has used up its failed logins in the window.
+ * The detail says when the next attempt is allowed, when the oldest failure
+ * that still counts leaves the window: "Retry after N seconds." (the HTTP
+ * shim sends N as Retry-After).
+ */
 void
 finote_throttle_check(text *username)
 {
 	static FinoteQuery q = {
-		.sql = "SELECT count(*) >= $2 FROM finote.login_failures"
-			   " WHERE username_key = lower($1)"
-			   "   AND failed_at > now() - make_interval(secs => $3)",
+		.sql = "SELECT ceil(extract(epoch FROM f.failed_at + make_interval(secs => $3) - now()))::int"
+			   "  FROM (SELECT failed_at FROM finote.login_failures"
+			   "         WHERE username_key = lower($1)"
+			   "           AND failed_at > now() - make_interval(secs => $3)"
+			   "         ORDER BY failed_at DESC OFFSET $2 - 1 LIMIT 1) f",
 		.nargs = 3,
 		.argtypes = {TEXTOID, INT4OID, INT4OID},
 	};
@@ -50,11 +57,13 @@ finote_throttle_check(text *username)
 					 Int32GetDatum(finote_login_max_failures),
 					 Int32GetDatum(finote_login_failure_window)};
 	bool  found;
+	Datum wait = finote_exec_value(&q, args, NULL, &found);
 
-	if (DatumGetBool(finote_exec_value(&q, args, NULL, &found)))
+	if (found)
 		ereport(ERROR,
 				(errcode(FINOTE_ERRCODE_THROTTLED),
 				 errmsg("too many failed login attempts, try again later"),
+				 errdetail("Retry after %d seconds.", Max(1, DatumGetInt32(wait))),
 				 errhint("Failed logins are counted per username for %d seconds.",
 						 finote_login_failure_window)));
 }
