@@ -61,12 +61,15 @@ PG_FUNCTION_INFO_V1(finote_note_tags);
 		NOTE_OVERHEAD) ")"
 
 /*
- * A page of a list stops after the note that brings its JSON to PAGE_BYTES
- * or more, with a next_cursor, however many notes were asked for: a page of
- * 100 notes of 100,000 control characters would be 60 MB of JSON, and the
- * shim holds a whole answer in memory.
+ * A page of a list ends before the note that would bring its JSON past
+ * PAGE_BYTES, with a next_cursor, however many notes were asked for (a
+ * single note is a page even when it is larger: at most about 600 kB, for
+ * 100,000 characters that JSON escapes to six bytes each). A page of 100
+ * such notes would be 60 MB, and the shim holds each answer in memory while
+ * a client reads it, as slowly as it likes: 50 slow readers of the largest
+ * page then cost the shim about 30 MB.
  */
-#define PAGE_BYTES (1024 * 1024)
+#define PAGE_BYTES (512 * 1024)
 
 /*
  * A list cursor is base64url of a format byte, then the keyset to continue
@@ -641,6 +644,7 @@ note_list(FunctionCallInfo fcinfo, const ListQueries *qs)
 	char			 nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', has_tag ? ' ' : 'n', ' ', ' '};
 	ListRows		 lr;
 	size_t			 page_bytes = 0;
+	int				 last_row = -1; /* the last note on the page */
 	JsonbParseState *state = NULL;
 	JsonbValue		 v;
 	JsonbValue		*res;
@@ -669,20 +673,23 @@ note_list(FunctionCallInfo fcinfo, const ListQueries *qs)
 	{
 		bool   isnull;
 		Jsonb *note;
+		size_t note_bytes;
 
 		if (lr.flagged && !row_flag(i, 5))
 			continue; /* the last note read, not a match */
 		note = DatumGetJsonbP(finote_result_column(i, 1, &isnull));
+		note_bytes = note_json_length(note);
+		if (page_bytes > 0 && page_bytes + note_bytes > PAGE_BYTES)
+		{
+			lr.cursor_row = last_row; /* this note and the rest: next page */
+			break;
+		}
+		page_bytes += note_bytes;
+		last_row = i;
 		v.type = jbvBinary;
 		v.val.binary.data = &note->root;
 		v.val.binary.len = VARSIZE(note) - VARHDRSZ;
 		pushJsonbValue(&state, WJB_ELEM, &v);
-		page_bytes += note_json_length(note);
-		if (page_bytes >= PAGE_BYTES && i < lr.rows - 1)
-		{
-			lr.cursor_row = i; /* rows after it wait for the next page */
-			break;
-		}
 	}
 	pushJsonbValue(&state, WJB_END_ARRAY, NULL);
 

@@ -85,15 +85,20 @@ SELECT all_pages(:'eve', 'z', 100) = expected('eve', 'z') AS short_same,
        all_pages(:'eve', 'B', 7) = expected('eve', 'b') AS short_b_same,
        all_pages(:'ann', 'b C', 2) = expected('ann', 'b c') AS ann_same;
 
--- Pages of big JSON end after the note that passes 1 MiB: 3 notes of
--- 100,000 control characters are 600 kB of JSON each.
+-- A page ends before the note that would bring its JSON past 512 kB; a
+-- single note larger than that is a page of its own. joe has 3 notes of
+-- 100,000 control characters (600 kB of JSON each), then 40 of 20 kB.
 SELECT finote.register('joe', 'joe password') IS NOT NULL AS joe;
 SELECT finote.login('joe', 'joe password') ->> 'token' AS joe \gset
-SELECT count(*) AS joe_notes FROM generate_series(1, 3) i,
+SELECT count(*) AS joe_big_notes FROM generate_series(1, 3) i,
   LATERAL finote.note_create(:'joe', 'control ' || i, repeat(chr(1), 100000)) n;
-SELECT jsonb_array_length(p -> 'notes') AS page_notes, length(p::text) > 1024 * 1024 AS over_1_mib,
+SELECT count(*) AS joe_notes FROM generate_series(1, 40) i,
+  LATERAL finote.note_create(:'joe', 'x ' || i, repeat('x', 20000)) n;
+SELECT jsonb_array_length(p -> 'notes') AS page_notes, length(p::text) <= 512 * 1024 AS within_512_kb,
        p ->> 'next_cursor' IS NOT NULL AS more
   FROM finote.note_list(:'joe', NULL, 100) p;
+SELECT jsonb_array_length(p -> 'notes') AS big_page_notes, length(p::text) > 512 * 1024 AS one_big_note
+  FROM finote.note_list(:'joe', NULL, 100, finote.note_list(:'joe', 'control', 1) ->> 'next_cursor') p;
 SELECT all_pages(:'joe', NULL, 100) = expected('joe', NULL) AS big_same,
        cardinality(all_pages(:'joe', NULL, 100)) AS big_notes;
 
