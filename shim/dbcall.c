@@ -1,11 +1,13 @@
 /*
  * dbcall.c: one route's statement on a pooled connection, bounded in time,
- * its answer copied out before anything is written to the client.
+ * its result taken off the connection before anything is written to the
+ * client.
  *
- * The connection is borrowed for the statement alone: the answer is copied
- * into a db_answer, the connection goes back to the pool, and only then is
- * the client written to. A client that reads slowly (or never) holds its
- * worker and at most one answer's memory, never a database connection.
+ * The connection is borrowed for the statement alone: its PGresult, which
+ * libpq keeps apart from the connection, goes into a db_answer, the
+ * connection goes back to the pool, and only then is the client written
+ * to. A client that reads slowly (or never) holds its worker and one
+ * answer's memory, never a database connection.
  *
  * The statement is sent asynchronously and waited for with poll, so that
  * two things can stop the wait:
@@ -184,39 +186,34 @@ exec_route(struct req *rq, PGconn *db, const struct route *route,
 	return db_wait(db, rq, outcome);
 }
 
-static char *
-copy_or_null(const char *s)
-{
-	char *c;
-
-	if (!s)
-		return NULL;
-	if (!(c = strdup(s)))
-		abort();
-	return c;
-}
-
-/* Copy what the answer needs out of res (NULL: libpq could not even send). */
+/* What the answer needs from res (NULL: libpq could not even send). */
 static void
-copy_answer(struct db_answer *a, PGconn *db, const PGresult *res)
+take_answer(struct db_answer *a, PGconn *db, PGresult *res)
 {
 	const char *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
+	a->res = res;
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 	{
-		a->outcome = DB_DONE;
 		a->row = true;
 		for (int c = 0; c < PQnfields(res) && c < DB_ANSWER_COLUMNS; c++)
-			a->value[c] = PQgetisnull(res, 0, c) ? NULL : copy_or_null(PQgetvalue(res, 0, c));
+			a->value[c] = PQgetisnull(res, 0, c) ? NULL : PQgetvalue(res, 0, c);
 		return;
 	}
 	/* libpq's own failures (connection lost) carry no SQLSTATE */
 	if (!sqlstate && PQstatus(db) != CONNECTION_OK)
 		sqlstate = "08006";
 	snprintf(a->sqlstate, sizeof(a->sqlstate), "%s", sqlstate ? sqlstate : "");
-	a->message = copy_or_null(res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL);
-	a->detail = copy_or_null(res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL);
-	a->log = copy_or_null(res ? PQresultErrorMessage(res) : PQerrorMessage(db));
+	if (res)
+	{
+		a->message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		a->detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+		a->log = PQresultErrorMessage(res);
+	}
+	else if (!(a->log_copy = strdup(PQerrorMessage(db))))
+		abort();
+	else
+		a->log = a->log_copy;
 }
 
 /*
@@ -238,17 +235,15 @@ db_call(struct req *rq, const struct route *route, const char *const *params,
 	}
 	res = exec_route(rq, db, route, params, &a->outcome);
 	if (a->outcome == DB_DONE)
-		copy_answer(a, db, res);
-	PQclear(res);
+		take_answer(a, db, res);
+	else
+		PQclear(res);
 	pool_release(db);
 }
 
 void
 db_answer_free(struct db_answer *a)
 {
-	for (int c = 0; c < DB_ANSWER_COLUMNS; c++)
-		free(a->value[c]);
-	free(a->message);
-	free(a->detail);
-	free(a->log);
+	PQclear(a->res);
+	free(a->log_copy);
 }

@@ -17,6 +17,7 @@
  * the workers, the pool is closed and we exit 0, which is what container
  * runtimes expect.
  */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,17 @@ main(int argc, char **argv)
 		config_free();
 		return 1;
 	}
+
+	/*
+	 * Memory goes back after a burst. Blocks of 64 KiB and more (an answer
+	 * of up to a page of notes, in libpq's result) are mmapped and unmapped
+	 * when freed: glibc's default threshold rises to the largest block
+	 * freed, and then keeps such blocks in its heaps for good. And few
+	 * arenas: hundreds of workers would otherwise get up to 8 a core, each
+	 * keeping what it once held.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+	mallopt(M_ARENA_MAX, 4);
 
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&stop_signals);

@@ -181,12 +181,14 @@ enum db_outcome
 struct db_answer
 {
 	enum db_outcome outcome;
+	PGresult	   *res; /* off the connection: the strings below point into it */
 	bool			row; /* one row came back; value[] holds its columns */
-	char		   *value[DB_ANSWER_COLUMNS];
+	const char	   *value[DB_ANSWER_COLUMNS];
 	char			sqlstate[6]; /* otherwise; "" when there is none */
-	char		   *message;	 /* primary message */
-	char		   *detail;
-	char		   *log; /* libpq's whole message, for 5xx logging */
+	const char	   *message;	 /* primary message */
+	const char	   *detail;
+	const char	   *log;	  /* libpq's whole message, for 5xx logging */
+	char		   *log_copy; /* when there is no result to point into */
 };
 extern PGresult *db_wait(PGconn *db, struct req *rq, enum db_outcome *outcome);
 extern void		 db_call(struct req *rq, const struct route *route,
