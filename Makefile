@@ -36,7 +36,7 @@ CONTRIB_TESTDB = finote_regress
 # The operator's targets (db-status, db-migrate, ...) around sql/finote-db.
 include sql/db.mk
 
-.PHONY: shim test run lint bench installcheck-versions
+.PHONY: shim test test-hostile run lint bench installcheck-versions
 # Every version's suite against a database created at that version, all on
 # the library just installed.
 installcheck-versions:
@@ -57,6 +57,14 @@ lint:
 # pg_regress, end-to-end suites. Exits non-zero on any failure.
 test:
 	test/bin/test-all
+
+# What one hostile client costs the others: each attack of issue 14 against
+# the shim alone and behind the proxy, a legitimate client's p50/p99 and
+# failures, the shim's RSS (test/bench/HOSTILE.md; about 6 minutes). Fails
+# on a failed legitimate request or on the shim's memory bound. Thousands of
+# sockets: the open-file limit is raised as far as allowed.
+test-hostile:
+	ulimit -n 20000 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; test/bin/test-hostile
 
 # How close the shim comes to the database's own limit (not part of make
 # test; about 15 minutes): test/bench/README.md.
