@@ -71,7 +71,7 @@ extern int finote_register_window; /* seconds */
  * A query prepared once per backend (spi.c). Callers declare one static
  * FinoteQuery per statement; the plan is built on first use and kept.
  */
-#define FINOTE_MAX_ARGS 8
+#define FINOTE_MAX_ARGS 9
 typedef struct FinoteQuery
 {
 	const char *sql;
@@ -87,8 +87,18 @@ extern Datum finote_exec_value(FinoteQuery *q, Datum *values, const char *nulls,
 extern Datum finote_result_column(int row, int col, bool *isnull);
 
 /* Search words and index keys (search.c) */
-extern int		  finote_next_word(const char *s, int len, int *pos);
-extern ArrayType *finote_search_query_keys(const pg_uuid_t *user_id, text *q);
+extern int finote_next_word(const char *s, int len, int *pos);
+#define FINOTE_SEARCH_MAX_WORDS		 8
+#define FINOTE_SEARCH_MAX_WORD_BYTES 64
+typedef struct FinoteSearchWords
+{
+	int	  n;
+	int	  bytes; /* of all the words together */
+	char *word[FINOTE_SEARCH_MAX_WORDS];
+} FinoteSearchWords;
+extern void		  finote_search_words(text *q, FinoteSearchWords *words);
+extern ArrayType *finote_search_query_keys(const pg_uuid_t		   *user_id,
+										   const FinoteSearchWords *words);
 
 /* Passwords (password.c) */
 extern char *finote_password_hash(text *password);

@@ -152,21 +152,77 @@ finote_next_word(const char *s, int len, int *pos)
 }
 
 /*
- * The keys a search of user_id for q looks up, or NULL when q has no word of
+ * The words of q a search matches, each lower-cased as ILIKE compares, each
+ * at most once, and none that another word contains: a note holding
+ * "banana" holds "nan", so that word adds no condition, only work. What is
+ * left is at most FINOTE_SEARCH_MAX_WORDS words of at most
+ * FINOTE_SEARCH_MAX_WORD_BYTES bytes each, or an error: a pattern costs a
+ * scan of every note it is tried on, up to the word's length per byte
+ * ('%aaab%' over "aaaa..."), so the number and the length of the words bound
+ * the work per note (notes.c bounds the notes).
+ */
+void
+finote_search_words(text *q, FinoteSearchWords *words)
+{
+	const char *s = q ? VARDATA_ANY(q) : "";
+	int			len = q ? VARSIZE_ANY_EXHDR(q) : 0;
+	int			pos = 0;
+	int			start;
+
+	words->n = 0;
+	words->bytes = 0;
+	while ((start = finote_next_word(s, len, &pos)) >= 0)
+	{
+		char *w;
+		int	  wlen;
+		bool  implied = false;
+
+		if (pos - start > FINOTE_SEARCH_MAX_WORD_BYTES)
+			ereport(ERROR,
+					(errcode(FINOTE_ERRCODE_BAD_INPUT),
+					 errmsg("a search word is longer than %d bytes",
+							FINOTE_SEARCH_MAX_WORD_BYTES)));
+		w = str_tolower(s + start, pos - start, DEFAULT_COLLATION_OID);
+		wlen = strlen(w);
+		for (int i = 0; i < words->n && !implied; i++)
+			implied = strstr(words->word[i], w) != NULL;
+		if (implied)
+		{
+			pfree(w);
+			continue;
+		}
+		/* drop the words this one contains: it implies them */
+		for (int i = 0; i < words->n;)
+			if (strstr(w, words->word[i]))
+			{
+				words->bytes -= strlen(words->word[i]);
+				pfree(words->word[i]);
+				words->word[i] = words->word[--words->n];
+			}
+			else
+				i++;
+		if (words->n == FINOTE_SEARCH_MAX_WORDS)
+			ereport(ERROR,
+					(errcode(FINOTE_ERRCODE_BAD_INPUT),
+					 errmsg("a search has at most %d different words",
+							FINOTE_SEARCH_MAX_WORDS)));
+		words->word[words->n++] = w;
+		words->bytes += wlen;
+	}
+}
+
+/*
+ * The keys a search of user_id for words looks up, or NULL when no word has
  * three bytes or more: then the owner's key alone would select all of the
  * owner's notes, and the index cannot help.
  */
 ArrayType *
-finote_search_query_keys(const pg_uuid_t *user_id, text *q)
+finote_search_query_keys(const pg_uuid_t *user_id, const FinoteSearchWords *words)
 {
-	const char *s = VARDATA_ANY(q);
-	int			len = VARSIZE_ANY_EXHDR(q);
-	KeySet		ks;
-	int			pos = 0;
-	int			start;
+	KeySet ks;
 
 	keys_init(&ks, user_id);
-	while ((start = finote_next_word(s, len, &pos)) >= 0)
-		keys_add_trigrams(&ks, s + start, pos - start);
+	for (int i = 0; i < words->n; i++)
+		keys_add_trigrams(&ks, words->word[i], strlen(words->word[i]));
 	return ks.n > 1 ? keys_array(&ks) : NULL;
 }

@@ -36,16 +36,24 @@ StaticAssertDecl(sizeof(FailureRecord) <= BGW_EXTRALEN,
 
 PGDLLEXPORT void finote_failure_worker_main(Datum main_arg);
 
-/* Raise PT429 when username has used up its failed logins in the window. */
+/*
+ * Raise PT429 when username has used up its failed logins in the window.
+ * The detail says when the next attempt is allowed, when the oldest failure
+ * that still counts leaves the window: "Retry after N seconds." (the HTTP
+ * shim sends N as Retry-After).
+ */
 void
 finote_throttle_check(text *username)
 {
 	static FinoteQuery q = {
-		.sql = "SELECT pg_catalog.count(*) OPERATOR(pg_catalog.>=) $2"
-			   "  FROM finote.login_failures"
-			   " WHERE username_key OPERATOR(pg_catalog.=) pg_catalog.lower($1)"
-			   "   AND failed_at OPERATOR(pg_catalog.>) (pg_catalog.now()"
-			   "       OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => $3))",
+		.sql = "SELECT pg_catalog.ceil(EXTRACT(epoch FROM f.failed_at"
+			   "       OPERATOR(pg_catalog.+) pg_catalog.make_interval(secs => $3)"
+			   "       OPERATOR(pg_catalog.-) pg_catalog.now()))::pg_catalog.int4"
+			   "  FROM (SELECT failed_at FROM finote.login_failures"
+			   "         WHERE username_key OPERATOR(pg_catalog.=) pg_catalog.lower($1)"
+			   "           AND failed_at OPERATOR(pg_catalog.>) (pg_catalog.now()"
+			   "               OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => $3))"
+			   "         ORDER BY failed_at DESC OFFSET $2 OPERATOR(pg_catalog.-) 1 LIMIT 1) f",
 		.nargs = 3,
 		.argtypes = {TEXTOID, INT8OID, FLOAT8OID},
 	};
@@ -53,11 +61,13 @@ finote_throttle_check(text *username)
 					 Int64GetDatum(finote_login_max_failures),
 					 Float8GetDatum(finote_login_failure_window)};
 	bool  found;
+	Datum wait = finote_exec_value(&q, args, NULL, &found);
 
-	if (DatumGetBool(finote_exec_value(&q, args, NULL, &found)))
+	if (found)
 		ereport(ERROR,
 				(errcode(FINOTE_ERRCODE_THROTTLED),
 				 errmsg("too many failed login attempts, try again later"),
+				 errdetail("Retry after %d seconds.", Max(1, DatumGetInt32(wait))),
 				 errhint("Failed logins are counted per username for %d seconds.",
 						 finote_login_failure_window)));
 }

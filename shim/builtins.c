@@ -28,6 +28,8 @@ probe_readyz(struct req *rq)
 {
 	PGconn	 *db = pool_acquire();
 	PGresult *res;
+	int		  state;
+	char	  version[32] = "";
 	char	  body[160];
 
 	if (!db)
@@ -35,31 +37,35 @@ probe_readyz(struct req *rq)
 		http_send_unavailable(rq);
 		return;
 	}
+	/* the connection goes back before the answer is written */
 	res = pool_query_version(db);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	state = PQresultStatus(res) != PGRES_TUPLES_OK ? -1 : PQntuples(res);
+	if (state == 1)
+		snprintf(version, sizeof(version), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	pool_release(db);
+
+	if (state < 0)
 		http_send_unavailable(rq);
-	else if (PQntuples(res) != 1)
+	else if (state != 1)
 		http_send_error(rq, 503, "extension_missing",
 						"the finote extension is not installed", NULL);
-	else if (version_parse(PQgetvalue(res, 0, 0)) != VERSION_NEWEST)
+	else if (version_parse(version) != VERSION_NEWEST)
 	{
 		char newest[16];
 
 		version_format(VERSION_NEWEST, newest, sizeof(newest));
 		snprintf(body, sizeof(body),
 				 "the database has finote %s; this shim needs %s (ALTER EXTENSION finote UPDATE)",
-				 PQgetvalue(res, 0, 0), newest);
+				 version, newest);
 		http_send_error(rq, 503, "extension_version_unsupported", body, NULL);
 	}
 	else
 	{
 		snprintf(body, sizeof(body),
-				 "{\"status\":\"ready\",\"extension_version\":\"%s\"}",
-				 PQgetvalue(res, 0, 0));
+				 "{\"status\":\"ready\",\"extension_version\":\"%s\"}", version);
 		http_send_json(rq, 200, body, NULL);
 	}
-	PQclear(res);
-	pool_release(db);
 }
 
 void

@@ -7,6 +7,7 @@
  * the variable instead of surfacing later as a strange request failure.
  */
 #include <errno.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,17 @@ env_int(const char *name, int fallback, int min, int max, int *out)
 	}
 	*out = (int) n;
 	return 0;
+}
+
+/* The cores this process may run on (its CPU affinity, as in a container). */
+static int
+cores(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	return 1;
 }
 
 /* A cookie name is an RFC 6265 token: no separators, no controls. */
@@ -190,7 +202,12 @@ config_load(void)
 		env_int("DB_POOL_MAX", 5, 1, 1000, &cfg.pool_max) ||
 		env_int("FINOTE_POOL_WAIT_MS", 5000, 1, 600000, &cfg.pool_wait_ms) ||
 		env_int("FINOTE_REQUEST_TIMEOUT_MS", 10000, 100, 600000, &cfg.request_timeout_ms) ||
-		env_int("FINOTE_THREADS", 32, 1, 1024, &cfg.threads) ||
+		env_int("FINOTE_HEADER_TIMEOUT_MS", 5000, 100, 600000, &cfg.header_timeout_ms) ||
+		env_int("FINOTE_STATEMENT_TIMEOUT_MS", 5000, 100, 600000, &cfg.statement_timeout_ms) ||
+		env_int("FINOTE_THREADS", 256, 1, 4096, &cfg.threads) ||
+		env_int("FINOTE_THREAD_STACK_KB", 256, 128, 8192, &cfg.thread_stack_kb) ||
+		env_int("FINOTE_HASH_CONCURRENCY", cores(), 1, 1024, &cfg.hash_concurrency) ||
+		env_int("FINOTE_HASH_WAIT_MS", 1000, 0, 600000, &cfg.hash_wait_ms) ||
 		env_int("FINOTE_PREPARE", 1, 0, 1, &prepare))
 		return -1;
 	cfg.prepare = prepare == 1;

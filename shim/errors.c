@@ -12,6 +12,7 @@
  * hash). Authentication failures have fixed texts so that an unknown user
  * and a wrong password read exactly alike.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "shim.h"
@@ -35,6 +36,8 @@ static const struct sqlstate_row sqlstate_map[] = {
 	{"57P01", {503, "unavailable", "the database is unavailable"}},
 	{"57P02", {503, "unavailable", "the database is unavailable"}},
 	{"57P03", {503, "unavailable", "the database is unavailable"}},
+	/* cancelled at FINOTE_STATEMENT_TIMEOUT_MS (dbcall.c) */
+	{"57014", {503, "unavailable", "the database did not answer in time"}},
 };
 
 static const struct pg_error internal = {500, "internal", "internal error"};
@@ -53,4 +56,19 @@ error_for_sqlstate(const char *sqlstate)
 			return &sqlstate_map[i].error;
 	}
 	return &internal;
+}
+
+/*
+ * The Retry-After of a 429: the extension's PT429 detail says "Retry after
+ * N seconds." (extension/throttle.c); 1 when it says nothing of the kind.
+ */
+int
+retry_after_seconds(const char *detail)
+{
+	int seconds;
+
+	if (detail && sscanf(detail, "Retry after %d seconds", &seconds) == 1 &&
+		seconds > 0 && seconds <= 86400)
+		return seconds;
+	return 1;
 }

@@ -5,8 +5,10 @@
  * It runs as civetweb's begin_request callback, that is before civetweb's
  * own CORS preflight answer, authorization and file serving, so every
  * request is ours: routed, bounded and answered with the contract's JSON.
- * The order of checks is: body within limits, route (404/405, preflight),
- * session, content type, then the single database call.
+ * The order of checks is: the head (headers.c), body within limits, route
+ * (404/405, preflight), session, content type, a turn to hash a password
+ * (gate.c) for the routes that do, then the single database call
+ * (dbcall.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +20,6 @@
 
 #include "shim.h"
 
-#define TEXTOID			25
-#define N_PARAMS		8
 #define QUERY_VALUE_MAX 1024
 
 static int label_static = -1;
@@ -137,116 +137,81 @@ answer_options(struct req *rq, const char *allow)
 
 /* Send the error the SQLSTATE table gives for a failed call. */
 static void
-answer_db_error(struct req *rq, const struct route *route, PGconn *db,
-				const PGresult *res)
+answer_db_error(struct req *rq, const struct route *route, const struct db_answer *a)
 {
-	const char			  *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	const char			  *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	const struct pg_error *pe;
+	const struct pg_error *pe = error_for_sqlstate(a->sqlstate[0] ? a->sqlstate : NULL);
 
-	/* libpq's own failures (connection lost) carry no SQLSTATE */
-	if (!sqlstate && PQstatus(db) != CONNECTION_OK)
-		sqlstate = "08006";
-	pe = error_for_sqlstate(sqlstate);
 	if (pe->status >= 500)
 	{
-		const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(db);
+		const char *msg = a->log ? a->log : "no result";
 
 		fprintf(stderr, "finote-shim: %s %s: SQLSTATE %s: %.*s\n", route->method,
-				route->pattern, sqlstate ? sqlstate : "none",
+				route->pattern, a->sqlstate[0] ? a->sqlstate : "none",
 				(int) strcspn(msg, "\n"), msg);
 		metrics_db_error("query");
 	}
 	if (pe->status == 429)
 	{
-		/* finote 1.1.3 says how long to wait: "Retry after N seconds." */
-		const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-		char		seconds[16];
-		int			wait;
+		char			  wait[16];
+		const char *const headers[] = {"Retry-After", wait, NULL};
 
-		if (detail && sscanf(detail, "Retry after %d second", &wait) == 1 && wait > 0)
-		{
-			const char *const headers[] = {"Retry-After", seconds, NULL};
-
-			snprintf(seconds, sizeof(seconds), "%d", wait);
-			http_send_error(rq, 429, pe->code, pe->message, headers);
-			return;
-		}
+		snprintf(wait, sizeof(wait), "%d", retry_after_seconds(a->detail));
+		http_send_error(rq, pe->status, pe->code, pe->message, headers);
+		return;
 	}
 	http_send_error(rq, pe->status, pe->code,
-					pe->message ? pe->message : (primary ? primary : pe->code), NULL);
+					pe->message ? pe->message : (a->message ? a->message : pe->code), NULL);
 }
 
-/*
- * The route's statement: prepared on this connection the first time (named
- * after the route's row), then only bound and executed; or sent unnamed
- * every time with FINOTE_PREPARE=0.
- */
-static PGresult *
-exec_route(PGconn *db, const struct route *route, const Oid *types, const char *const *params)
-{
-	int	 stmt = (int) (route - routes);
-	char name[32];
-
-	if (!cfg.prepare || stmt >= 64)
-		return PQexecParams(db, route->sql, N_PARAMS, types, params, NULL, NULL, 0);
-	snprintf(name, sizeof(name), "finote_route_%d", stmt);
-	if (!pool_is_prepared(db, stmt))
-	{
-		PGresult *res = PQprepare(db, name, route->sql, N_PARAMS, types);
-
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-			return res; /* answered like a failed call */
-		PQclear(res);
-		pool_set_prepared(db, stmt);
-	}
-	return PQexecPrepared(db, name, N_PARAMS, params, NULL, NULL, 0);
-}
-
-/* Run the route's statement and answer. */
+/* Run the route's statement, then answer from its copied-out result. */
 static void
 call_database(struct req *rq, const struct route *route, const char *const *params)
 {
-	static const Oid types[N_PARAMS] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-										TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-	PGconn			*db = pool_acquire();
-	PGresult		*res;
+	struct db_answer a;
 	char			 cookie[1024];
 
-	if (!db)
-	{
+	db_call(rq, route, params, &a);
+	if (a.outcome == DB_NO_CONNECTION)
 		http_send_unavailable(rq);
-		return;
+	else if (a.outcome == DB_TIMEOUT)
+		http_send_error(rq, 503, "unavailable", "the database did not answer in time", NULL);
+	else if (a.outcome == DB_CLIENT_GONE)
+	{
+		/* nobody to answer: log it as nginx does, and close */
+		rq->status = 499;
+		rq->close = true;
+		conn_close_after(rq);
 	}
-	res = exec_route(db, route, types, params);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-		answer_db_error(rq, route, db, res);
+	else if (!a.row)
+		answer_db_error(rq, route, &a);
 	else if (route->session == SESSION_CLEAR)
 		answer_session_cleared(rq, route);
 	else if (route->status == 204)
 		http_send(rq, 204, NULL, NULL, 0, NULL);
-	else if (PQgetisnull(res, 0, 0))
-		answer_db_error(rq, route, db, NULL);
+	else if (!a.value[0])
+		answer_db_error(rq, route, &a);
 	else if (route->session == SESSION_SET)
 	{
-		char			 *signed_value = cookie_sign(PQgetvalue(res, 0, 1));
+		char			 *signed_value = cookie_sign(a.value[1] ? a.value[1] : "");
 		const char *const headers[] = {"Set-Cookie", cookie, NULL};
 
 		if (!signed_value)
 			abort();
 		session_cookie(cookie, sizeof(cookie), signed_value,
-					   atoll(PQgetvalue(res, 0, 2)));
+					   atoll(a.value[2] ? a.value[2] : "0"));
 		wipe_free(signed_value, strlen(signed_value));
-		http_send_json(rq, route->status, PQgetvalue(res, 0, 0), headers);
+		http_send_json(rq, route->status, a.value[0], headers);
 		sodium_memzero(cookie, sizeof(cookie));
 	}
 	else
-		http_send_json(rq, route->status, PQgetvalue(res, 0, 0), NULL);
+		http_send_json(rq, route->status, a.value[0], NULL);
+	/* a login's row holds its token: wiped, not only freed */
 	if (route->session == SESSION_SET)
-		wipe_clear(res);
-	else
-		PQclear(res);
-	pool_release(db);
+	{
+		wipe_clear(a.res);
+		a.res = NULL;
+	}
+	db_answer_free(&a);
 }
 
 /*
@@ -260,7 +225,7 @@ call_route(struct req *rq, const struct route *route, const char *id,
 {
 	char		query[4][QUERY_VALUE_MAX];
 	char		client[64];
-	const char *params[N_PARAMS] = {token, NULL, id[0] ? id : NULL};
+	const char *params[ROUTE_PARAMS] = {token, NULL, id[0] ? id : NULL};
 	const char *qs = rq->ri->query_string;
 
 	if (!origin_may_change_state(rq, route))
@@ -324,7 +289,16 @@ call_route(struct req *rq, const struct route *route, const char *id,
 		/* absent and empty are the same: the function's default */
 		params[3 + i] = n > 0 ? query[i] : NULL;
 	}
-	call_database(rq, route, params);
+	if (!gate_needed(route))
+		call_database(rq, route, params);
+	else if (gate_enter())
+	{
+		call_database(rq, route, params);
+		gate_leave();
+	}
+	else
+		http_send_error(rq, 503, "unavailable",
+						"too many logins at once; try again shortly", NULL);
 }
 
 /* The session token lives in this frame only, and is wiped once answered. */
@@ -458,6 +432,8 @@ handle_request(struct mg_connection *conn)
 		rq.close = true;
 		http_send_error(&rq, 503, "shutting_down", "the server is stopping", NULL);
 	}
+	else if (!head_check(&rq))
+		; /* answered */
 	else if (!rq.path || rq.path[0] != '/')
 		http_send_error(&rq, 404, "not_found", "no such route", NULL);
 	else

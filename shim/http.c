@@ -43,8 +43,9 @@ method_index(const char *name)
 	return METHOD_OTHER;
 }
 
-#define SMALL_BODY 16384 /* sent in the same write as the head */
-#define HEAD_MAX   4096
+#define SMALL_BODY		16384 /* sent in the same write as the head */
+#define RETRY_AFTER_503 "1"	  /* seconds */
+#define HEAD_MAX		4096
 
 /* The response head being built; at most HEAD_MAX - 1 bytes, the rest is cut. */
 struct head
@@ -84,20 +85,28 @@ http_date(void)
 }
 
 /*
- * Whether the connection stays open after this response: the same rule
- * civetweb applies after our handler returns (HTTP/1.1 unless the client
- * says close, HTTP/1.0 only if it asks), so the header tells the truth.
+ * Whether the connection stays open after this response: the rule civetweb
+ * applies after our handler returns (HTTP/1.1 unless the client says close,
+ * HTTP/1.0 only if it asks), unless we close it: after an error that leaves
+ * the rest of the connection's bytes unknown (rq->close), or when workers
+ * are scarce (conn.c). Then civetweb is made to close it too, so the header
+ * tells the truth.
  */
 static bool
-keep_alive(const struct req *rq)
+keep_alive(struct req *rq)
 {
 	const char *c = mg_get_header(rq->conn, "Connection");
+	bool		keep;
 
-	if (rq->close)
-		return false;
-	if (c)
-		return strcasestr(c, "keep-alive") != NULL;
-	return rq->ri && rq->ri->http_version && strcmp(rq->ri->http_version, "1.1") == 0;
+	if (rq->close || conn_workers_scarce())
+		keep = false;
+	else if (c)
+		keep = strcasestr(c, "keep-alive") != NULL;
+	else
+		keep = rq->ri && rq->ri->http_version && strcmp(rq->ri->http_version, "1.1") == 0;
+	if (!keep)
+		conn_close_after(rq);
+	return keep;
 }
 
 /*
@@ -117,6 +126,7 @@ http_send(struct req *rq, int status, const char *content_type,
 	char		value[64];
 	bool		with_body = len > 0 && rq->method != METHOD_HEAD;
 	bool		has_cache_control = false;
+	bool		has_retry_after = false;
 
 	snprintf(value, sizeof(value), "%d ", status);
 	head_add(&head, "HTTP/1.1 ");
@@ -149,7 +159,11 @@ http_send(struct req *rq, int status, const char *content_type,
 	{
 		add_header(&head, headers[0], headers[1]);
 		has_cache_control |= strcasecmp(headers[0], "Cache-Control") == 0;
+		has_retry_after |= strcasecmp(headers[0], "Retry-After") == 0;
 	}
+	/* every 503 is short-lived: overload, a stop, a database away */
+	if (status == 503 && !has_retry_after)
+		add_header(&head, "Retry-After", RETRY_AFTER_503);
 	if (!has_cache_control)
 		add_header(&head, "Cache-Control", "no-store");
 	add_header(&head, "Connection", keep_alive(rq) ? "keep-alive" : "close");
@@ -253,9 +267,12 @@ static struct watch	  *watches;
 static bool			   watch_stopping;
 static pthread_t	   watch_thread;
 
-/* The descriptor of the connection a request came on, or -1. */
-static int
-find_socket(const struct mg_request_info *ri)
+/*
+ * The descriptor of the connection a request came on, or -1. It costs a
+ * look at each of our descriptors: only for the rare request that needs it.
+ */
+int
+client_socket(const struct mg_request_info *ri)
 {
 	DIR			  *d = opendir("/proc/self/fd");
 	struct dirent *e;
@@ -308,7 +325,7 @@ find_socket(const struct mg_request_info *ri)
 static void
 abandon_body(struct req *rq)
 {
-	int fd = find_socket(rq->ri);
+	int fd = client_socket(rq->ri);
 
 	if (fd >= 0)
 		shutdown(fd, SHUT_RD);
@@ -328,7 +345,7 @@ watchdog(void *arg)
 		for (struct watch *w = watches; w; w = w->next)
 			if (!w->fired && now > w->deadline)
 			{
-				int fd = find_socket(w->ri);
+				int fd = client_socket(w->ri);
 
 				if (fd >= 0)
 					shutdown(fd, SHUT_RD);
@@ -382,29 +399,80 @@ watch_remove(struct watch *w)
 }
 
 /*
+ * A body being read: allocated as it arrives, so that a small body costs a
+ * small buffer (a declared length is allocated at once, a chunked body
+ * grows from BODY_FIRST), never BODY_MAX up front.
+ */
+#define BODY_FIRST 16384
+
+struct body
+{
+	char  *data;
+	size_t size; /* allocated */
+};
+
+/* Room for at least need bytes, at most BODY_MAX + 2; false if out of memory. */
+static bool
+body_reserve(struct body *b, size_t need)
+{
+	size_t size = b->size ? b->size : BODY_FIRST;
+	char  *data;
+
+	if (need <= b->size)
+		return true;
+	while (size < need)
+		size *= 2;
+	if (size > BODY_MAX + 2)
+		size = BODY_MAX + 2;
+	/* not realloc: the old block holds body bytes (a password) to wipe */
+	if (!(data = malloc(size)))
+		return false;
+	if (b->data)
+		memcpy(data, b->data, b->size);
+	wipe_free(b->data, b->size);
+	b->data = data;
+	b->size = size;
+	return true;
+}
+
+/*
  * Read body bytes until the body ends, an error, or more than limit bytes;
- * the first keep bytes land in buf, the rest is discarded. Returns the
- * number of bytes read; *ended tells whether the body ended cleanly.
+ * the first keep bytes land in b (NULL: none kept), the rest is discarded.
+ * Returns the number of bytes read; *ended tells whether the body ended
+ * cleanly, *stalled whether civetweb gave up waiting for the next bytes
+ * (FINOTE_HEADER_TIMEOUT_MS, its timeout for each read; a read that fails
+ * sooner is a broken body, not a slow one).
  */
 static size_t
-pull_body(struct req *rq, char *buf, size_t keep, size_t limit, bool *ended)
+pull_body(struct req *rq, struct body *b, size_t keep, size_t limit, bool *ended,
+		  bool *stalled)
 {
 	char   scratch[8192];
 	size_t n = 0;
 	int	   r = 0;
+	double last = now_seconds();
 
 	while (n <= limit)
 	{
-		char  *dst = n < keep ? buf + n : scratch;
-		size_t want = n < keep ? keep - n : sizeof(scratch);
+		char  *dst = scratch;
+		size_t want = sizeof(scratch);
 
+		if (b && n < keep)
+		{
+			if (n == b->size && !body_reserve(b, n + 1))
+				break;
+			dst = b->data + n;
+			want = (b->size < keep ? b->size : keep) - n;
+		}
 		if ((r = mg_read(rq->conn, dst, want)) <= 0)
 			break;
 		n += (size_t) r;
+		last = now_seconds();
 	}
 	if (n > keep)
 		sodium_memzero(scratch, sizeof(scratch)); /* body bytes too */
 	*ended = r == 0 && (rq->ri->content_length < 0 || (long long) n == rq->ri->content_length);
+	*stalled = !*ended && now_seconds() - last >= cfg.header_timeout_ms / 1000.0 * 0.9;
 	return n;
 }
 
@@ -428,7 +496,8 @@ http_read_body(struct req *rq, char **out, size_t *len)
 	bool			 will_wait = expect && strcasecmp(expect, "100-continue") == 0;
 	enum body_result result = BODY_OK;
 	bool			 ended = false;
-	char			*buf = NULL;
+	bool			 stalled = false;
+	struct body		 b = {NULL, 0};
 	size_t			 n = 0;
 
 	*out = NULL;
@@ -436,24 +505,24 @@ http_read_body(struct req *rq, char **out, size_t *len)
 	watch_add(&w);
 	if (rq->ri->content_length > BODY_MAX)
 		result = BODY_TOO_LARGE;
-	else if (!(buf = malloc(BODY_MAX + 2)))
+	else if (!body_reserve(&b, rq->ri->content_length > 0 ? (size_t) rq->ri->content_length + 1 : 1))
 		result = BODY_BROKEN;
 	else
 	{
 		/* civetweb leaves the interim answer to the handler */
 		if (will_wait)
 			mg_printf(rq->conn, "HTTP/1.1 100 Continue\r\n\r\n");
-		n = pull_body(rq, buf, BODY_MAX + 1, BODY_MAX, &ended);
+		n = pull_body(rq, &b, BODY_MAX + 1, BODY_MAX, &ended, &stalled);
 		if (n > BODY_MAX)
 			result = BODY_TOO_LARGE;
-		else if (!ended)
+		else if (!ended || !body_reserve(&b, n + 1))
 			result = BODY_BROKEN;
 	}
 	if (result == BODY_TOO_LARGE && !(will_wait && n == 0))
-		pull_body(rq, NULL, 0, DRAIN_MAX, &ended);
+		pull_body(rq, NULL, 0, DRAIN_MAX, &ended, &stalled);
 	watch_remove(&w);
 
-	if (w.fired)
+	if (w.fired || (stalled && result == BODY_BROKEN))
 		result = BODY_TIMEOUT;
 	if (result != BODY_OK)
 	{
@@ -461,11 +530,11 @@ http_read_body(struct req *rq, char **out, size_t *len)
 		if (!ended || result != BODY_TOO_LARGE)
 			abandon_body(rq);
 		rq->close = true;
-		wipe_free(buf, n < BODY_MAX + 1 ? n : BODY_MAX + 1);
+		wipe_free(b.data, b.size);
 		return result;
 	}
-	buf[n] = '\0';
-	*out = buf;
+	b.data[n] = '\0';
+	*out = b.data;
 	*len = n;
 	return BODY_OK;
 }

@@ -4,6 +4,11 @@
  * Start: read the environment (config.c), then start civetweb with the
  * options that make it ours: its CORS answers, URL decoding and file serving
  * off, every request handed to handle_request before civetweb looks at it.
+ * civetweb gives each connection a worker thread, idle or not, so there are
+ * many workers (FINOTE_THREADS) on small stacks (FINOTE_THREAD_STACK_KB:
+ * civetweb 1.15 has no option for it, but creates its threads with default
+ * attributes, which pthread_setattr_default_np sets), and a short deadline
+ * for a request's head (FINOTE_HEADER_TIMEOUT_MS), apart from its body's.
  *
  * Stop: SIGTERM and SIGINT are taken by sigwait in the main thread (they are
  * blocked in every other thread), so the stop runs as ordinary code, not in
@@ -12,6 +17,7 @@
  * the workers, the pool is closed and we exit 0, which is what container
  * runtimes expect.
  */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +64,7 @@ main(int argc, char **argv)
 	char				listen[128];
 	char				threads[16];
 	char				timeout[16];
+	pthread_attr_t		attr;
 	sigset_t			stop_signals;
 	int					sig;
 
@@ -82,6 +89,17 @@ main(int argc, char **argv)
 		return 1;
 	}
 
+	/*
+	 * Memory goes back after a burst. Blocks of 64 KiB and more (an answer
+	 * of up to a page of notes, in libpq's result) are mmapped and unmapped
+	 * when freed: glibc's default threshold rises to the largest block
+	 * freed, and then keeps such blocks in its heaps for good. And few
+	 * arenas: hundreds of workers would otherwise get up to 8 a core, each
+	 * keeping what it once held.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+	mallopt(M_ARENA_MAX, 4);
+
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGTERM);
@@ -91,6 +109,7 @@ main(int argc, char **argv)
 	metrics_init();
 	routes_init();
 	handler_init();
+	gate_init();
 	pool_init();
 	mg_init_library(0);
 	watchdog_start();
@@ -98,7 +117,14 @@ main(int argc, char **argv)
 
 	snprintf(listen, sizeof(listen), "%s:%d", cfg.listen_addr, cfg.port);
 	snprintf(threads, sizeof(threads), "%d", cfg.threads);
-	snprintf(timeout, sizeof(timeout), "%d", cfg.request_timeout_ms);
+	/* civetweb times the head with it, and each wait for body bytes; the
+	 * body as a whole has FINOTE_REQUEST_TIMEOUT_MS (http.c's watchdog) */
+	snprintf(timeout, sizeof(timeout), "%d", cfg.header_timeout_ms);
+	pthread_attr_init(&attr);
+	if (pthread_attr_setstacksize(&attr, (size_t) cfg.thread_stack_kb * 1024) != 0 ||
+		pthread_setattr_default_np(&attr) != 0)
+		fprintf(stderr, "finote-shim: cannot set the threads' stack size\n");
+	pthread_attr_destroy(&attr);
 	{
 		const char *options[] = {
 			"listening_ports", listen,
@@ -120,6 +146,8 @@ main(int argc, char **argv)
 		callbacks.begin_request = handle_request;
 		callbacks.http_error = handle_civetweb_error;
 		callbacks.log_message = log_message;
+		callbacks.init_connection = conn_opened;
+		callbacks.connection_close = conn_closed;
 		ctx = mg_start(&callbacks, NULL, options);
 	}
 	if (!ctx)

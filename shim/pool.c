@@ -146,8 +146,14 @@ pool_connect(void)
 	/* the URL comes last so that anything it says overrides our defaults */
 	const char *const keys[] = {"connect_timeout", "application_name",
 								"client_encoding", "dbname", NULL};
-	const char *const values[] = {"5", "finote-shim", "UTF8", cfg.database_url, NULL};
-	PGconn			 *conn = PQconnectdbParams(keys, values, 1);
+	char			  connect_timeout[16];
+	const char *const values[] = {connect_timeout, "finote-shim", "UTF8", cfg.database_url, NULL};
+	PGconn			 *conn;
+
+	/* a connection may take as long as a statement, in whole seconds, 2 at least (libpq's floor) */
+	snprintf(connect_timeout, sizeof(connect_timeout), "%d",
+			 cfg.statement_timeout_ms < 2000 ? 2 : (cfg.statement_timeout_ms + 999) / 1000);
+	conn = PQconnectdbParams(keys, values, 1);
 
 	if (PQstatus(conn) != CONNECTION_OK)
 	{
@@ -161,6 +167,14 @@ pool_connect(void)
 		return NULL;
 	}
 	PQclear(pool_query_version(conn));
+	if (PQtransactionStatus(conn) != PQTRANS_IDLE)
+	{
+		/* the server accepted the connection but does not answer */
+		fprintf(stderr, "finote-shim: database connection failed: no answer in time\n");
+		metrics_db_error("connect");
+		PQfinish(conn);
+		return NULL;
+	}
 	return conn;
 }
 
@@ -174,9 +188,12 @@ PGresult *
 pool_query_version(PGconn *conn)
 {
 	/* extended protocol, unnamed statement: like every other query here */
-	PGresult *res = PQexecParams(conn, "SELECT extversion FROM pg_extension WHERE extname = 'finote'",
-								 0, NULL, NULL, NULL, NULL, 0);
-	int		  version;
+	enum db_outcome outcome;
+	PGresult	   *res = PQsendQueryParams(conn, "SELECT extversion FROM pg_extension WHERE extname = 'finote'",
+											0, NULL, NULL, NULL, NULL, 0)
+							  ? db_wait(conn, NULL, &outcome)
+							  : NULL;
+	int				version;
 
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
 		(version = version_parse(PQgetvalue(res, 0, 0))) != 0)

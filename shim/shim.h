@@ -35,7 +35,12 @@ struct config
 	int			  pool_wait_ms;
 	bool		  prepare; /* FINOTE_PREPARE: route statements prepared per connection */
 	int			  request_timeout_ms;
+	int			  header_timeout_ms;	/* FINOTE_HEADER_TIMEOUT_MS */
+	int			  statement_timeout_ms; /* FINOTE_STATEMENT_TIMEOUT_MS */
 	int			  threads;
+	int			  thread_stack_kb;	/* FINOTE_THREAD_STACK_KB */
+	int			  hash_concurrency; /* FINOTE_HASH_CONCURRENCY */
+	int			  hash_wait_ms;		/* FINOTE_HASH_WAIT_MS */
 	bool		  production;
 	char		 *web_root; /* realpath of FINOTE_WEB_ROOT or NULL */
 };
@@ -88,8 +93,19 @@ enum body_result
 	BODY_BROKEN
 };
 extern enum body_result http_read_body(struct req *rq, char **out, size_t *len);
+extern int				client_socket(const struct mg_request_info *ri);
 extern void				watchdog_start(void);
 extern void				watchdog_stop(void);
+
+/* conn.c: connections held by workers, keep-alive, closing */
+extern int	conn_opened(const struct mg_connection *conn, void **conn_data);
+extern void conn_closed(const struct mg_connection *conn);
+extern int	conn_open_count(void);
+extern bool conn_workers_scarce(void);
+extern void conn_close_after(struct req *rq);
+
+/* headers.c: request head checks civetweb does not make */
+extern bool head_check(struct req *rq);
 
 /* clock.c */
 extern double		   now_seconds(void);
@@ -153,6 +169,39 @@ extern const struct route *route_match(const char *path, int method, int version
 									   int *label);
 extern void				   routes_print(void);
 
+/* gate.c: bounded concurrent password hashing */
+extern bool gate_needed(const struct route *route);
+extern void gate_init(void);
+extern bool gate_enter(void);
+extern void gate_leave(void);
+
+/* dbcall.c: a route's statement, bounded in time, its answer copied out */
+#define ROUTE_PARAMS	  8 /* every statement's text parameters, $1..$8 */
+#define DB_ANSWER_COLUMNS 3
+enum db_outcome
+{
+	DB_DONE,		  /* the statement finished, or failed: see the answer */
+	DB_NO_CONNECTION, /* none free within FINOTE_POOL_WAIT_MS, or none opens */
+	DB_TIMEOUT,		  /* no answer even to the cancel: connection dropped */
+	DB_CLIENT_GONE	  /* the client hung up: statement cancelled */
+};
+struct db_answer
+{
+	enum db_outcome outcome;
+	PGresult	   *res; /* off the connection: the strings below point into it */
+	bool			row; /* one row came back; value[] holds its columns */
+	const char	   *value[DB_ANSWER_COLUMNS];
+	char			sqlstate[6]; /* otherwise; "" when there is none */
+	const char	   *message;	 /* primary message */
+	const char	   *detail;
+	const char	   *log;	  /* libpq's whole message, for 5xx logging */
+	char		   *log_copy; /* when there is no result to point into */
+};
+extern PGresult *db_wait(PGconn *db, struct req *rq, enum db_outcome *outcome);
+extern void		 db_call(struct req *rq, const struct route *route,
+						 const char *const *params, struct db_answer *a);
+extern void		 db_answer_free(struct db_answer *a);
+
 /* handler.c: the flow of one request */
 extern void handler_init(void);
 extern int	handle_request(struct mg_connection *conn);
@@ -173,6 +222,7 @@ struct pg_error
 	const char *message; /* NULL: pass the database's message */
 };
 extern const struct pg_error *error_for_sqlstate(const char *sqlstate);
+extern int					  retry_after_seconds(const char *detail);
 
 /* pool.c */
 extern void		 pool_init(void);

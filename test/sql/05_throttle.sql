@@ -46,3 +46,20 @@ SELECT finote.login('ivy', 'ivy password') ->> 'token' AS ivy \gset
 SELECT try(format('SELECT finote.change_password(%L, %L, %L)', :'ivy', 'guess ' || i, 'new password'))
   FROM generate_series(1, 6) i;
 SELECT try($$SELECT finote.login('ivy', 'ivy password')$$) AS ivy_login_throttled;
+
+-- The error's detail says when the throttle lifts: when the oldest failure
+-- that still counts leaves the window (the shim's Retry-After). ivy's five
+-- failures made 100 to 500 seconds ago leave 900 - 500 seconds.
+UPDATE finote.login_failures f SET failed_at = now() - make_interval(secs => 100 * r.n)
+  FROM (SELECT ctid, row_number() OVER (ORDER BY failed_at) AS n FROM finote.login_failures
+         WHERE username_key = 'ivy') r
+ WHERE f.ctid = r.ctid;
+DO $$
+DECLARE
+  detail text;
+BEGIN
+  PERFORM finote.login('ivy', 'ivy password');
+EXCEPTION WHEN SQLSTATE 'PT429' THEN
+  GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+  RAISE NOTICE 'throttled: %', detail;
+END $$;

@@ -31,6 +31,11 @@ my @refused = (
     [{ FINOTE_WEB_ROOT => '/nonexistent/www' }, qr/FINOTE_WEB_ROOT/],
     [{ FINOTE_REQUEST_TIMEOUT_MS => '5' }, qr/FINOTE_REQUEST_TIMEOUT_MS/],
     [{ FINOTE_PREPARE => 'yes' }, qr/FINOTE_PREPARE/],
+    [{ FINOTE_HEADER_TIMEOUT_MS => '0' }, qr/FINOTE_HEADER_TIMEOUT_MS must be an integer from 100/],
+    [{ FINOTE_STATEMENT_TIMEOUT_MS => 'soon' }, qr/FINOTE_STATEMENT_TIMEOUT_MS/],
+    [{ FINOTE_THREAD_STACK_KB => '64' }, qr/FINOTE_THREAD_STACK_KB must be an integer from 128/],
+    [{ FINOTE_HASH_CONCURRENCY => '0' }, qr/FINOTE_HASH_CONCURRENCY/],
+    [{ FINOTE_HASH_WAIT_MS => '-1' }, qr/FINOTE_HASH_WAIT_MS/],
 );
 for my $case (@refused) {
     my ($env, $message) = @$case;

@@ -1,0 +1,62 @@
+/*
+ * gate.c: how many password hashes the database computes for us at once.
+ *
+ * Registering, logging in and changing a password each cost an argon2id
+ * hash in the database: about a core for a tenth of a second, with no
+ * session needed. Unbounded, 32 parallel logins took every core and every
+ * pooled connection, and other users' note reads waited 15 s. So at most
+ * FINOTE_HASH_CONCURRENCY of these calls (default: the cores this process
+ * may use) run at once; the next ones wait up to FINOTE_HASH_WAIT_MS for a
+ * turn and then get 503 with Retry-After, and never hold more than that
+ * many workers and connections.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "shim.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t  turn_free;
+static int			   running;
+
+/* The routes whose call hashes a password (routes.c's patterns). */
+bool
+gate_needed(const struct route *route)
+{
+	return strcmp(route->pattern, "/api/auth/login") == 0 ||
+		   strcmp(route->pattern, "/api/auth/register") == 0 ||
+		   strcmp(route->pattern, "/api/auth/password") == 0;
+}
+
+void
+gate_init(void)
+{
+	cond_init_monotonic(&turn_free);
+}
+
+/* Take a turn; false when none came free within FINOTE_HASH_WAIT_MS. */
+bool
+gate_enter(void)
+{
+	struct timespec deadline = deadline_in_ms(cfg.hash_wait_ms);
+	bool			entered;
+
+	pthread_mutex_lock(&lock);
+	while (running >= cfg.hash_concurrency &&
+		   pthread_cond_timedwait(&turn_free, &lock, &deadline) != ETIMEDOUT)
+		;
+	entered = running < cfg.hash_concurrency;
+	if (entered)
+		running++;
+	pthread_mutex_unlock(&lock);
+	return entered;
+}
+
+void
+gate_leave(void)
+{
+	pthread_mutex_lock(&lock);
+	running--;
+	pthread_cond_signal(&turn_free);
+	pthread_mutex_unlock(&lock);
+}
