@@ -36,6 +36,9 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 # After the include, which sets its own default: test/sql/08 dumps this database.
 CONTRIB_TESTDB = finote_regress
+# PGXS tracks no header dependencies: a struct changed in finote.h must
+# rebuild every object, or the library mixes two layouts of it.
+$(OBJS): extension/finote.h
 
 # The operator's targets: thin wrappers around bin/finote-db and, for the
 # release engineer's check and new-version, bin/finote-release (OPERATIONS.md).
