@@ -36,7 +36,7 @@ CONTRIB_TESTDB = finote_regress
 # The operator's targets (db-status, db-migrate, ...) around sql/finote-db.
 include sql/db.mk
 
-.PHONY: shim test run lint bench installcheck-versions
+.PHONY: shim test run lint bench installcheck-versions test-matrix
 # Every version's suite against a database created at that version, all on
 # the library just installed.
 installcheck-versions:
@@ -57,6 +57,13 @@ lint:
 # pg_regress, end-to-end suites. Exits non-zero on any failure.
 test:
 	test/bin/test-all
+
+# Every supported PostgreSQL (15 bookworm, 17 trixie, 18 sid), each in a
+# Docker container of its Debian release, from `git archive HEAD`: build with
+# zero warnings, every version's pg_regress suite, finote-db check, the HTTP
+# suites; one line per version (test/matrix/run).
+test-matrix:
+	test/matrix/run
 
 # How close the shim comes to the database's own limit (not part of make
 # test; about 15 minutes): test/bench/README.md.
