@@ -36,7 +36,7 @@ CONTRIB_TESTDB = finote_regress
 # The operator's targets (db-status, db-migrate, ...) around sql/finote-db.
 include sql/db.mk
 
-.PHONY: shim test run lint bench installcheck-versions test-matrix
+.PHONY: shim test run lint bench installcheck-versions test-matrix deb test-deb
 # Every version's suite against a database created at that version, all on
 # the library just installed.
 installcheck-versions:
@@ -64,6 +64,16 @@ test:
 # suites; one line per version (test/matrix/run).
 test-matrix:
 	test/matrix/run
+
+# Debian packages postgresql-NN-finote and finote-shim for bookworm (15),
+# trixie (17) and sid (18), each built in a container of that release, into
+# .finote/deb/SUITE/ (test/deb/build); test-deb installs them into clean
+# containers and uses them as a DBA and an operator would (test/deb/test).
+deb:
+	test/deb/build
+
+test-deb:
+	test/deb/test
 
 # How close the shim comes to the database's own limit (not part of make
 # test; about 15 minutes): test/bench/README.md.
