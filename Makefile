@@ -79,7 +79,8 @@ db-new-version:
 	@test -n "$(FROM)" && test -n "$(TO)" || { echo "usage: make db-new-version FROM=1.1 TO=1.2" >&2; exit 2; }
 	@$(FINOTE_RELEASE) new-version $(FROM) $(TO)
 
-.PHONY: shim test test-docker test-hostile run lint bench installcheck-versions check-one
+.PHONY: shim test test-docker test-hostile test-matrix deb test-deb run lint bench
+.PHONY: installcheck-versions check-one
 # Every version's suite against a database created at that version, all on
 # the library just installed.
 installcheck-versions:
@@ -120,6 +121,23 @@ test-docker:
 # sockets: the open-file limit is raised as far as allowed.
 test-hostile:
 	ulimit -n 20000 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; test/bin/test-hostile
+
+# Every supported PostgreSQL (15 bookworm, 17 trixie, 18 sid), each in a
+# Docker container of its Debian release, from `git archive HEAD`: build with
+# zero warnings, every version's pg_regress suite, finote-db check, the HTTP
+# suites; one line per version (test/matrix/run).
+test-matrix:
+	test/matrix/run
+
+# Debian packages postgresql-NN-finote and finote-shim for bookworm (15),
+# trixie (17) and sid (18), each built in a container of that release, into
+# .finote/deb/SUITE/ (test/deb/build); test-deb installs them into clean
+# containers and uses them as a DBA and an operator would (test/deb/test).
+deb:
+	test/deb/build
+
+test-deb:
+	test/deb/test
 
 # How close the shim comes to the database's own limit (not part of make
 # test; about 15 minutes): test/bench/README.md.

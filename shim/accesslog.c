@@ -121,7 +121,12 @@ add_line(const char *line, size_t n)
 	bool was_empty;
 
 	pthread_mutex_lock(&lock);
-	while (used + n > BUF_SIZE)
+	/*
+	 * used <= BUF_SIZE always, so BUF_SIZE - used cannot wrap; the form
+	 * used + n > BUF_SIZE could (for a used near SIZE_MAX), and gcc >= 14
+	 * warns that the memcpy below might then write before bufs.
+	 */
+	while (n > BUF_SIZE - used)
 	{
 		pthread_mutex_unlock(&lock);
 		flush();

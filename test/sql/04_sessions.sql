@@ -22,7 +22,13 @@ SET finote.session_lifetime = '1h';
 SELECT ((finote.login('dave', 'dave password') ->> 'expires_at')::timestamptz - now())
        BETWEEN interval '59 minutes' AND interval '61 minutes' AS one_hour;
 RESET finote.session_lifetime;
-SELECT try($$SET finote.session_lifetime = 0$$);
+-- 0 s is below the 60 s minimum: refused, and the setting is unchanged. The
+-- message is matched up to the parameter's name only: PostgreSQL 17 added
+-- units to the range after it ("(60 s .. 1073741823 s)", 15: "(60 .. 1073741823)").
+SELECT split_part(r, ':', 1) AS sqlstate,
+       r LIKE '%: 0 s is outside the valid range for parameter "finote.session_lifetime" (%' AS out_of_range,
+       current_setting('finote.session_lifetime') AS session_lifetime
+  FROM try($$SET finote.session_lifetime = 0$$) AS r;
 
 -- Expiry is enforced by every function that takes a token.
 SELECT finote.note_create(:'tok', 'before expiry', '') ->> 'id' AS nid \gset
