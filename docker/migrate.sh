@@ -3,7 +3,7 @@
 #
 #   docker/migrate.sh [URL]        URL: postgresql://superuser@host:port/dbname
 #
-# The only migration step Finote has (CONTRACT §1):
+# The only migration step Finote has (README, The SQL API):
 #   CREATE EXTENSION IF NOT EXISTS finote; ALTER EXTENSION finote UPDATE;
 # done by the operator's tool, `finote-db migrate` (bin/finote-db, OPERATIONS.md):
 # one transaction, a lock_timeout so that a busy table fails the migration

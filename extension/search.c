@@ -4,7 +4,7 @@
  *	  finote._search_keys stores for a note and what a search looks up.
  *
  * A search matches a note when every word of q occurs in its title or
- * content, case-insensitively (ILIKE, CONTRACT §1). No btree serves
+ * content, case-insensitively (ILIKE, README: The SQL API). No btree serves
  * ILIKE '%word%', so a user's rare word used to cost a walk over all of that
  * user's notes: a third of a second for the heaviest user of the bench's
  * data set (test/bench/FINDINGS.md). The index is a GIN index over an int4

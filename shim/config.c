@@ -1,7 +1,7 @@
 /*
  * config.c: the shim's configuration, from the environment.
  *
- * The variables are those of the deployment the shim replaces (CONTRACT §2);
+ * The variables are those of the deployment the shim replaces (shim/README.md, Configuration);
  * a few FINOTE_* ones tune what the contract leaves open. Every value is
  * checked here, once, so that a typo stops the start with a message naming
  * the variable instead of surfacing later as a strange request failure.

@@ -25,7 +25,7 @@
  * whose rows are all newer than the database do not exist for it (404). So
  * one shim serves a 1.0 database and, after ALTER EXTENSION finote UPDATE,
  * the same database at 1.1 (the version is learned on each new connection
- * and by /readyz). 1.0 calls are positional on the parameters INTERFACE.md
+ * and by /readyz). 1.0 calls are positional on the parameters 1.0's SQL API (README.md)
  * fixes, and stay valid on 1.1, which appends optional parameters.
  */
 #include <stdio.h>

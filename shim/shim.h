@@ -1,7 +1,7 @@
 /*
  * shim.h: declarations shared by the files of finote-shim.
  *
- * finote-shim maps the HTTP API of CONTRACT §2 onto the SQL functions of the
+ * finote-shim maps the HTTP API (openapi.json) onto the SQL functions of the
  * finote extension. It holds no business logic: a route is a row of SQL,
  * Postgres parses the JSON, and the one SQLSTATE table turns errors into
  * HTTP statuses.

@@ -1,6 +1,6 @@
 # Deployment files, checked without a Docker engine: docker/compose.yml parses
 # (docker-compose config) and says what the runbook relies on; every variable
-# is documented in docker/.env.example, including all of CONTRACT §2; the
+# is documented in docker/.env.example, including all of the deployment's variables; the
 # Dockerfiles use only files that exist, run only repository scripts and
 # build with the classic builder (no BuildKit syntax; the root .dockerignore
 # keeps .git and .finote out of the context); the scripts avoid the bugs
@@ -64,18 +64,11 @@ ok(scalar(keys %env) > 10, '.env.example defines the settings (' . scalar(keys %
 my @undocumented = grep { !$documented{$_} } sort keys %env;
 is("@undocumented", '', 'every variable in .env.example has a comment above it');
 
-# CONTRACT §2's variables: from the shared contract when it is beside the
-# repository (as in CI), else the list as of this writing.
-my @contract = qw(PORT DATABASE_URL SESSION_SECRET SESSION_NAME CORS_ORIGIN DB_POOL_MAX NODE_ENV);
-my ($contract_file) = grep { -f } ("$root/../shared/CONTRACT.md", "$root/CONTRACT.md");
-if ($contract_file) {
-    my $c = slurp($contract_file);
-    my ($para) = $c =~ /^Configuration, by the same environment variables(.*?)\n\n/ms;
-    my %seen;
-    my @found = grep { !$seen{$_}++ } ($para // '') =~ /`([A-Z][A-Z0-9_]+)`/g;
-    ok(@found >= 7, "CONTRACT §2 configuration variables read from $contract_file: @found");
-    @contract = @found if @found;
-}
+# The deployment's variables, as shim/README.md's Configuration names them.
+my ($para) = slurp("$root/shim/README.md") =~ /^Configuration, by the same environment variables(.*?)\n\n/ms;
+my %seen;
+my @contract = grep { !$seen{$_}++ } ($para // '') =~ /`([A-Z][A-Z0-9_]+)`/g;
+ok(@contract >= 7, "the deployment's variables read from shim/README.md: @contract");
 for my $v (@contract, qw(POSTGRES_DB POSTGRES_USER POSTGRES_PASSWORD)) {
     ok(exists $env{$v} && $documented{$v}, "$v is set and documented in .env.example");
 }
@@ -130,7 +123,7 @@ SKIP: {
     ok(!$sh->{volumes}, 'shim mounts no volume');
     my @shim_env = sort keys %{ $sh->{environment} // {} };
     is_deeply(\@shim_env, [sort @contract, 'FINOTE_TRUSTED_PROXIES'],
-        'shim gets exactly the CONTRACT §2 variables and FINOTE_TRUSTED_PROXIES');
+        'shim gets exactly the deployment variables and FINOTE_TRUSTED_PROXIES');
     is($sh->{environment}{NODE_ENV}, 'production', 'NODE_ENV is production in the example');
     ok(!$sh->{ports}, 'the shim publishes no port: only the proxy reaches it');
     is_deeply([sort keys %{ $sh->{networks} // {} }], ['back'], 'the shim is on the internal network only');
