@@ -4,9 +4,12 @@
  *
  * Each .c file has one job: finote.c (module setup and settings), spi.c
  * (prepared queries), password.c (argon2id), token.c (session tokens),
- * validate.c (input rules of the contract), throttle.c (failed-login
- * bookkeeping), auth.c (accounts and sessions), notes.c (notes), search.c
- * (the words of a search and the keys of the search index).
+ * wipe.c (zeroing what held a secret), validate.c (input rules of the API),
+ * body.c (request bodies as typed JSON), throttle.c (failed-login
+ * bookkeeping before 1.1.3), attempts.c (attempt budgets, 1.1.3), auth.c
+ * (accounts and sessions), notes.c (notes), cursor.c (the list's cursor),
+ * search.c (the words of a search, their patterns and the keys of the
+ * search index).
  */
 #ifndef FINOTE_H
 #define FINOTE_H
@@ -14,6 +17,7 @@
 #include "postgres.h"
 #include "fmgr.h"
 #include "executor/spi.h"
+#include "datatype/timestamp.h"
 #include "utils/array.h"
 #include "utils/uuid.h"
 
@@ -99,6 +103,12 @@ typedef struct FinoteSearchWords
 extern void		  finote_search_words(text *q, FinoteSearchWords *words);
 extern ArrayType *finote_search_query_keys(const pg_uuid_t		   *user_id,
 										   const FinoteSearchWords *words);
+extern ArrayType *finote_search_patterns(const FinoteSearchWords *words);
+
+/* The list's cursor (cursor.c) */
+extern char *finote_cursor_format(bool pinned, TimestampTz updated_at, const pg_uuid_t *id);
+extern void	 finote_cursor_parse(text *cursor, bool *pinned, TimestampTz *updated_at,
+								 pg_uuid_t *id);
 
 /* Passwords (password.c) */
 extern char *finote_password_hash(text *password);
@@ -117,16 +127,18 @@ extern char	 *finote_token_format(const FinoteToken *tok);
 extern bool	  finote_token_parse(text *t, FinoteToken *tok);
 extern bytea *finote_token_hash(const FinoteToken *tok);
 extern void	  finote_token_wipe(FinoteToken *tok);
+extern text	 *finote_token_arg(FunctionCallInfo fcinfo);
+
+/* Secrets (wipe.c) */
+extern void finote_wipe(void *p, size_t len);
 
 /* Input rules (validate.c) */
 extern text *finote_arg_text(FunctionCallInfo fcinfo, int argno, const char *name);
-extern text *finote_token_arg(FunctionCallInfo fcinfo);
 extern void	 finote_check_tags(ArrayType *tags);
 extern bool	 finote_username_valid(text *username);
 extern void	 finote_check_username(text *username);
 extern void	 finote_check_password(text *password, const char *name);
 extern void	 finote_check_length(text *value, const char *name, int max_chars);
-extern void	 finote_wipe(void *p, size_t len);
 
 /* Failed logins (throttle.c) */
 extern void finote_throttle_check(text *username);

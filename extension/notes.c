@@ -76,8 +76,6 @@ PG_FUNCTION_INFO_V1(finote_note_tags);
  * after: the last note's pinned flag, updated_at (int64 microseconds,
  * big-endian) and id. 1.0 lists ignore the flag.
  */
-#define CURSOR_FORMAT 1
-#define CURSOR_BYTES  (1 + 1 + 8 + UUID_LEN)
 
 /*
  * The note fields of create and update, in this order after the user id
@@ -182,7 +180,7 @@ static FinoteQuery q_list_1_1 = {
  * stored sizes, which octet_length reads without detoasting the text.
  *
  * ILIKE lower-cases the note once per pattern; lower() once, then LIKE
- * with the lower-cased patterns (search_patterns), gives the same answer in
+ * with the lower-cased patterns (finote_search_patterns), gives the same answer in
  * a UTF-8 database, where ILIKE is exactly that (like.c), for a pattern's
  * worth of the work.
  *
@@ -455,75 +453,6 @@ finote_note_tags(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(result);
 }
 
-static char *
-cursor_format(bool pinned, TimestampTz updated_at, const pg_uuid_t *id)
-{
-	unsigned char raw[CURSOR_BYTES];
-	uint64		  ts = (uint64) updated_at;
-	size_t		  outlen = sodium_base64_ENCODED_LEN(CURSOR_BYTES,
-													 sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	char		 *out = palloc(outlen);
-
-	raw[0] = CURSOR_FORMAT;
-	raw[1] = pinned ? 1 : 0;
-	for (int i = 0; i < 8; i++)
-		raw[2 + i] = (unsigned char) (ts >> (56 - 8 * i));
-	memcpy(raw + 10, id->data, UUID_LEN);
-	return sodium_bin2base64(out, outlen, raw, sizeof(raw),
-							 sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-}
-
-static void
-cursor_parse(text *cursor, bool *pinned, TimestampTz *updated_at, pg_uuid_t *id)
-{
-	unsigned char raw[CURSOR_BYTES];
-	size_t		  rawlen = 0;
-	uint64		  ts = 0;
-
-	if (sodium_base642bin(raw, sizeof(raw), VARDATA_ANY(cursor),
-						  VARSIZE_ANY_EXHDR(cursor), NULL, &rawlen, NULL,
-						  sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-		rawlen != CURSOR_BYTES || raw[0] != CURSOR_FORMAT || raw[1] > 1)
-		ereport(ERROR,
-				(errcode(FINOTE_ERRCODE_BAD_INPUT),
-				 errmsg("cursor is not valid"),
-				 errhint("Pass the next_cursor of the previous page unchanged.")));
-	*pinned = raw[1] == 1;
-	for (int i = 0; i < 8; i++)
-		ts = (ts << 8) | raw[2 + i];
-	*updated_at = (TimestampTz) ts;
-	memcpy(id->data, raw + 10, UUID_LEN);
-}
-
-/*
- * The words of a search (search.c: lower-cased, each once, bounded) as LIKE
- * patterns matching them anywhere, with the LIKE metacharacters % _ and \
- * escaped so that they match themselves. Lower-cased words serve ILIKE (the
- * statements of 1.0 and 1.1) and LIKE on lower() (those of 1.1.2) alike.
- */
-static ArrayType *
-search_patterns(const FinoteSearchWords *words)
-{
-	Datum *pats = palloc(sizeof(Datum) * (words->n + 1));
-
-	for (int w = 0; w < words->n; w++)
-	{
-		StringInfoData pat;
-
-		initStringInfo(&pat);
-		appendStringInfoChar(&pat, '%');
-		for (const char *c = words->word[w]; *c; c++)
-		{
-			if (*c == '%' || *c == '_' || *c == '\\')
-				appendStringInfoChar(&pat, '\\');
-			appendStringInfoChar(&pat, *c);
-		}
-		appendStringInfoChar(&pat, '%');
-		pats[w] = CStringGetTextDatum(pat.data);
-	}
-	return construct_array(pats, words->n, TEXTOID, -1, false, TYPALIGN_INT);
-}
-
 static void
 push_key(JsonbParseState **state, const char *key)
 {
@@ -596,7 +525,7 @@ list_rows(const ListQueries *qs, Datum *args, char *nulls, text *q, int lim)
 	ListRows		  lr;
 
 	finote_search_words(q, &words);
-	args[4] = PointerGetDatum(search_patterns(&words));
+	args[4] = PointerGetDatum(finote_search_patterns(&words));
 	if (!qs->walk)
 		return list_rows_of(finote_exec(qs->list, args, nulls), false, lim);
 
@@ -655,7 +584,7 @@ note_list(FunctionCallInfo fcinfo, const ListQueries *qs)
 				(errcode(FINOTE_ERRCODE_BAD_INPUT),
 				 errmsg("lim must be between 1 and %d", LIST_MAX)));
 	if (!PG_ARGISNULL(3) && VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(3)) > 0)
-		cursor_parse(PG_GETARG_TEXT_PP(3), &after_pinned, &after_ts, &after_id);
+		finote_cursor_parse(PG_GETARG_TEXT_PP(3), &after_pinned, &after_ts, &after_id);
 
 	SPI_connect();
 	args[0] = finote_session_user(finote_token_arg(fcinfo));
@@ -701,9 +630,9 @@ note_list(FunctionCallInfo fcinfo, const ListQueries *qs)
 
 		v.type = jbvString;
 		v.val.string.val =
-			cursor_format(DatumGetBool(finote_result_column(c, 2, &isnull)),
-						  DatumGetTimestampTz(finote_result_column(c, 3, &isnull)),
-						  DatumGetUUIDP(finote_result_column(c, 4, &isnull)));
+			finote_cursor_format(DatumGetBool(finote_result_column(c, 2, &isnull)),
+								 DatumGetTimestampTz(finote_result_column(c, 3, &isnull)),
+								 DatumGetUUIDP(finote_result_column(c, 4, &isnull)));
 		v.val.string.len = strlen(v.val.string.val);
 	}
 	else

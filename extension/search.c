@@ -226,3 +226,32 @@ finote_search_query_keys(const pg_uuid_t *user_id, const FinoteSearchWords *word
 		keys_add_trigrams(&ks, words->word[i], strlen(words->word[i]));
 	return ks.n > 1 ? keys_array(&ks) : NULL;
 }
+
+/*
+ * The words of a search (lower-cased, each once, bounded) as LIKE
+ * patterns matching them anywhere, with the LIKE metacharacters % _ and \
+ * escaped so that they match themselves. Lower-cased words serve ILIKE (the
+ * statements of 1.0 and 1.1) and LIKE on lower() (those of 1.1.2) alike.
+ */
+ArrayType *
+finote_search_patterns(const FinoteSearchWords *words)
+{
+	Datum *pats = palloc(sizeof(Datum) * (words->n + 1));
+
+	for (int w = 0; w < words->n; w++)
+	{
+		StringInfoData pat;
+
+		initStringInfo(&pat);
+		appendStringInfoChar(&pat, '%');
+		for (const char *c = words->word[w]; *c; c++)
+		{
+			if (*c == '%' || *c == '_' || *c == '\\')
+				appendStringInfoChar(&pat, '\\');
+			appendStringInfoChar(&pat, *c);
+		}
+		appendStringInfoChar(&pat, '%');
+		pats[w] = CStringGetTextDatum(pat.data);
+	}
+	return construct_array(pats, words->n, TEXTOID, -1, false, TYPALIGN_INT);
+}

@@ -71,3 +71,10 @@ finote_token_wipe(FinoteToken *tok)
 {
 	sodium_memzero(tok, sizeof(*tok));
 }
+
+/* The session token, always argument 0; NULL when the caller passed none. */
+text *
+finote_token_arg(FunctionCallInfo fcinfo)
+{
+	return PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0);
+}

@@ -45,13 +45,6 @@ finote_username_valid(text *username)
 	return ok;
 }
 
-/* The session token, always argument 0; NULL when the caller passed none. */
-text *
-finote_token_arg(FunctionCallInfo fcinfo)
-{
-	return PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0);
-}
-
 void
 finote_check_username(text *username)
 {
@@ -126,12 +119,4 @@ finote_check_tags(ArrayType *tags)
 					 errmsg("each tag must be 1 to %d characters, without commas or control characters",
 							TAG_MAX_CHARS)));
 	}
-}
-
-/* Zero and free a palloc'd buffer that held a secret. */
-void
-finote_wipe(void *p, size_t len)
-{
-	sodium_memzero(p, len);
-	pfree(p);
 }

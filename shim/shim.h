@@ -93,9 +93,20 @@ enum body_result
 	BODY_BROKEN
 };
 extern enum body_result http_read_body(struct req *rq, char **out, size_t *len);
-extern int				client_socket(const struct mg_request_info *ri);
-extern void				watchdog_start(void);
-extern void				watchdog_stop(void);
+
+/* watchdog.c: reads of a body end at their deadline */
+struct watch
+{
+	struct watch				 *next;
+	double						  deadline;
+	const struct mg_request_info *ri;
+	bool						  fired;
+};
+extern int	client_socket(const struct mg_request_info *ri);
+extern void watchdog_add(struct watch *w);
+extern void watchdog_remove(struct watch *w);
+extern void watchdog_start(void);
+extern void watchdog_stop(void);
 
 /* conn.c: connections held by workers, keep-alive, closing */
 extern int	conn_opened(const struct mg_connection *conn, void **conn_data);
@@ -264,7 +275,7 @@ extern void metrics_db_error(const char *kind);
 extern void metrics_init(void);
 extern void metrics_serve(struct req *rq);
 
-/* builtins.c */
+/* probes.c */
 extern void probe_healthz(struct req *rq);
 extern void probe_readyz(struct req *rq);
 extern void openapi_serve(struct req *rq);

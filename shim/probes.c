@@ -1,5 +1,5 @@
 /*
- * builtins.c: the routes that are not SQL calls: liveness, readiness and
+ * probes.c: the routes that are not SQL calls: liveness, readiness and
  * the OpenAPI document (/metrics lives with its counters in metrics.c).
  */
 #include <stdio.h>
