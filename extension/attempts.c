@@ -129,12 +129,10 @@ finote_attempts_register_keys(FinoteAttempts *a, Datum addr, bool addr_isnull)
 static bool
 run_worker(FinoteAttempts *a)
 {
-	BackgroundWorker		worker = {0};
-	BackgroundWorkerHandle *handle;
-	dsm_segment			   *seg;
-	FinoteAttempts		   *req;
-	Oid						role = get_role_oid("finote_throttle", true);
-	bool					done;
+	dsm_segment	   *seg;
+	FinoteAttempts *req;
+	Oid				role = get_role_oid("finote_throttle", true);
+	bool			done;
 
 	if (!OidIsValid(role))
 		ereport(ERROR,
@@ -150,25 +148,12 @@ run_worker(FinoteAttempts *a)
 	req->roleid = role;
 	req->done = false;
 
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "finote");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "finote_attempt_worker_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "finote attempt budget");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "finote attempt budget");
-	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
-	worker.bgw_notify_pid = MyProcPid;
-
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	if (!finote_run_worker("finote_attempt_worker_main", "finote attempt budget",
+						   UInt32GetDatum(dsm_segment_handle(seg)), NULL, 0))
 	{
 		dsm_detach(seg);
 		return false;
 	}
-	if (WaitForBackgroundWorkerShutdown(handle) != BGWH_STOPPED)
-		ereport(ERROR,
-				(errcode(ERRCODE_ADMIN_SHUTDOWN),
-				 errmsg("the server is shutting down")));
 	done = req->done;
 	a->wait = req->wait;
 	dsm_detach(seg);

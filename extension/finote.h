@@ -5,8 +5,9 @@
  * Each .c file has one job: finote.c (module setup and settings), spi.c
  * (prepared queries), password.c (argon2id), token.c (session tokens),
  * wipe.c (zeroing what held a secret), validate.c (input rules of the API),
- * body.c (request bodies as typed JSON), throttle.c (failed-login
- * bookkeeping before 1.1.3), attempts.c (attempt budgets, 1.1.3), auth.c
+ * body.c (request bodies as typed JSON), worker.c (work in a transaction of
+ * its own), throttle.c (failed-login bookkeeping before 1.1.3), attempts.c
+ * (attempt budgets, 1.1.3), auth.c
  * (accounts and sessions), notes.c (notes), cursor.c (the list's cursor),
  * search.c (the words of a search, their patterns and the keys of the
  * search index).
@@ -139,6 +140,10 @@ extern bool	 finote_username_valid(text *username);
 extern void	 finote_check_username(text *username);
 extern void	 finote_check_password(text *password, const char *name);
 extern void	 finote_check_length(text *value, const char *name, int max_chars);
+
+/* A transaction of its own (worker.c) */
+extern bool finote_run_worker(const char *function, const char *name, Datum main_arg,
+							  const void *extra, size_t extra_len);
 
 /* Failed logins (throttle.c) */
 extern void finote_throttle_check(text *username);

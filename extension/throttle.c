@@ -95,35 +95,19 @@ finote_throttle_clear(text *username)
 void
 finote_throttle_record_failure(text *username)
 {
-	BackgroundWorker		worker = {0};
-	BackgroundWorkerHandle *handle;
-	FailureRecord			rec = {0};
-	int						len = Min(VARSIZE_ANY_EXHDR(username), (int) sizeof(rec.username) - 1);
+	FailureRecord rec = {0};
+	int			  len = Min(VARSIZE_ANY_EXHDR(username), (int) sizeof(rec.username) - 1);
 
 	rec.roleid = GetUserId();
 	rec.window = finote_login_failure_window;
 	memcpy(rec.username, VARDATA_ANY(username), len);
 
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "finote");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "finote_failure_worker_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "finote failed-login recorder");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "finote failed-login recorder");
-	worker.bgw_main_arg = ObjectIdGetDatum(MyDatabaseId);
-	memcpy(worker.bgw_extra, &rec, sizeof(rec));
-	worker.bgw_notify_pid = MyProcPid;
-
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	if (!finote_run_worker("finote_failure_worker_main", "finote failed-login recorder",
+						   ObjectIdGetDatum(MyDatabaseId), &rec, sizeof(rec)))
 		ereport(ERROR,
 				(errcode(FINOTE_ERRCODE_THROTTLED),
 				 errmsg("too many failed login attempts, try again later"),
 				 errdetail("No background worker slot was free to record the failed attempt (max_worker_processes).")));
-	if (WaitForBackgroundWorkerShutdown(handle) != BGWH_STOPPED)
-		ereport(ERROR,
-				(errcode(ERRCODE_ADMIN_SHUTDOWN),
-				 errmsg("the server is shutting down")));
 }
 
 void
