@@ -228,7 +228,9 @@ db_call(struct req *rq, const struct route *route, const char *const *params,
 	PGresult *res;
 
 	memset(a, 0, sizeof(*a));
-	if (!(db = pool_acquire()))
+	db = rq->db; /* taken to learn the extension version (handler.c) */
+	rq->db = NULL;
+	if (!db && !(db = pool_acquire()))
 	{
 		a->outcome = DB_NO_CONNECTION;
 		return;

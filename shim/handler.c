@@ -315,21 +315,19 @@ run_route(struct req *rq, const struct route *route, const char *id,
 
 /*
  * The extension version that selects route rows. The pool learns it with
- * every new connection; before the first one, an API request opens one.
- * Unknown (database down since the start) means 1.0, which every version
- * answers.
+ * every new connection; before the first one, an API request takes one,
+ * which learns it, and keeps it in rq->db for its call (db_call), so that a
+ * cold start costs one connection, not two. Unknown (database down since
+ * the start) means 1.0, which every version answers.
  */
 static int
-extension_version(const char *path)
+extension_version(struct req *rq)
 {
 	int v = pool_extension_version();
 
-	if (v == 0 && strncmp(path, "/api/", 5) == 0)
+	if (v == 0 && strncmp(rq->path, "/api/", 5) == 0)
 	{
-		PGconn *db = pool_acquire();
-
-		if (db)
-			pool_release(db);
+		rq->db = pool_acquire();
 		v = pool_extension_version();
 	}
 	return v ? v : VERSION_1_0;
@@ -375,8 +373,13 @@ dispatch(struct req *rq)
 		}
 	}
 
-	route = route_match(rq->path, rq->method, extension_version(rq->path), id, sizeof(id),
+	route = route_match(rq->path, rq->method, extension_version(rq), id, sizeof(id),
 						allow, sizeof(allow), &rq->label);
+	if (rq->db && (!route || route->builtin))
+	{
+		pool_release(rq->db); /* no call to use it */
+		rq->db = NULL;
+	}
 	/* %00 matches no row, but the path cut at the NUL could name an {id} or a file */
 	if (strstr(rq->path, "%00"))
 		http_send_error(rq, 400, "invalid_input", "the path holds a NUL byte", NULL);
@@ -402,6 +405,12 @@ dispatch(struct req *rq)
 		route->builtin(rq);
 	else
 		run_route(rq, route, id, body, body_len);
+	if (rq->db)
+	{
+		/* a route that answered before its call (401, 415, ...): small answers */
+		pool_release(rq->db);
+		rq->db = NULL;
+	}
 	wipe_free(body, body_len);
 }
 

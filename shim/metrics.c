@@ -223,15 +223,17 @@ print_process(struct buf *b)
 			start_time);
 }
 
+/*
+ * The exposition, with the pool's connections as the caller counted them
+ * (probe_metrics): the pool reports to these counters, so asking it from
+ * here would make the two files need each other.
+ */
 void
-metrics_serve(struct req *rq)
+metrics_serve(struct req *rq, int in_use, int n_idle)
 {
 	struct buf b = {NULL, 0, 0};
 	char	   label[160];
-	int		   in_use,
-		n_idle;
 
-	pool_counts(&in_use, &n_idle);
 	pthread_mutex_lock(&lock);
 	bprintf(&b, "# HELP finote_http_requests_total HTTP requests answered, by route pattern, method and status.\n"
 				"# TYPE finote_http_requests_total counter\n");

@@ -1,6 +1,7 @@
 /*
- * probes.c: the routes that are not SQL calls: liveness, readiness and
- * the OpenAPI document (/metrics lives with its counters in metrics.c).
+ * probes.c: the routes that are not SQL calls: liveness, readiness,
+ * /metrics (its counters and exposition live in metrics.c) and the OpenAPI
+ * document.
  */
 #include <stdio.h>
 #include <string.h>
@@ -66,6 +67,17 @@ probe_readyz(struct req *rq)
 				 "{\"status\":\"ready\",\"extension_version\":\"%s\"}", version);
 		http_send_json(rq, 200, body, NULL);
 	}
+}
+
+/* The metrics, with the pool's connections counted now. */
+void
+probe_metrics(struct req *rq)
+{
+	int in_use,
+		idle;
+
+	pool_counts(&in_use, &idle);
+	metrics_serve(rq, in_use, idle);
 }
 
 void

@@ -103,7 +103,7 @@ const struct route routes[] = {
 	{VERSION_1_0, "GET", "/api/openapi.json", AUTH_NONE, false, 200, SESSION_KEEP, NULL, openapi_serve},
 	{VERSION_1_0, "GET", "/healthz", AUTH_NONE, false, 200, SESSION_KEEP, NULL, probe_healthz},
 	{VERSION_1_0, "GET", "/readyz", AUTH_NONE, false, 200, SESSION_KEEP, NULL, probe_readyz},
-	{VERSION_1_0, "GET", "/metrics", AUTH_NONE, false, 200, SESSION_KEEP, NULL, metrics_serve},
+	{VERSION_1_0, "GET", "/metrics", AUTH_NONE, false, 200, SESSION_KEEP, NULL, probe_metrics},
 };
 const int n_routes = sizeof(routes) / sizeof(routes[0]);
 

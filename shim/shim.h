@@ -61,6 +61,7 @@ struct req
 	int							  status;	   /* what was sent, for log and metrics */
 	long long					  bytes_sent;
 	double						  started; /* monotonic seconds */
+	PGconn						 *db;	   /* taken before routing on a cold start; the call uses it */
 };
 
 /* http.c: responses, limits, body reading */
@@ -273,11 +274,12 @@ extern void metrics_observe_request(int label, int method, int status,
 extern void metrics_observe_pool_wait(double seconds, bool timed_out);
 extern void metrics_db_error(const char *kind);
 extern void metrics_init(void);
-extern void metrics_serve(struct req *rq);
+extern void metrics_serve(struct req *rq, int in_use, int idle);
 
 /* probes.c */
 extern void probe_healthz(struct req *rq);
 extern void probe_readyz(struct req *rq);
+extern void probe_metrics(struct req *rq);
 extern void openapi_serve(struct req *rq);
 
 /* static.c */
