@@ -58,9 +58,13 @@ for (const scheme of ['light', 'dark']) {
       await login(page, name, 'wrong password');
       await waitText(page.locator('#auth-error'), 'Wrong username or password.');
       await checkScreen(page, 'log-in error');
+      // The switch goes through the router (a hash change): fill the form
+      // only once the register screen is up, so nothing resets it after.
       await page.getByRole('button', { name: 'Create an account' }).click();
+      await page.getByRole('heading', { name: 'Create an account' }).waitFor();
+      await page.waitForFunction(() => location.hash === '#/register');
       await page.getByLabel('Username').fill('x');
-      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.locator('#auth-submit').click();
       await waitText(page.locator('#auth-username-error'), 'Use 2–32 characters');
       await checkScreen(page, 'register errors');
       assertNoProblems(page);

@@ -57,6 +57,7 @@ test('a taken username, a short password and the server\'s own input errors show
   await logout(page);
 
   await page.getByRole('button', { name: 'Create an account' }).click();
+  await page.getByRole('heading', { name: 'Create an account' }).waitFor();   // the router clears the password
   await page.getByLabel('Username').fill(name.toUpperCase());   // unique case-insensitively
   await page.getByLabel('Password').fill('short');
   await page.getByRole('button', { name: 'Create account' }).click();
