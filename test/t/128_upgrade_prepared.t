@@ -16,7 +16,7 @@ use FinoteTest;
 use Test::More;
 
 my $pg_port = free_port();
-my (undef, $dburl) = start_cluster('t126', $pg_port, version => '1.1.2');
+my (undef, $dburl) = start_cluster('t128', $pg_port, version => '1.1.2');
 my $default = psql($pg_port, 'finote', "SELECT default_version FROM pg_available_extensions WHERE name = 'finote'");
 my $shim = start_shim(PORT => free_port(), DATABASE_URL => $dburl, SESSION_SECRET => 'u' x 32, DB_POOL_MAX => 1);
 my $backend = sub { psql($pg_port, 'finote', "SELECT string_agg(pid::text, ',') FROM pg_stat_activity WHERE usename = 'finote_app'") };
