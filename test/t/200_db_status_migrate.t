@@ -53,7 +53,7 @@ if (@versions > 1) {
 
     # A long transaction holding a lock on notes (a busy service): with one
     # attempt, migrate gives up after FINOTE_LOCK_TIMEOUT instead of queueing
-    # behind it (209_db_migrate_retry.t: the attempts that follow).
+    # behind it (215_db_migrate_retry.t: the attempts that follow).
     my $bindir = `'$srv->{pg_config}' --bindir`; chomp $bindir;
     open my $holder, '|-', "'$bindir/psql' -X -q -h 127.0.0.1 -p $srv->{port} -U postgres finote >/dev/null" or die;
     select((select($holder), $| = 1)[0]);

@@ -12,7 +12,7 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 use POSIX ();
 
-my $srv = start_server('dbtool-209', free_port());
+my $srv = start_server('dbtool-215', free_port());
 psql_ok($srv, 'postgres', 'CREATE DATABASE finote') or BAIL_OUT('createdb');
 my @versions = split /\n/, psql_val($srv, 'finote',
     "SELECT version FROM pg_available_extension_versions WHERE name = 'finote' ORDER BY string_to_array(version, '.')::int[]");
