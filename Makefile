@@ -82,7 +82,7 @@ db-new-version:
 	@test -n "$(FROM)" && test -n "$(TO)" || { echo "usage: make db-new-version FROM=1.1 TO=1.2" >&2; exit 2; }
 	@$(FINOTE_RELEASE) new-version $(FROM) $(TO)
 
-.PHONY: shim test test-docker test-hostile test-matrix deb test-deb run lint bench
+.PHONY: shim test test-docker test-hostile test-matrix deb test-deb run lint bench bench-migrate
 .PHONY: installcheck-versions check-one
 # Every version's suite against a database created at that version, all on
 # the library just installed.
@@ -146,6 +146,13 @@ test-deb:
 # test; about 15 minutes): test/bench/README.md.
 bench:
 	test/bench/run
+
+# bin/finote-db migrate from 1.1.2 to the default version while the shim
+# serves a mixed workload on the bench data set: failed requests, p99 and
+# lock waits during the migration (not part of make test; about 10 minutes):
+# test/bench/README.md.
+bench-migrate:
+	test/bench/migrate-under-load
 
 # The service on a local cluster kept in .finote/run (data survives restarts).
 run:

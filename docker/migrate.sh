@@ -6,8 +6,10 @@
 # The only migration step Finote has (README, The SQL API):
 #   CREATE EXTENSION IF NOT EXISTS finote; ALTER EXTENSION finote UPDATE;
 # done by the operator's tool, `finote-db migrate` (bin/finote-db, OPERATIONS.md):
-# one transaction, a lock_timeout so that a busy table fails the migration
-# instead of queueing the service's requests, and the version checked after.
+# one transaction, each lock waited for at most FINOTE_LOCK_TIMEOUT and the
+# attempt rolled back and tried again past it (up to FINOTE_MIGRATE_ATTEMPTS),
+# so that a busy table does not queue the service's requests behind the
+# migration, and the version checked after.
 # Then the API login role, by `finote-db app-role`: $FINOTE_APP_ROLE
 # (finote_app) is created if missing, with LOGIN and membership in
 # finote_api; when FINOTE_APP_PASSWORD is set it becomes that role's password

@@ -2,8 +2,11 @@
 -- caller's one transaction (psql --single-transaction), and prove it.
 -- Variables: target (a version the server offers), install (true when the
 -- database has no finote yet), lock_timeout (how long a table lock may be
--- waited for before the migration fails instead of queueing the service).
+-- waited for before the attempt fails instead of queueing the service).
 SET lock_timeout = :'lock_timeout';
+-- The SQLSTATE in the error, for finote-db to tell a lock timeout (55P03,
+-- tried again) from any other failure.
+\set VERBOSITY verbose
 \if :install
 CREATE EXTENSION IF NOT EXISTS finote VERSION :'target';
 \else

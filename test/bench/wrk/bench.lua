@@ -1,5 +1,6 @@
 -- bench.lua: one wrk script for every workload.
---   BENCH_WORKLOAD  get | list | search | create | update | login
+--   BENCH_WORKLOAD  get | list | search | create | update | login | mix
+--   BENCH_MIX       for mix: the share of each, "get=50 list=15 ..."
 --   BENCH_DATA      directory of the sample files written by run:
 --                   tokens.tsv (token), get.tsv (token, id), search.tsv
 --                   (token, q), body.json, users.txt (username)
@@ -43,7 +44,7 @@ local json_headers = function(token)
   return h
 end
 
-local function format(r)
+local function format(workload, r)
   if workload == "get" then
     return wrk.format("GET", "/api/notes/" .. r[2], { ["Authorization"] = "Bearer " .. r[1] })
   elseif workload == "list" then
@@ -64,30 +65,53 @@ end
 local requests = {}
 local next_request = 0
 
+local samples = { get = "get.tsv", update = "get.tsv", search = "search.tsv",
+                  login = "users.txt", list = "tokens.tsv", create = "tokens.tsv" }
+
 local function prepare()
   for i = #rows, 2, -1 do
     local j = math.random(i)
     rows[i], rows[j] = rows[j], rows[i]
   end
-  for i, r in ipairs(rows) do requests[i] = format(r) end
+  for i, r in ipairs(rows) do requests[i] = format(workload, r) end
+end
+
+-- mix: 20,000 requests, each of a workload drawn by its share, on a sample
+-- line drawn at random from that workload's file.
+local function prepare_mix()
+  local shares, total, files = {}, 0, {}
+  local spec = os.getenv("BENCH_MIX") or "get=50 list=15 search=10 update=15 create=9 login=1"
+  for w, n in string.gmatch(spec, "(%a+)=(%d+)") do
+    assert(samples[w], "BENCH_MIX: no workload " .. w)
+    shares[#shares + 1] = { w, tonumber(n) }
+    total = total + tonumber(n)
+    files[w] = files[w] or read_lines(samples[w])
+  end
+  assert(total > 0, "BENCH_MIX is empty")
+  for i = 1, 20000 do
+    local x, w = math.random() * total, nil
+    for _, s in ipairs(shares) do
+      w = s[1]
+      x = x - s[2]
+      if x < 0 then break end
+    end
+    local f = files[w]
+    requests[i] = format(w, f[math.random(#f)])
+  end
 end
 
 function init(args)
   math.randomseed(os.time() * 1000 + (tid or 0) * 7919)
-  if workload == "get" or workload == "update" then
-    rows = read_lines("get.tsv")
-  elseif workload == "search" then
-    rows = read_lines("search.tsv")
-  elseif workload == "login" then
-    rows = read_lines("users.txt")
-  else
-    rows = read_lines("tokens.tsv")
-  end
   local f = io.open(data .. "/body.json", "r")
   body = f:read("*a")
   f:close()
   content = string.match(body, '"content": *"(.-)"') or ""
-  prepare()
+  if workload == "mix" then
+    prepare_mix()
+  else
+    rows = read_lines(samples[workload])
+    prepare()
+  end
 end
 
 function request()
