@@ -30,7 +30,7 @@ test('main flow at 390x844', async () => {
   const name = uniqueName('phone');
   await page.getByRole('button', { name: 'Create an account' }).tap();
   await page.getByLabel('Username').fill(name);
-  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).tap();
   await page.getByRole('heading', { name: 'Your notes' }).waitFor();
   await fitsScreen(page, 'empty list');
