@@ -27,6 +27,10 @@ int finote_login_account_max_failures = 50;
 int finote_login_address_max_failures = 50;
 int finote_register_max_per_address = 10;
 int finote_register_window = 60 * 60;
+int finote_revisions_keep = 50;
+int finote_revisions_max_age = 90 * 24 * 3600;
+int finote_revision_collapse = 60;
+int finote_trash_retention = 30 * 24 * 3600;
 
 void _PG_init(void);
 
@@ -109,6 +113,42 @@ _PG_init(void)
 							NULL,
 							&finote_register_window,
 							60 * 60, 1, INT_MAX / 2,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	/*
+	 * 1.2: history and trash. The defaults and the storage they cost are
+	 * measured in README.md, "Settings".
+	 */
+	DefineCustomIntVariable("finote.revisions_keep",
+							"Revisions kept per note, the newest ones.",
+							"0 keeps no history.",
+							&finote_revisions_keep,
+							50, 0, 10000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("finote.revisions_max_age",
+							"How long a revision is kept after the change that replaced its text.",
+							NULL,
+							&finote_revisions_max_age,
+							90 * 24 * 3600, 1, INT_MAX / 2,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("finote.revision_collapse",
+							"Autosave window: an update within this time of a note's newest revision adds no revision.",
+							"0 makes every change of title, content or tags a revision.",
+							&finote_revision_collapse,
+							60, 0, 24 * 3600,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("finote.trash_retention",
+							"How long a deleted note stays in the trash before it is purged.",
+							NULL,
+							&finote_trash_retention,
+							30 * 24 * 3600, 0, INT_MAX / 2,
 							PGC_SUSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
 

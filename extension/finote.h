@@ -10,7 +10,9 @@
  * (attempt budgets, 1.1.3), auth.c
  * (accounts and sessions), notes.c (notes), cursor.c (the list's cursor),
  * search.c (the words of a search, their patterns and the keys of the
- * search index).
+ * search index); from 1.2 revisions.c (a note's history), trash.c (deleted
+ * notes), purge.c (what the retention settings expire), export.c (a user's
+ * notes as one JSON document) and account.c (deleting an account).
  */
 #ifndef FINOTE_H
 #define FINOTE_H
@@ -53,6 +55,8 @@
 #define FINOTE_ERRCODE_CONFLICT		   ERRCODE_UNIQUE_VIOLATION					   /* 23505 */
 /* No standard code means "slow down"; PostgREST's PTnnn convention does. */
 #define FINOTE_ERRCODE_THROTTLED	   MAKE_SQLSTATE('P', 'T', '4', '2', '9') /* PT429 */
+/* 1.2: a write's if_version is not the note's version (HTTP 412). */
+#define FINOTE_ERRCODE_STALE_VERSION   MAKE_SQLSTATE('P', 'T', '4', '1', '2') /* PT412 */
 
 /*
  * The search_path of every SQL the extension runs with elevated rights: the
@@ -71,6 +75,10 @@ extern int finote_login_account_max_failures;
 extern int finote_login_address_max_failures;
 extern int finote_register_max_per_address;
 extern int finote_register_window; /* seconds */
+extern int finote_revisions_keep;
+extern int finote_revisions_max_age; /* seconds */
+extern int finote_revision_collapse; /* seconds */
+extern int finote_trash_retention;	 /* seconds */
 
 /*
  * A query prepared once per backend (spi.c). Callers declare one static
@@ -184,5 +192,23 @@ extern void finote_attempts_refund(FinoteAttempts *a);
 
 /* Sessions (auth.c), used by notes.c */
 extern Datum finote_session_user(text *token);
+
+/*
+ * A change of a note from 1.2 (notes.c): the note locked and its version
+ * checked against an optional if_version argument, then the change applied,
+ * with the revision of the replaced text it calls for (revisions.c).
+ */
+extern void	 finote_note_lock(FunctionCallInfo fcinfo, Datum user_id, Datum note_id,
+							  int if_version_argno);
+extern Datum finote_note_change(Datum user_id, Datum note_id, Datum *fields,
+								const char *field_nulls, bool collapse);
+extern Datum finote_note_id_arg(FunctionCallInfo fcinfo, int argno);
+
+/* History (revisions.c) */
+extern void finote_revisions_trim(Datum user_id, Datum note_id);
+
+/* Expiry (purge.c): at most max_rows rows past the retention settings. */
+extern int64 finote_purge_expired(int max_rows, bool counts);
+#define FINOTE_SWEEP_ROWS 10
 
 #endif /* FINOTE_H */

@@ -1,9 +1,9 @@
 /*
  * notes.c
  *	  Notes: finote.note_create, note_get, note_list, note_update,
- *	  note_delete and (1.1) note_tags. Every statement is keyed by the
- *	  caller's user id, so a note of another user is indistinguishable from
- *	  one that does not exist.
+ *	  note_delete (before 1.2; from 1.2 trash.c's) and (1.1) note_tags.
+ *	  Every statement is keyed by the caller's user id, so a note of another
+ *	  user is indistinguishable from one that does not exist.
  *
  * Versions. Each SQL function of a released version stays bound to its own
  * C symbol, and that symbol keeps running the statements written for that
@@ -32,6 +32,7 @@ PG_FUNCTION_INFO_V1(finote_note_list_1_1);
 PG_FUNCTION_INFO_V1(finote_note_list_1_1_2);
 PG_FUNCTION_INFO_V1(finote_note_update);
 PG_FUNCTION_INFO_V1(finote_note_update_1_1);
+PG_FUNCTION_INFO_V1(finote_note_update_1_2);
 PG_FUNCTION_INFO_V1(finote_note_delete);
 PG_FUNCTION_INFO_V1(finote_note_tags);
 
@@ -314,14 +315,21 @@ note_fields(FunctionCallInfo fcinfo, int first, Datum *values, char *nulls)
 	nulls[3] = has_tags ? ' ' : 'n';
 }
 
+/* A required uuid argument (a note's or a revision's id). */
+Datum
+finote_note_id_arg(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(FINOTE_ERRCODE_MISSING_INPUT),
+				 errmsg("%s is required", argno == 1 ? "id" : "revision")));
+	return PG_GETARG_DATUM(argno);
+}
+
 static Datum
 note_id_arg(FunctionCallInfo fcinfo)
 {
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(FINOTE_ERRCODE_MISSING_INPUT),
-				 errmsg("id is required")));
-	return PG_GETARG_DATUM(1);
+	return finote_note_id_arg(fcinfo, 1);
 }
 
 /* note_create(token, title, content [, pinned, tags]) RETURNS jsonb */
@@ -383,6 +391,129 @@ Datum
 finote_note_update_1_1(PG_FUNCTION_ARGS)
 {
 	return note_update(fcinfo, &q_update_1_1);
+}
+
+/*
+ * 1.2: lock the caller's note (P0002 if there is none) and, when argument
+ * if_version_argno is given, check that it is the note's version: the
+ * write that follows changes nothing else than what its caller saw. The
+ * error says which versions, never what the note holds: errors reach the
+ * server's log.
+ */
+void
+finote_note_lock(FunctionCallInfo fcinfo, Datum user_id, Datum note_id, int if_version_argno)
+{
+	static FinoteQuery q = {
+		.sql = "SELECT n.version FROM finote.notes n"
+			   " WHERE n.user_id = $1 AND n.id = $2 FOR UPDATE",
+		.nargs = 2,
+		.argtypes = {UUIDOID, UUIDOID},
+	};
+	Datum args[2] = {user_id, note_id};
+	bool  found;
+	int64 version = DatumGetInt64(finote_exec_value(&q, args, NULL, &found));
+	int64 expected;
+
+	if (!found)
+		raise_not_found();
+	if (PG_NARGS() <= if_version_argno || PG_ARGISNULL(if_version_argno))
+		return;
+	expected = PG_GETARG_INT64(if_version_argno);
+	if (expected != version)
+		ereport(ERROR,
+				(errcode(FINOTE_ERRCODE_STALE_VERSION),
+				 errmsg("note has changed since version " INT64_FORMAT, expected),
+				 errdetail("Current version: " INT64_FORMAT ".", version)));
+}
+
+/*
+ * 1.2: change a note locked by finote_note_lock. fields are title, content,
+ * pinned and tags as note_fields fills them (NULL: leave as it is). The
+ * version goes up by one on any real change, updated_at moves only with the
+ * title, the content or the tags, and a change of those keeps the replaced
+ * state as a revision, unless collapse is set and the note's newest revision
+ * is younger than finote.revision_collapse: a burst of autosaves then keeps
+ * one revision, the one that holds the text from before the burst. The
+ * replaced row is read in the statement's snapshot (o), which the row lock
+ * makes the current one. Returns the note's JSON.
+ */
+Datum
+finote_note_change(Datum user_id, Datum note_id, Datum *fields, const char *field_nulls,
+				   bool collapse)
+{
+#define NEW_TEXT "coalesce($3, n.title), coalesce($4, n.content), coalesce(finote._tags($6), n.tags)"
+	static FinoteQuery q = {
+		.sql = "WITH o AS (SELECT n.* FROM finote.notes n WHERE n.user_id = $1 AND n.id = $2),"
+			   " u AS (UPDATE finote.notes AS n"
+			   "        SET title = coalesce($3, n.title),"
+			   "            content = coalesce($4, n.content),"
+			   "            pinned = coalesce($5, n.pinned),"
+			   "            tags = coalesce(finote._tags($6), n.tags),"
+			   "            updated_at = CASE WHEN (" NEW_TEXT ") = (n.title, n.content, n.tags)"
+			   "                         THEN n.updated_at ELSE pg_catalog.clock_timestamp() END,"
+			   "            version = n.version + CASE WHEN (" NEW_TEXT ", coalesce($5, n.pinned))"
+			   "                                         = (n.title, n.content, n.tags, n.pinned)"
+			   "                                   THEN 0 ELSE 1 END"
+			   "      WHERE n.user_id = $1 AND n.id = $2"
+			   "  RETURNING n.*),"
+			   " r AS (INSERT INTO finote.revisions"
+			   "         (user_id, note_id, version, title, content, tags, pinned, created_at)"
+			   "       SELECT o.user_id, o.id, o.version, o.title, o.content, o.tags, o.pinned,"
+			   "              pg_catalog.clock_timestamp()"
+			   "         FROM o, u"
+			   "        WHERE (o.title, o.content, o.tags) IS DISTINCT FROM (u.title, u.content, u.tags)"
+			   "          AND NOT coalesce((SELECT k.created_at > pg_catalog.clock_timestamp()"
+			   "                                    - pg_catalog.make_interval(secs => $7)"
+			   "                              FROM finote.revisions k"
+			   "                             WHERE k.user_id = $1 AND k.note_id = $2"
+			   "                             ORDER BY k.version DESC LIMIT 1), false)"
+			   "       RETURNING 1)"
+			   " SELECT finote._note_json(u), EXISTS (SELECT FROM r) FROM u",
+		.nargs = 2 + NOTE_FIELDS + 1,
+		.argtypes = {UUIDOID, UUIDOID, NOTE_FIELD_TYPES, FLOAT8OID},
+	};
+#undef NEW_TEXT
+	Datum args[2 + NOTE_FIELDS + 1];
+	char  nulls[2 + NOTE_FIELDS + 1];
+	bool  isnull;
+	Datum result;
+
+	args[0] = user_id;
+	args[1] = note_id;
+	memcpy(args + 2, fields, NOTE_FIELDS * sizeof(Datum));
+	args[2 + NOTE_FIELDS] = Float8GetDatum(collapse ? finote_revision_collapse : 0);
+	memset(nulls, ' ', sizeof(nulls));
+	memcpy(nulls + 2, field_nulls, NOTE_FIELDS);
+
+	if (finote_exec(&q, args, nulls) != 1)
+		raise_not_found(); /* locked by the caller: cannot happen */
+	result = SPI_datumTransfer(finote_result_column(0, 1, &isnull), false, -1);
+	if (DatumGetBool(finote_result_column(0, 2, &isnull)))
+		finote_revisions_trim(user_id, note_id);
+	finote_purge_expired(FINOTE_SWEEP_ROWS, false);
+	return result;
+}
+
+/*
+ * finote.note_update(token, id, title, content, pinned, tags, if_version)
+ * RETURNS jsonb, 1.2: if_version given and not the note's version is PT412,
+ * and changes nothing.
+ */
+Datum
+finote_note_update_1_2(PG_FUNCTION_ARGS)
+{
+	Datum fields[NOTE_FIELDS];
+	char  nulls[NOTE_FIELDS];
+	Datum user_id;
+	Datum result;
+
+	note_fields(fcinfo, 2, fields, nulls);
+	SPI_connect();
+	user_id = finote_session_user(finote_token_arg(fcinfo));
+	finote_note_lock(fcinfo, user_id, note_id_arg(fcinfo), 6);
+	result = finote_note_change(user_id, note_id_arg(fcinfo), fields, nulls, true);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
 }
 
 /* finote.note_get(token text, id uuid) RETURNS jsonb */

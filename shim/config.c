@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,6 +173,24 @@ load_secret(void)
 	return 0;
 }
 
+/* Where exports are spooled (export.c): a directory we may create files in. */
+static int
+load_export_dir(void)
+{
+	struct stat st;
+
+	cfg.export_dir = env_or("FINOTE_EXPORT_DIR", env_or("TMPDIR", "/tmp"));
+	if (stat(cfg.export_dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+		access(cfg.export_dir, W_OK | X_OK) != 0)
+	{
+		fprintf(stderr, "finote-shim: FINOTE_EXPORT_DIR \"%s\" must be a directory "
+						"this process can write to\n",
+				cfg.export_dir);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 load_web_root(void)
 {
@@ -208,7 +228,9 @@ config_load(void)
 		env_int("FINOTE_THREAD_STACK_KB", 256, 128, 8192, &cfg.thread_stack_kb) ||
 		env_int("FINOTE_HASH_CONCURRENCY", cores(), 1, 1024, &cfg.hash_concurrency) ||
 		env_int("FINOTE_HASH_WAIT_MS", 1000, 0, 600000, &cfg.hash_wait_ms) ||
-		env_int("FINOTE_PREPARE", 1, 0, 1, &prepare))
+		env_int("FINOTE_PREPARE", 1, 0, 1, &prepare) ||
+		env_int("FINOTE_EXPORT_MAX", 2, 1, 1000, &cfg.export_max) ||
+		env_int("FINOTE_EXPORT_TIMEOUT_MS", 60000, 100, 3600000, &cfg.export_timeout_ms))
 		return -1;
 	cfg.prepare = prepare == 1;
 	if (!cfg.database_url)
@@ -223,7 +245,7 @@ config_load(void)
 				cfg.session_name);
 		return -1;
 	}
-	if (load_cors() || load_secret() || load_web_root() ||
+	if (load_cors() || load_secret() || load_web_root() || load_export_dir() ||
 		trusted_proxies_load(env_or("FINOTE_TRUSTED_PROXIES", "")))
 		return -1;
 	return 0;

@@ -35,7 +35,6 @@
 
 #include "shim.h"
 
-#define TEXTOID			25
 #define CANCEL_GRACE_MS 1000
 #define CLIENT_WATCH_MS 200
 #define CANCELS_MAX		8
@@ -157,10 +156,9 @@ static PGresult *
 exec_route(struct req *rq, PGconn *db, const struct route *route,
 		   const char *const *params, enum db_outcome *outcome)
 {
-	static const Oid types[ROUTE_PARAMS] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-											TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-	int				 stmt = (int) (route - routes);
-	char			 name[32];
+	const Oid *types = route_param_types;
+	int		   stmt = (int) (route - routes);
+	char	   name[32];
 
 	if (!cfg.prepare || stmt >= 64)
 	{
@@ -187,8 +185,8 @@ exec_route(struct req *rq, PGconn *db, const struct route *route,
 }
 
 /* What the answer needs from res (NULL: libpq could not even send). */
-static void
-take_answer(struct db_answer *a, PGconn *db, PGresult *res)
+void
+db_take_answer(struct db_answer *a, PGconn *db, PGresult *res)
 {
 	const char *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
@@ -237,7 +235,7 @@ db_call(struct req *rq, const struct route *route, const char *const *params,
 	}
 	res = exec_route(rq, db, route, params, &a->outcome);
 	if (a->outcome == DB_DONE)
-		take_answer(a, db, res);
+		db_take_answer(a, db, res);
 	else
 		PQclear(res);
 	pool_release(db);

@@ -31,6 +31,8 @@ static const struct sqlstate_row sqlstate_map[] = {
 	{"28000", {401, "unauthorized", "missing, invalid or expired session"}},
 	{"P0002", {404, "not_found", "not found"}},
 	{"23505", {409, "username_taken", "that username is taken"}},
+	/* If-Match named another version: "note has changed since version N" (handler.c adds the note) */
+	{"PT412", {412, "precondition_failed", NULL}},
 	{"PT429", {429, "too_many_attempts", "too many attempts; try again later"}},
 	{"08*", {503, "unavailable", "the database is unavailable"}},
 	{"57P01", {503, "unavailable", "the database is unavailable"}},

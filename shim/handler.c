@@ -29,8 +29,13 @@ static int label_unmatched = -1;
 static int	in_flight;
 static bool draining;
 
-/* Query parameters $4..$7, in the order routes.c documents. */
-static const char *const query_names[] = {"q", "limit", "cursor", "tag"};
+/* Query parameters and the index of their $n (routes.c documents them). */
+static const struct
+{
+	const char *name;
+	int			param;
+} query_params[] = {{"q", 3}, {"limit", 4}, {"cursor", 5}, {"tag", 6}, {"revisions", 10}};
+#define N_QUERY_PARAMS (sizeof(query_params) / sizeof(query_params[0]))
 
 static void
 finish(struct req *rq)
@@ -117,7 +122,7 @@ answer_options(struct req *rq, const char *allow)
 	{
 		const char *const headers[] = {
 			"Access-Control-Allow-Methods", allow,
-			"Access-Control-Allow-Headers", "Content-Type, Authorization",
+			"Access-Control-Allow-Headers", "Content-Type, Authorization, If-Match",
 			"Access-Control-Max-Age", "600",
 			NULL};
 
@@ -136,7 +141,7 @@ answer_options(struct req *rq, const char *allow)
 }
 
 /* Send the error the SQLSTATE table gives for a failed call. */
-static void
+void
 answer_db_error(struct req *rq, const struct route *route, const struct db_answer *a)
 {
 	const struct pg_error *pe = error_for_sqlstate(a->sqlstate[0] ? a->sqlstate : NULL);
@@ -163,6 +168,58 @@ answer_db_error(struct req *rq, const struct route *route, const struct db_answe
 					pe->message ? pe->message : (a->message ? a->message : pe->code), NULL);
 }
 
+/* The strong ETag of a note at version (its digits, as the database gave them). */
+static void
+etag_of(char *out, size_t len, const char *version)
+{
+	snprintf(out, len, "\"%.20s\"", version ? version : "");
+}
+
+/*
+ * A 412: the change was refused because the note is at another version. The
+ * body is the error and, beside it, the note as it is now with its ETag (what
+ * GET on route->if_match answers), so that the client can show both texts
+ * without another round trip. If the note cannot be read (deleted meanwhile),
+ * the plain error.
+ */
+static void
+answer_precondition_failed(struct req *rq, const struct route *route,
+						   const struct db_answer *failed, const char *const *params)
+{
+	struct path_ids		ids = {"", ""};
+	char				path[64];
+	char				allow[64];
+	int					label;
+	const char		   *id = params[2] ? params[2] : "";
+	const struct route *get;
+	struct db_answer	a;
+
+	snprintf(path, sizeof(path), "%.*s%s", (int) strcspn(route->if_match, "{"),
+			 route->if_match, id);
+	get = route_match(path, METHOD_GET, pool_extension_version(), &ids, allow,
+					  sizeof(allow), &label);
+	if (!get || get->answer != ANSWER_ETAG)
+	{
+		answer_db_error(rq, route, failed);
+		return;
+	}
+	db_call(rq, get, params, &a);
+	if (a.outcome == DB_DONE && a.row && a.value[0])
+	{
+		char				   etag[32];
+		const char *const	   headers[] = {"ETag", etag, NULL};
+		const struct pg_error *pe = error_for_sqlstate(failed->sqlstate);
+
+		etag_of(etag, sizeof(etag), a.value[1]);
+		/* the database's message is safe by contract: "... since version N" */
+		http_send_error_with(rq, pe->status, pe->code,
+							 failed->message ? failed->message : pe->code, a.value[0], headers);
+	}
+	else
+		answer_db_error(rq, route, failed);
+	db_answer_free(&a);
+}
+
 /* Run the route's statement, then answer from its copied-out result. */
 static void
 call_database(struct req *rq, const struct route *route, const char *const *params)
@@ -182,6 +239,8 @@ call_database(struct req *rq, const struct route *route, const char *const *para
 		rq->close = true;
 		conn_close_after(rq);
 	}
+	else if (!a.row && route->if_match && strcmp(a.sqlstate, "PT412") == 0)
+		answer_precondition_failed(rq, route, &a, params);
 	else if (!a.row)
 		answer_db_error(rq, route, &a);
 	else if (route->session == SESSION_CLEAR)
@@ -203,6 +262,14 @@ call_database(struct req *rq, const struct route *route, const char *const *para
 		http_send_json(rq, route->status, a.value[0], headers);
 		sodium_memzero(cookie, sizeof(cookie));
 	}
+	else if (route->answer == ANSWER_ETAG && a.value[1])
+	{
+		char			  etag[32];
+		const char *const headers[] = {"ETag", etag, NULL};
+
+		etag_of(etag, sizeof(etag), a.value[1]);
+		http_send_json(rq, route->status, a.value[0], headers);
+	}
 	else
 		http_send_json(rq, route->status, a.value[0], NULL);
 	/* a login's row holds its token: wiped, not only freed */
@@ -215,17 +282,49 @@ call_database(struct req *rq, const struct route *route, const char *const *para
 }
 
 /*
+ * The If-Match header, when the route takes one: true with $9 set (or left
+ * NULL: no condition), false when answered with 400. Two If-Match headers
+ * are refused too: civetweb would show us only the first.
+ */
+static bool
+if_match_param(struct req *rq, const struct route *route, char *version, size_t len,
+			   const char **param)
+{
+	int n = 0;
+
+	if (!route->if_match)
+		return true;
+	for (int i = 0; i < rq->ri->num_headers; i++)
+		n += strcasecmp(rq->ri->http_headers[i].name, "If-Match") == 0;
+	switch (n > 1 ? IF_MATCH_MALFORMED
+				  : if_match_parse(mg_get_header(rq->conn, "If-Match"), version, len))
+	{
+		case IF_MATCH_NONE:
+			return true;
+		case IF_MATCH_VERSION:
+			*param = version;
+			return true;
+		case IF_MATCH_MALFORMED:
+			break;
+	}
+	http_send_error(rq, 400, "invalid_input",
+					"If-Match must be * or one ETag this server gave, like \"3\"", NULL);
+	return false;
+}
+
+/*
  * A matched database route: origin, session, content type, parameters, the
  * call. body is the request body (NUL-terminated) or NULL; token the
  * session's, or NULL.
  */
 static void
-call_route(struct req *rq, const struct route *route, const char *id,
+call_route(struct req *rq, const struct route *route, const struct path_ids *ids,
 		   const char *body, size_t body_len, const char *token)
 {
-	char		query[4][QUERY_VALUE_MAX];
+	char		query[N_QUERY_PARAMS][QUERY_VALUE_MAX];
 	char		client[64];
-	const char *params[ROUTE_PARAMS] = {token, NULL, id[0] ? id : NULL};
+	char		version[24];
+	const char *params[ROUTE_PARAMS] = {token, NULL, ids->id[0] ? ids->id : NULL};
 	const char *qs = rq->ri->query_string;
 
 	if (!origin_may_change_state(rq, route))
@@ -270,9 +369,12 @@ call_route(struct req *rq, const struct route *route, const char *id,
 		}
 		params[1] = body;
 	}
-	for (int i = 0; i < 4 && qs; i++)
+	params[9] = ids->rev[0] ? ids->rev : NULL;
+	if (!if_match_param(rq, route, version, sizeof(version), &params[8]))
+		return;
+	for (size_t i = 0; i < N_QUERY_PARAMS && qs; i++)
 	{
-		int n = mg_get_var2(qs, strlen(qs), query_names[i], query[i],
+		int n = mg_get_var2(qs, strlen(qs), query_params[i].name, query[i],
 							sizeof(query[i]), 0);
 
 		if (n == -2)
@@ -287,9 +389,11 @@ call_route(struct req *rq, const struct route *route, const char *id,
 			return;
 		}
 		/* absent and empty are the same: the function's default */
-		params[3 + i] = n > 0 ? query[i] : NULL;
+		params[query_params[i].param] = n > 0 ? query[i] : NULL;
 	}
-	if (!gate_needed(route))
+	if (route->answer == ANSWER_STREAM)
+		export_run(rq, route, params);
+	else if (!gate_needed(route))
 		call_database(rq, route, params);
 	else if (gate_enter())
 	{
@@ -303,12 +407,12 @@ call_route(struct req *rq, const struct route *route, const char *id,
 
 /* The session token lives in this frame only, and is wiped once answered. */
 static void
-run_route(struct req *rq, const struct route *route, const char *id,
+run_route(struct req *rq, const struct route *route, const struct path_ids *ids,
 		  const char *body, size_t body_len)
 {
 	char token[TOKEN_MAX + 1];
 
-	call_route(rq, route, id, body, body_len,
+	call_route(rq, route, ids, body, body_len,
 			   session_token(rq, token, sizeof(token)) ? token : NULL);
 	sodium_memzero(token, sizeof(token));
 }
@@ -344,7 +448,7 @@ reserved_path(const char *path)
 static void
 dispatch(struct req *rq)
 {
-	char				id[40] = "";
+	struct path_ids		ids = {"", ""};
 	char				allow[128];
 	char			   *body = NULL;
 	size_t				body_len = 0;
@@ -373,7 +477,7 @@ dispatch(struct req *rq)
 		}
 	}
 
-	route = route_match(rq->path, rq->method, extension_version(rq), id, sizeof(id),
+	route = route_match(rq->path, rq->method, extension_version(rq), &ids,
 						allow, sizeof(allow), &rq->label);
 	if (rq->db && (!route || route->builtin))
 	{
@@ -404,7 +508,7 @@ dispatch(struct req *rq)
 	else if (route->builtin)
 		route->builtin(rq);
 	else
-		run_route(rq, route, id, body, body_len);
+		run_route(rq, route, &ids, body, body_len);
 	if (rq->db)
 	{
 		/* a route that answered before its call (401, 415, ...): small answers */

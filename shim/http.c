@@ -102,21 +102,20 @@ keep_alive(struct req *rq)
 }
 
 /*
- * Send a whole response. headers: NULL-terminated "Name", "value" pairs.
+ * The head of a response, into buf (HEAD_MAX bytes); returns its length.
+ * headers: NULL-terminated "Name", "value" pairs.
  * The page is never framed, never sniffed, never leaks a referrer, and runs
  * no script but our own (CSP); API answers are never cached.
  *
  * The head is written by hand, not with mg_response_header_*: those refuse
  * to work once anything was written, and "100 Continue" must be.
  */
-void
-http_send(struct req *rq, int status, const char *content_type,
-		  const char *body, size_t len, const char *const *headers)
+static size_t
+build_head(struct req *rq, char *buf, int status, const char *content_type,
+		   long long len, const char *const *headers)
 {
-	char		buf[HEAD_MAX + SMALL_BODY];
 	struct head head = {buf, 0};
 	char		value[64];
-	bool		with_body = len > 0 && rq->method != METHOD_HEAD;
 	bool		has_cache_control = false;
 	bool		has_retry_after = false;
 
@@ -128,7 +127,7 @@ http_send(struct req *rq, int status, const char *content_type,
 	add_header(&head, "Date", http_date());
 	if (content_type)
 		add_header(&head, "Content-Type", content_type);
-	snprintf(value, sizeof(value), "%zu", len);
+	snprintf(value, sizeof(value), "%lld", len);
 	if (status != 204)
 		add_header(&head, "Content-Length", value);
 	add_header(&head, "Content-Security-Policy",
@@ -146,6 +145,7 @@ http_send(struct req *rq, int status, const char *content_type,
 	{
 		add_header(&head, "Access-Control-Allow-Origin", rq->cors_origin);
 		add_header(&head, "Access-Control-Allow-Credentials", "true");
+		add_header(&head, "Access-Control-Expose-Headers", "ETag, Retry-After, Content-Disposition");
 	}
 	for (; headers && headers[0]; headers += 2)
 	{
@@ -160,22 +160,44 @@ http_send(struct req *rq, int status, const char *content_type,
 		add_header(&head, "Cache-Control", "no-store");
 	add_header(&head, "Connection", keep_alive(rq) ? "keep-alive" : "close");
 	head_add(&head, "\r\n");
+	rq->status = status;
+	rq->bytes_sent = len;
+	return head.len;
+}
+
+/* Send a whole response (build_head says which headers it has). */
+void
+http_send(struct req *rq, int status, const char *content_type,
+		  const char *body, size_t len, const char *const *headers)
+{
+	char   buf[HEAD_MAX + SMALL_BODY];
+	size_t head_len = build_head(rq, buf, status, content_type, (long long) len, headers);
+	bool   with_body = len > 0 && rq->method != METHOD_HEAD;
+
 	/* one write for a small answer: one packet, no wait on the peer's ACK */
 	if (with_body && len <= SMALL_BODY)
 	{
-		memcpy(buf + head.len, body, len);
-		mg_write(rq->conn, buf, head.len + len);
-		sodium_memzero(buf + head.len, len); /* a login's answer holds the token */
+		memcpy(buf + head_len, body, len);
+		mg_write(rq->conn, buf, head_len + len);
+		sodium_memzero(buf + head_len, len); /* a login's answer holds the token */
 	}
 	else
 	{
-		mg_write(rq->conn, buf, head.len);
+		mg_write(rq->conn, buf, head_len);
 		if (with_body)
 			mg_write(rq->conn, body, len);
 	}
-	sodium_memzero(buf, head.len); /* and its Set-Cookie the cookie */
-	rq->status = status;
-	rq->bytes_sent = (long long) len;
+	sodium_memzero(buf, head_len); /* and its Set-Cookie the cookie */
+}
+
+/* The head alone, for a body of len bytes the caller writes (export.c). */
+void
+http_send_head(struct req *rq, int status, const char *content_type,
+			   long long len, const char *const *headers)
+{
+	char buf[HEAD_MAX];
+
+	mg_write(rq->conn, buf, build_head(rq, buf, status, content_type, len, headers));
 }
 
 void
@@ -227,13 +249,32 @@ void
 http_send_error(struct req *rq, int status, const char *code,
 				const char *message, const char *const *headers)
 {
-	char msg[512];
-	char body[640];
+	http_send_error_with(rq, status, code, message, NULL, headers);
+}
+
+/*
+ * An error with more beside it: object is a JSON object from the database
+ * ("{"note": ...}"), whose members follow "error" in the body.
+ */
+void
+http_send_error_with(struct req *rq, int status, const char *code,
+					 const char *message, const char *object,
+					 const char *const *headers)
+{
+	char   msg[512];
+	char   small[640];
+	char  *body = small;
+	size_t n = sizeof(small);
+	bool   more = object && object[0] == '{' && object[1] && object[1] != '}';
 
 	json_escape(msg, sizeof(msg), message);
-	snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}",
-			 code, msg);
+	if (more && !(body = malloc(n = sizeof(small) + strlen(object))))
+		abort();
+	snprintf(body, n, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}%s%s",
+			 code, msg, more ? "," : "}", more ? object + 1 : "");
 	http_send_json(rq, status, body, headers);
+	if (body != small)
+		free(body);
 }
 
 /* The database could not be reached, or no connection came free in time. */

@@ -9,6 +9,8 @@
  *   $1 session token    $2 raw JSON body     $3 the {id} path segment
  *   $4 ?q=              $5 ?limit=           $6 ?cursor=        $7 ?tag=
  *   $8 the client's address (clientaddr.c)
+ *   $9 the version If-Match names (ifmatch.c; NULL when absent or "*")
+ *   $10 the {rev} path segment                $11 ?revisions=
  *
  * Postgres parses the body and casts ids and limits, so the shim needs no
  * JSON parser. From finote 1.1.3 on, finote.body_json parses it (malformed
@@ -18,7 +20,11 @@
  * context PostgreSQL logs with the body in it. The
  * statement's first column is the response body, unless the success status
  * is 204 (the void functions). A SESSION_SET row returns the token in column 2 and the
- * cookie lifetime in seconds in column 3.
+ * cookie lifetime in seconds in column 3. An ANSWER_ETAG row returns the
+ * note's version in column 2, sent as its strong ETag; an ANSWER_STREAM row
+ * returns the body in as many rows as it likes (export.c). A row with
+ * if_match passes If-Match on as $9, and its function raises PT412 when the
+ * note is at another version (errors.c; handler.c adds the current note).
  *
  * A row also says from which extension version on it works. For a request,
  * the row with the highest version not above the database's is used; paths
@@ -26,7 +32,8 @@
  * one shim serves a 1.0 database and, after ALTER EXTENSION finote UPDATE,
  * the same database at 1.1 (the version is learned on each new connection
  * and by /readyz). 1.0 calls are positional on the parameters 1.0's SQL API (README.md)
- * fixes, and stay valid on 1.1, which appends optional parameters.
+ * fixes, and stay valid on 1.1, which appends optional parameters; 1.2
+ * appends if_version to note_update and note_delete the same way.
  */
 #include <stdio.h>
 #include <string.h>
@@ -48,75 +55,113 @@
 #define FIELD(name)		"finote.body_text(b, '" name "')"
 #define SQL_TAGS_1_1_3	"finote.body_tags(b)"
 
+/* 1.2: a note function's answer as the body and, in column 2, the ETag. */
+#define NOTE_AND_VERSION "SELECT jsonb_build_object('note', n), n->>'version' FROM "
+#define BODY_AND		 "(SELECT finote.body_json($2) AS b) AS body, "
+#define NOTE_PATH		 "/api/notes/{id}"
+
 const struct route routes[] = {
 	{VERSION_1_0, "POST", "/api/auth/register", AUTH_NONE, true, 201, SESSION_KEEP,
-	 "SELECT jsonb_build_object('user', finote.register(b->>'username', b->>'password'))" FROM_BODY, NULL},
+	 "SELECT jsonb_build_object('user', finote.register(b->>'username', b->>'password'))" FROM_BODY, NULL, ANSWER_ROW, NULL},
 	{VERSION_1_1_3, "POST", "/api/auth/register", AUTH_NONE, true, 201, SESSION_KEEP,
-	 "SELECT jsonb_build_object('user', finote.register(" FIELD("username") ", " FIELD("password") ", $8::inet))" FROM_BODY_1_1_3, NULL},
+	 "SELECT jsonb_build_object('user', finote.register(" FIELD("username") ", " FIELD("password") ", $8::inet))" FROM_BODY_1_1_3, NULL, ANSWER_ROW, NULL},
 	{VERSION_1_0, "POST", "/api/auth/login", AUTH_NONE, true, 200, SESSION_SET,
 	 "SELECT r, r->>'token', "
 	 "greatest(0, ceil(extract(epoch FROM (r->>'expires_at')::timestamptz - now())))::bigint "
 	 "FROM (SELECT $2::jsonb AS b) AS body, "
 	 "finote.login(b->>'username', b->>'password') AS r",
-	 NULL},
+	 NULL, ANSWER_ROW, NULL},
 	{VERSION_1_1_3, "POST", "/api/auth/login", AUTH_NONE, true, 200, SESSION_SET,
 	 "SELECT r, r->>'token', "
 	 "greatest(0, ceil(extract(epoch FROM (r->>'expires_at')::timestamptz - now())))::bigint "
 	 "FROM (SELECT finote.body_json($2) AS b) AS body, "
 	 "finote.login(" FIELD("username") ", " FIELD("password") ", $8::inet) AS r",
-	 NULL},
+	 NULL, ANSWER_ROW, NULL},
 	{VERSION_1_0, "POST", "/api/auth/logout", AUTH_OPTIONAL, false, 204, SESSION_CLEAR,
-	 "SELECT finote.logout($1)", NULL},
+	 "SELECT finote.logout($1)", NULL, ANSWER_ROW, NULL},
 	{VERSION_1_0, "GET", "/api/auth/me", AUTH_REQUIRED, false, 200, SESSION_KEEP,
-	 "SELECT jsonb_build_object('user', finote.whoami($1))", NULL},
+	 "SELECT jsonb_build_object('user', finote.whoami($1))", NULL, ANSWER_ROW, NULL},
+	{VERSION_1_2, "DELETE", "/api/auth/me", AUTH_REQUIRED, true, 204, SESSION_CLEAR,
+	 "SELECT finote.account_delete($1, " FIELD("password") ", $8::inet)" FROM_BODY_1_1_3, NULL, ANSWER_ROW, NULL},
 	{VERSION_1_0, "PUT", "/api/auth/password", AUTH_REQUIRED, true, 204, SESSION_KEEP,
-	 "SELECT finote.change_password($1, b->>'current_password', b->>'new_password')" FROM_BODY, NULL},
+	 "SELECT finote.change_password($1, b->>'current_password', b->>'new_password')" FROM_BODY, NULL, ANSWER_ROW, NULL},
 	{VERSION_1_1_3, "PUT", "/api/auth/password", AUTH_REQUIRED, true, 204, SESSION_KEEP,
-	 "SELECT finote.change_password($1, " FIELD("current_password") ", " FIELD("new_password") ", $8::inet)" FROM_BODY_1_1_3, NULL},
+	 "SELECT finote.change_password($1, " FIELD("current_password") ", " FIELD("new_password") ", $8::inet)" FROM_BODY_1_1_3, NULL, ANSWER_ROW, NULL},
 	{VERSION_1_0, "GET", "/api/notes", AUTH_REQUIRED, false, 200, SESSION_KEEP,
-	 "SELECT finote.note_list($1, $4, coalesce($5::int, 20), $6)", NULL},
+	 "SELECT finote.note_list($1, $4, coalesce($5::int, 20), $6)", NULL, ANSWER_ROW, NULL},
 	{VERSION_1_1, "GET", "/api/notes", AUTH_REQUIRED, false, 200, SESSION_KEEP,
-	 "SELECT finote.note_list($1, $4, coalesce($5::int, 20), $6, $7)", NULL},
+	 "SELECT finote.note_list($1, $4, coalesce($5::int, 20), $6, $7)", NULL, ANSWER_ROW, NULL},
 	{VERSION_1_0, "POST", "/api/notes", AUTH_REQUIRED, true, 201, SESSION_KEEP,
-	 "SELECT jsonb_build_object('note', finote.note_create($1, b->>'title', b->>'content'))" FROM_BODY, NULL},
+	 "SELECT jsonb_build_object('note', finote.note_create($1, b->>'title', b->>'content'))" FROM_BODY, NULL, ANSWER_ROW, NULL},
 	{VERSION_1_1, "POST", "/api/notes", AUTH_REQUIRED, true, 201, SESSION_KEEP,
-	 "SELECT jsonb_build_object('note', finote.note_create($1, b->>'title', b->>'content', " SQL_PINNED ", " SQL_TAGS "))" FROM_BODY, NULL},
+	 "SELECT jsonb_build_object('note', finote.note_create($1, b->>'title', b->>'content', " SQL_PINNED ", " SQL_TAGS "))" FROM_BODY, NULL, ANSWER_ROW, NULL},
 	{VERSION_1_1_3, "POST", "/api/notes", AUTH_REQUIRED, true, 201, SESSION_KEEP,
-	 "SELECT jsonb_build_object('note', finote.note_create($1, " FIELD("title") ", " FIELD("content") ", " SQL_PINNED ", " SQL_TAGS_1_1_3 "))" FROM_BODY_1_1_3, NULL},
+	 "SELECT jsonb_build_object('note', finote.note_create($1, " FIELD("title") ", " FIELD("content") ", " SQL_PINNED ", " SQL_TAGS_1_1_3 "))" FROM_BODY_1_1_3, NULL, ANSWER_ROW, NULL},
+	{VERSION_1_2, "POST", "/api/notes", AUTH_REQUIRED, true, 201, SESSION_KEEP,
+	 NOTE_AND_VERSION BODY_AND "finote.note_create($1, " FIELD("title") ", " FIELD("content") ", " SQL_PINNED ", " SQL_TAGS_1_1_3 ") AS n",
+	 NULL, ANSWER_ETAG, NULL},
 	{VERSION_1_0, "GET", "/api/notes/{id}", AUTH_REQUIRED, false, 200, SESSION_KEEP,
-	 "SELECT jsonb_build_object('note', finote.note_get($1, $3::uuid))", NULL},
+	 "SELECT jsonb_build_object('note', finote.note_get($1, $3::uuid))", NULL, ANSWER_ROW, NULL},
+	{VERSION_1_2, "GET", "/api/notes/{id}", AUTH_REQUIRED, false, 200, SESSION_KEEP,
+	 NOTE_AND_VERSION "finote.note_get($1, $3::uuid) AS n", NULL, ANSWER_ETAG, NULL},
 	{VERSION_1_0, "PATCH", "/api/notes/{id}", AUTH_REQUIRED, true, 200, SESSION_KEEP,
 	 "SELECT jsonb_build_object('note', finote.note_update($1, $3::uuid, "
 	 "b->>'title', b->>'content'))" FROM_BODY,
-	 NULL},
+	 NULL, ANSWER_ROW, NULL},
 	{VERSION_1_1, "PATCH", "/api/notes/{id}", AUTH_REQUIRED, true, 200, SESSION_KEEP,
 	 "SELECT jsonb_build_object('note', finote.note_update($1, $3::uuid, "
 	 "b->>'title', b->>'content', " SQL_PINNED ", " SQL_TAGS "))" FROM_BODY,
-	 NULL},
+	 NULL, ANSWER_ROW, NULL},
 	{VERSION_1_1_3, "PATCH", "/api/notes/{id}", AUTH_REQUIRED, true, 200, SESSION_KEEP,
 	 "SELECT jsonb_build_object('note', finote.note_update($1, $3::uuid, " FIELD("title") ", " FIELD("content") ", " SQL_PINNED ", " SQL_TAGS_1_1_3 "))" FROM_BODY_1_1_3,
-	 NULL},
+	 NULL, ANSWER_ROW, NULL},
+	{VERSION_1_2, "PATCH", "/api/notes/{id}", AUTH_REQUIRED, true, 200, SESSION_KEEP,
+	 NOTE_AND_VERSION BODY_AND "finote.note_update($1, $3::uuid, " FIELD("title") ", " FIELD("content") ", " SQL_PINNED ", " SQL_TAGS_1_1_3 ", $9::bigint) AS n",
+	 NULL, ANSWER_ETAG, NOTE_PATH},
 	{VERSION_1_0, "DELETE", "/api/notes/{id}", AUTH_REQUIRED, false, 204, SESSION_KEEP,
-	 "SELECT finote.note_delete($1, $3::uuid)", NULL},
+	 "SELECT finote.note_delete($1, $3::uuid)", NULL, ANSWER_ROW, NULL},
+	{VERSION_1_2, "DELETE", "/api/notes/{id}", AUTH_REQUIRED, false, 204, SESSION_KEEP,
+	 "SELECT finote.note_delete($1, $3::uuid, $9::bigint)", NULL, ANSWER_ROW, NOTE_PATH},
+	{VERSION_1_2, "GET", "/api/notes/{id}/revisions", AUTH_REQUIRED, false, 200, SESSION_KEEP,
+	 "SELECT finote.note_revisions($1, $3::uuid, coalesce($5::int, 20), $6)", NULL, ANSWER_ROW, NULL},
+	{VERSION_1_2, "GET", "/api/notes/{id}/revisions/{rev}", AUTH_REQUIRED, false, 200, SESSION_KEEP,
+	 "SELECT finote.note_revision($1, $3::uuid, $10::uuid)", NULL, ANSWER_ROW, NULL},
+	{VERSION_1_2, "POST", "/api/notes/{id}/revisions/{rev}/restore", AUTH_REQUIRED, false, 200, SESSION_KEEP,
+	 NOTE_AND_VERSION "finote.note_restore($1, $3::uuid, $10::uuid, $9::bigint) AS n",
+	 NULL, ANSWER_ETAG, NOTE_PATH},
+	{VERSION_1_2, "GET", "/api/trash", AUTH_REQUIRED, false, 200, SESSION_KEEP,
+	 "SELECT finote.trash_list($1, coalesce($5::int, 20), $6)", NULL, ANSWER_ROW, NULL},
+	{VERSION_1_2, "POST", "/api/trash/{id}/restore", AUTH_REQUIRED, false, 200, SESSION_KEEP,
+	 NOTE_AND_VERSION "finote.trash_restore($1, $3::uuid) AS n", NULL, ANSWER_ETAG, NULL},
+	{VERSION_1_2, "DELETE", "/api/trash/{id}", AUTH_REQUIRED, false, 204, SESSION_KEEP,
+	 "SELECT finote.trash_delete($1, $3::uuid)", NULL, ANSWER_ROW, NULL},
+	{VERSION_1_2, "GET", "/api/export", AUTH_REQUIRED, false, 200, SESSION_KEEP,
+	 "SELECT finote.export($1, coalesce($11::boolean, false))", NULL, ANSWER_STREAM, NULL},
 	{VERSION_1_1, "GET", "/api/tags", AUTH_REQUIRED, false, 200, SESSION_KEEP,
-	 "SELECT finote.note_tags($1)", NULL},
-	{VERSION_1_0, "GET", "/api/openapi.json", AUTH_NONE, false, 200, SESSION_KEEP, NULL, openapi_serve},
-	{VERSION_1_0, "GET", "/healthz", AUTH_NONE, false, 200, SESSION_KEEP, NULL, probe_healthz},
-	{VERSION_1_0, "GET", "/readyz", AUTH_NONE, false, 200, SESSION_KEEP, NULL, probe_readyz},
-	{VERSION_1_0, "GET", "/metrics", AUTH_NONE, false, 200, SESSION_KEEP, NULL, probe_metrics},
+	 "SELECT finote.note_tags($1)", NULL, ANSWER_ROW, NULL},
+	{VERSION_1_0, "GET", "/api/openapi.json", AUTH_NONE, false, 200, SESSION_KEEP, NULL, openapi_serve, ANSWER_ROW, NULL},
+	{VERSION_1_0, "GET", "/healthz", AUTH_NONE, false, 200, SESSION_KEEP, NULL, probe_healthz, ANSWER_ROW, NULL},
+	{VERSION_1_0, "GET", "/readyz", AUTH_NONE, false, 200, SESSION_KEEP, NULL, probe_readyz, ANSWER_ROW, NULL},
+	{VERSION_1_0, "GET", "/metrics", AUTH_NONE, false, 200, SESSION_KEEP, NULL, probe_metrics, ANSWER_ROW, NULL},
 };
 const int n_routes = sizeof(routes) / sizeof(routes[0]);
 
+/* Every parameter is text: the statements cast what they need. */
+#define TEXTOID 25
+const Oid route_param_types[ROUTE_PARAMS] = {
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+
 /*
  * What route_match needs of each row, worked out once: every request tries
- * every row, and comparing method names and searching patterns for "{id}"
+ * every row, and comparing method names and searching patterns for "{"
  * each time was a few percent of the shim's CPU per request.
  */
 static struct
 {
 	int	   label;  /* metrics label */
 	int	   method; /* method_index of the row's method */
-	size_t id_at;  /* offset of "{id}" in the pattern, or 0: none */
+	size_t id_at;  /* offset of the first "{id}" or "{rev}", or 0: none */
 } row_info[sizeof(routes) / sizeof(routes[0])];
 
 void
@@ -124,7 +169,7 @@ routes_init(void)
 {
 	for (int i = 0; i < n_routes; i++)
 	{
-		const char *brace = strstr(routes[i].pattern, "{id}");
+		const char *brace = strchr(routes[i].pattern, '{');
 
 		row_info[i].label = metrics_label(routes[i].pattern);
 		row_info[i].method = method_index(routes[i].method);
@@ -154,25 +199,51 @@ is_uuid(const char *s, size_t n)
 	return true;
 }
 
-/* Does path match row i's pattern? On a match, the {id} segment goes to id[]. */
+/*
+ * Does path match row i's pattern? Past the first placeholder, the pattern
+ * is walked segment by segment: "{id}" and "{rev}" take one UUID segment
+ * each (into ids), any other segment must be equal.
+ */
 static bool
-path_matches(int i, const char *path, char *id, size_t idlen)
+path_matches(int i, const char *path, struct path_ids *ids)
 {
 	const char *pattern = routes[i].pattern;
 	size_t		prefix = row_info[i].id_at;
-	size_t		seg;
 
 	if (prefix == 0)
 		return strcmp(pattern, path) == 0;
 	if (strncmp(pattern, path, prefix) != 0)
 		return false;
-	seg = strcspn(path + prefix, "/");
-	if (!is_uuid(path + prefix, seg) || strcmp(pattern + prefix + 4, path + prefix + seg) != 0 ||
-		seg >= idlen)
-		return false;
-	memcpy(id, path + prefix, seg);
-	id[seg] = '\0';
-	return true;
+	pattern += prefix;
+	path += prefix;
+	for (;;)
+	{
+		size_t pseg = strcspn(pattern, "/");
+		size_t seg = strcspn(path, "/");
+		char  *into = NULL;
+
+		if (pseg == 4 && strncmp(pattern, "{id}", 4) == 0)
+			into = ids->id;
+		else if (pseg == 5 && strncmp(pattern, "{rev}", 5) == 0)
+			into = ids->rev;
+		if (into)
+		{
+			if (!is_uuid(path, seg))
+				return false;
+			memcpy(into, path, seg);
+			into[seg] = '\0';
+		}
+		else if (pseg != seg || strncmp(pattern, path, seg) != 0)
+			return false;
+		pattern += pseg;
+		path += seg;
+		if (*pattern != *path)
+			return false; /* one ends, the other goes on */
+		if (!*pattern)
+			return true;
+		pattern++;
+		path++;
+	}
 }
 
 /*
@@ -182,7 +253,7 @@ path_matches(int i, const char *path, char *id, size_t idlen)
  * metrics label, or -1 when the path is unknown at that version.
  */
 const struct route *
-route_match(const char *path, int method, int version, char *id, size_t idlen,
+route_match(const char *path, int method, int version, struct path_ids *ids,
 			char *allow, size_t allowlen, int *label)
 {
 	const struct route *found = NULL;
@@ -194,7 +265,7 @@ route_match(const char *path, int method, int version, char *id, size_t idlen,
 	{
 		const struct route *r = &routes[i];
 
-		if (r->since > version || !path_matches(i, path, id, idlen))
+		if (r->since > version || !path_matches(i, path, ids))
 			continue;
 		*label = row_info[i].label;
 		if (row_info[i].method == method && (!found || r->since > found->since))

@@ -42,7 +42,10 @@ struct config
 	int			  hash_concurrency; /* FINOTE_HASH_CONCURRENCY */
 	int			  hash_wait_ms;		/* FINOTE_HASH_WAIT_MS */
 	bool		  production;
-	char		 *web_root; /* realpath of FINOTE_WEB_ROOT or NULL */
+	char		 *web_root;			 /* realpath of FINOTE_WEB_ROOT or NULL */
+	int			  export_max;		 /* FINOTE_EXPORT_MAX: exports running at once */
+	int			  export_timeout_ms; /* FINOTE_EXPORT_TIMEOUT_MS: the export statement's */
+	const char	 *export_dir;		 /* FINOTE_EXPORT_DIR: where exports are spooled */
 };
 extern struct config cfg;
 extern int			 config_load(void);
@@ -85,7 +88,12 @@ extern void				 http_send_json(struct req *rq, int status, const char *json,
 										const char *const *headers);
 extern void				 http_send_error(struct req *rq, int status, const char *code,
 										 const char *message, const char *const *headers);
+extern void				 http_send_error_with(struct req *rq, int status, const char *code,
+											  const char *message, const char *object,
+											  const char *const *headers);
 extern void				 http_send_unavailable(struct req *rq);
+extern void				 http_send_head(struct req *rq, int status, const char *content_type,
+										long long len, const char *const *headers);
 enum body_result
 {
 	BODY_OK,
@@ -145,6 +153,7 @@ extern const char *wall_second(struct wall_second *cache, enum wall_format forma
 #define VERSION_1_0					 VERSION(1, 0, 0)
 #define VERSION_1_1					 VERSION(1, 1, 0)
 #define VERSION_1_1_3				 VERSION(1, 1, 3)
+#define VERSION_1_2					 VERSION(1, 2, 0)
 #define VERSION_NEWEST				 VERSION_1_1_3 /* the newest one the route table speaks */
 extern int	version_parse(const char *s);
 extern void version_format(int version, char *out, size_t outlen);
@@ -160,23 +169,43 @@ enum session_effect
 	SESSION_SET,
 	SESSION_CLEAR
 };
+enum answer
+{
+	ANSWER_ROW,	   /* column 1 is the body, as it is */
+	ANSWER_ETAG,   /* column 1 is the body, column 2 the note's version: ETag */
+	ANSWER_STREAM, /* every row is a piece of the body, in order (export.c) */
+};
 struct route
 {
 	int					since; /* first extension version it works with */
 	const char		   *method;
-	const char		   *pattern; /* "{id}" matches one UUID segment */
+	const char		   *pattern; /* "{id}", "{rev}" match one UUID segment each */
 	enum auth			auth;
 	bool				json_body;
 	int					status; /* on success */
 	enum session_effect session;
 	const char		   *sql; /* the call; NULL for a builtin */
 	void (*builtin)(struct req *rq);
+	enum answer answer;
+	/*
+	 * The note's path ("/api/notes/{id}") when the route takes If-Match:
+	 * its version goes to $9, and on a 412 the body carries what GET on
+	 * that path answers (the current note and its ETag). NULL: If-Match is
+	 * not looked at.
+	 */
+	const char *if_match;
+};
+/* The UUID segments of a path: {id} and {rev}. */
+struct path_ids
+{
+	char id[40];
+	char rev[40];
 };
 extern const struct route  routes[];
 extern const int		   n_routes;
 extern void				   routes_init(void);
 extern const struct route *route_match(const char *path, int method, int version,
-									   char *id, size_t idlen,
+									   struct path_ids *ids,
 									   char *allow, size_t allowlen,
 									   int *label);
 extern void				   routes_print(void);
@@ -188,8 +217,10 @@ extern bool gate_enter(void);
 extern void gate_leave(void);
 
 /* dbcall.c: a route's statement, bounded in time, its answer copied out */
-#define ROUTE_PARAMS	  8 /* every statement's text parameters, $1..$8 */
+#define ROUTE_PARAMS	  11 /* every statement's text parameters, $1..$11 */
 #define DB_ANSWER_COLUMNS 3
+/* their types, all text (routes.c) */
+extern const Oid route_param_types[ROUTE_PARAMS];
 enum db_outcome
 {
 	DB_DONE,		  /* the statement finished, or failed: see the answer */
@@ -212,10 +243,26 @@ struct db_answer
 extern PGresult *db_wait(PGconn *db, struct req *rq, enum db_outcome *outcome);
 extern void		 db_call(struct req *rq, const struct route *route,
 						 const char *const *params, struct db_answer *a);
+extern void		 db_take_answer(struct db_answer *a, PGconn *db, PGresult *res);
 extern void		 db_answer_free(struct db_answer *a);
+
+/* export.c: a streamed answer, spooled so that no connection waits on the client */
+extern void export_run(struct req *rq, const struct route *route,
+					   const char *const *params);
+
+/* ifmatch.c: the If-Match header as a version */
+enum if_match
+{
+	IF_MATCH_NONE,	   /* absent, or "*": no condition */
+	IF_MATCH_VERSION,  /* one strong entity tag of digits */
+	IF_MATCH_MALFORMED /* anything else: 400 */
+};
+extern enum if_match if_match_parse(const char *header, char *version, size_t len);
 
 /* handler.c: the flow of one request */
 extern void handler_init(void);
+extern void answer_db_error(struct req *rq, const struct route *route,
+							const struct db_answer *a);
 extern int	handle_request(struct mg_connection *conn);
 extern void handler_drain(int timeout_ms);
 extern int	handle_civetweb_error(struct mg_connection *conn, int status,
