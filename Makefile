@@ -21,7 +21,8 @@ REGRESS_1.1.2 = $(REGRESS_1.1.1) 11_search_index 16_bounded_search
 REGRESS_1.1.3 = $(filter-out 05_throttle,$(REGRESS_1.1.2)) 13_attempts 14_body \
 	15_hostile_functions
 # 1.2 (issue 15): edit conflicts, history, trash, export, account deletion.
-REGRESS_1.2 = $(REGRESS_1.1.3) 17_conflicts 18_revisions 19_trash
+REGRESS_1.2 = $(REGRESS_1.1.3) 17_conflicts 18_revisions 19_trash 20_export \
+	21_account_delete 22_hostile_functions_1_2
 VERSIONS = 1.0 1.1 1.1.1 1.1.2 1.1.3 1.2
 DEFAULT_VERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" extension/finote.control)
 FINOTE_TEST_VERSION ?= $(DEFAULT_VERSION)

@@ -1,7 +1,8 @@
 /*
  * auth.c
- *	  Accounts and sessions: finote.register, login, logout, whoami and
- *	  change_password, and the session check every note function starts with.
+ *	  Accounts and sessions: finote.register, login, logout, whoami,
+ *	  change_password and (1.2) account_delete, and the session check every
+ *	  note function starts with.
  *
  * The API functions run with search_path pinned to pg_catalog, pg_temp (their
  * SET clause); the statements here qualify every name all the same, so that
@@ -23,6 +24,7 @@ PG_FUNCTION_INFO_V1(finote_change_password);
 PG_FUNCTION_INFO_V1(finote_register_1_1_3);
 PG_FUNCTION_INFO_V1(finote_login_1_1_3);
 PG_FUNCTION_INFO_V1(finote_change_password_1_1_3);
+PG_FUNCTION_INFO_V1(finote_account_delete_1_2);
 
 static FinoteQuery q_set_password = {
 	.sql = "UPDATE finote.users SET password_hash = $2 WHERE id OPERATOR(pg_catalog.=) $1",
@@ -313,20 +315,56 @@ finote_whoami(PG_FUNCTION_ARGS)
 }
 
 /*
- * finote.change_password(token text, current_password text, new_password text)
- * RETURNS void, and from 1.1.3 with client_addr inet. Revokes the user's
- * other sessions; the calling one stays. A wrong current password counts as
- * a failed login for the username, so a stolen session cannot be used to
- * guess the password either.
+ * The password of the session's user, for a change that asks for it again
+ * (change_password, account_delete): checked against the same attempt
+ * budgets as a login (budget, 1.1.3 on) or the per-username throttle of
+ * before, so that a stolen session cannot be used to guess the password
+ * either. A wrong one is 28P01 with message, and counts. a is filled for
+ * finote_attempts_refund.
  */
 static void
-change_password(FunctionCallInfo fcinfo, bool budget)
+verify_current_password(FunctionCallInfo fcinfo, Datum user_id, text *password,
+						const char *message, bool budget, int addr_argno, FinoteAttempts *a)
 {
 	static FinoteQuery q_user = {
 		.sql = "SELECT password_hash, username FROM finote.users WHERE id OPERATOR(pg_catalog.=) $1",
 		.nargs = 1,
 		.argtypes = {UUIDOID},
 	};
+	char *hash;
+	text *username;
+	bool  isnull;
+
+	finote_exec(&q_user, &user_id, NULL);
+	hash = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	username = DatumGetTextPP(finote_result_column(0, 2, &isnull));
+	if (budget)
+	{
+		finote_attempts_login_keys(a, username, true, PG_GETARG_DATUM(addr_argno),
+								   PG_ARGISNULL(addr_argno));
+		finote_attempts_reserve(a, "failed login attempts");
+	}
+	else
+		finote_throttle_check(username);
+
+	if (!finote_password_verify(password, hash, NULL))
+	{
+		if (!budget)
+			finote_throttle_record_failure(username);
+		ereport(ERROR,
+				(errcode(FINOTE_ERRCODE_BAD_CREDENTIALS),
+				 errmsg("%s", message)));
+	}
+}
+
+/*
+ * finote.change_password(token text, current_password text, new_password text)
+ * RETURNS void, and from 1.1.3 with client_addr inet. Revokes the user's
+ * other sessions; the calling one stays.
+ */
+static void
+change_password(FunctionCallInfo fcinfo, bool budget)
+{
 	static FinoteQuery q_revoke = {
 		.sql = "DELETE FROM finote.sessions"
 			   " WHERE user_id OPERATOR(pg_catalog.=) $1 AND token_hash OPERATOR(pg_catalog.<>) $2",
@@ -338,9 +376,6 @@ change_password(FunctionCallInfo fcinfo, bool budget)
 	text		  *new_password;
 	bytea		  *session_hash;
 	Datum		   user_id;
-	char		  *hash;
-	text		  *username;
-	bool		   isnull;
 	FinoteAttempts a;
 
 	SPI_connect();
@@ -348,26 +383,8 @@ change_password(FunctionCallInfo fcinfo, bool budget)
 	current = finote_arg_text(fcinfo, 1, "current_password");
 	new_password = finote_arg_text(fcinfo, 2, "new_password");
 	finote_check_password(new_password, "new_password");
-
-	finote_exec(&q_user, &user_id, NULL);
-	hash = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	username = DatumGetTextPP(finote_result_column(0, 2, &isnull));
-	if (budget)
-	{
-		finote_attempts_login_keys(&a, username, true, PG_GETARG_DATUM(3), PG_ARGISNULL(3));
-		finote_attempts_reserve(&a, "failed login attempts");
-	}
-	else
-		finote_throttle_check(username);
-
-	if (!finote_password_verify(current, hash, NULL))
-	{
-		if (!budget)
-			finote_throttle_record_failure(username);
-		ereport(ERROR,
-				(errcode(FINOTE_ERRCODE_BAD_CREDENTIALS),
-				 errmsg("current password is incorrect")));
-	}
+	verify_current_password(fcinfo, user_id, current, "current password is incorrect",
+							budget, 3, &a);
 
 	finote_exec(&q_set_password,
 				(Datum[]){user_id, CStringGetTextDatum(finote_password_hash(new_password))}, NULL);
@@ -388,5 +405,35 @@ Datum
 finote_change_password_1_1_3(PG_FUNCTION_ARGS)
 {
 	change_password(fcinfo, true);
+	PG_RETURN_VOID();
+}
+
+/*
+ * finote.account_delete(token text, password text, client_addr inet)
+ * RETURNS void, 1.2: with the account's password (checked as
+ * change_password checks it), the user goes, and with it, by the foreign
+ * keys' ON DELETE CASCADE, every row that is theirs: sessions, notes,
+ * trash and revisions, in this one transaction. Attempt budgets are kept by
+ * key, not by user, and stay to run out as they would have.
+ */
+Datum
+finote_account_delete_1_2(PG_FUNCTION_ARGS)
+{
+	static FinoteQuery q_delete = {
+		.sql = "DELETE FROM finote.users WHERE id OPERATOR(pg_catalog.=) $1",
+		.nargs = 1,
+		.argtypes = {UUIDOID},
+	};
+	Datum		   user_id;
+	text		  *password;
+	FinoteAttempts a;
+
+	SPI_connect();
+	user_id = finote_session_user(finote_token_arg(fcinfo));
+	password = finote_arg_text(fcinfo, 1, "password");
+	verify_current_password(fcinfo, user_id, password, "password is incorrect", true, 2, &a);
+	finote_exec(&q_delete, &user_id, NULL);
+	finote_attempts_refund(&a);
+	SPI_finish();
 	PG_RETURN_VOID();
 }

@@ -11,8 +11,8 @@
  * (accounts and sessions), notes.c (notes), cursor.c (the list's cursor),
  * search.c (the words of a search, their patterns and the keys of the
  * search index); from 1.2 revisions.c (a note's history), trash.c (deleted
- * notes), purge.c (what the retention settings expire), export.c (a user's
- * notes as one JSON document) and account.c (deleting an account).
+ * notes), purge.c (what the retention settings expire) and export.c (a
+ * user's notes as one JSON document).
  */
 #ifndef FINOTE_H
 #define FINOTE_H
@@ -94,10 +94,11 @@ typedef struct FinoteQuery
 	SPIPlanPtr	plan;
 } FinoteQuery;
 
-extern int	 finote_exec(FinoteQuery *q, Datum *values, const char *nulls);
-extern Datum finote_exec_value(FinoteQuery *q, Datum *values, const char *nulls,
-							   bool *found);
-extern Datum finote_result_column(int row, int col, bool *isnull);
+extern int	  finote_exec(FinoteQuery *q, Datum *values, const char *nulls);
+extern Datum  finote_exec_value(FinoteQuery *q, Datum *values, const char *nulls,
+								bool *found);
+extern Datum  finote_result_column(int row, int col, bool *isnull);
+extern Portal finote_cursor_open(FinoteQuery *q, Datum *values, const char *nulls);
 
 /* Search words and index keys (search.c) */
 extern int finote_next_word(const char *s, int len, int *pos);

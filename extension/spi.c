@@ -44,6 +44,21 @@ finote_exec(FinoteQuery *q, Datum *values, const char *nulls)
 }
 
 /*
+ * Open q as a read-only cursor, to fetch its rows a few at a time
+ * (SPI_cursor_fetch) instead of all at once.
+ */
+Portal
+finote_cursor_open(FinoteQuery *q, Datum *values, const char *nulls)
+{
+	Portal portal = SPI_cursor_open(NULL, finote_plan(q), values, nulls, true);
+
+	if (portal == NULL)
+		elog(ERROR, "finote: SPI_cursor_open failed: %s",
+			 SPI_result_code_string(SPI_result));
+	return portal;
+}
+
+/*
  * Column col (1-based) of row row (0-based) of the last result.
  */
 Datum

@@ -154,7 +154,7 @@ extern const char *wall_second(struct wall_second *cache, enum wall_format forma
 #define VERSION_1_1					 VERSION(1, 1, 0)
 #define VERSION_1_1_3				 VERSION(1, 1, 3)
 #define VERSION_1_2					 VERSION(1, 2, 0)
-#define VERSION_NEWEST				 VERSION_1_1_3 /* the newest one the route table speaks */
+#define VERSION_NEWEST				 VERSION_1_2 /* the newest one the route table speaks */
 extern int	version_parse(const char *s);
 extern void version_format(int version, char *out, size_t outlen);
 enum auth

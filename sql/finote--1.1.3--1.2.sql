@@ -149,6 +149,19 @@ CREATE FUNCTION trash_delete(token text, id uuid) RETURNS void
 AS 'MODULE_PATHNAME', 'finote_trash_delete_1_2'
 LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
+-- Export: rows that, concatenated in order, are one JSON document of the
+-- user's notes and trash (extension/export.c).
+CREATE FUNCTION export(token text, revisions boolean DEFAULT false) RETURNS SETOF text
+AS 'MODULE_PATHNAME', 'finote_export_1_2'
+LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+ROWS 1000;
+
+-- Account deletion, with the password, budgeted like change_password.
+CREATE FUNCTION account_delete(token text, password text, client_addr inet DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'finote_account_delete_1_2'
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
 -- Expiry for cron (finote-db purge): the DBA's, not the API's.
 CREATE FUNCTION purge(max_rows int DEFAULT 1000) RETURNS int
 AS 'MODULE_PATHNAME', 'finote_purge_1_2'
@@ -165,6 +178,8 @@ REVOKE ALL ON FUNCTION
   trash_list(text, int, text),
   trash_restore(text, uuid),
   trash_delete(text, uuid),
+  export(text, boolean),
+  account_delete(text, text, inet),
   purge(int)
 FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
@@ -175,5 +190,7 @@ GRANT EXECUTE ON FUNCTION
   note_restore(text, uuid, uuid, bigint),
   trash_list(text, int, text),
   trash_restore(text, uuid),
-  trash_delete(text, uuid)
+  trash_delete(text, uuid),
+  export(text, boolean),
+  account_delete(text, text, inet)
 TO finote_api;
