@@ -75,7 +75,7 @@ test('trash: a deleted note leaves the list and the search, comes back, and is d
   await waitText(page.locator('#trash-status'), '1 deleted note.');
   assert.match(await page.locator('#trash-notes').textContent(), /Throwaway.*unique-word-zebra.*Deleted/s);
   await shot(page, 'trash');
-  await page.getByRole('button', { name: 'Restore “Throwaway”' }).click();
+  await page.getByRole('button', { name: 'Restore Throwaway' }).click();
   await waitText(page.locator('#trash-status'), 'The trash is empty.');
   await waitText(page.locator('#announcer'), '“Throwaway” is back in your notes.');
   assert.equal((await serverNote(page, id)).content, 'unique-word-zebra');
@@ -85,7 +85,7 @@ test('trash: a deleted note leaves the list and the search, comes back, and is d
   await page.getByRole('link', { name: /All notes/ }).click();
   await page.getByRole('link', { name: 'Trash' }).click();
   await waitText(page.locator('#trash-status'), '1 deleted note.');
-  const purge = page.getByRole('button', { name: 'Delete “Throwaway” for good' });
+  const purge = page.getByRole('button', { name: 'Delete for good… Throwaway' });
   await purge.click();
   const dialog = page.getByRole('dialog', { name: 'Delete this note for good?' });
   await dialog.waitFor();

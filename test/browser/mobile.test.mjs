@@ -1,5 +1,6 @@
 // The main flow on a phone-sized screen (390x844, touch): register, create,
-// search, edit, delete, log out, a wrong password; nothing wider than the
+// search, edit, delete to the trash, the trash and the account screens, log
+// out, a wrong password; nothing wider than the
 // screen on any of them.
 
 import { test, before, after } from 'node:test';
@@ -65,9 +66,17 @@ test('main flow at 390x844', async () => {
   await dialog.waitFor();
   await fitsScreen(page, 'delete dialog');
   await shot(page, 'mobile-confirm-delete');
-  await dialog.getByRole('button', { name: 'Delete' }).tap();
+  await dialog.getByRole('button', { name: 'Move to trash' }).tap();
   await page.getByRole('heading', { name: 'Your notes' }).waitFor();
   await waitFor(async () => (await listedTitles(page)).join() === 'Shopping', 'one note left');
+  await page.getByRole('link', { name: 'Trash' }).tap();
+  await waitText(page.locator('#trash-status'), '1 deleted note.');
+  await fitsScreen(page, 'trash');
+  await shot(page, 'mobile-trash');
+  await page.getByRole('link', { name: 'Account' }).tap();
+  await page.getByRole('heading', { name: 'Your account' }).waitFor();
+  await fitsScreen(page, 'account');
+  await shot(page, 'mobile-account');
 
   await logout(page);
   await login(page, name, 'wrong password!');

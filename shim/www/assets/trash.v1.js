@@ -37,9 +37,12 @@ function removeItem(item) {
 function trashItem(ctx, note) {
   const name = note.title || 'Untitled';
   const item = h('li', { class: 'note trashed' });
-  const restore = h('button', { type: 'button', class: 'btn', 'aria-label': `Restore “${name}”` }, 'Restore');
-  const purge = h('button', { type: 'button', class: 'btn btn-danger', 'aria-label': `Delete “${name}” for good` },
-    'Delete for good…');
+  // Each button's name is its text and the note's title ("Restore Shopping").
+  const ids = { title: 'trash-' + note.id, restore: 'trash-restore-' + note.id, purge: 'trash-purge-' + note.id };
+  const restore = h('button', { type: 'button', class: 'btn', id: ids.restore,
+    'aria-labelledby': `${ids.restore} ${ids.title}` }, 'Restore');
+  const purge = h('button', { type: 'button', class: 'btn btn-danger', id: ids.purge,
+    'aria-labelledby': `${ids.purge} ${ids.title}` }, 'Delete for good…');
   restore.addEventListener('click', async () => {
     if (restore.getAttribute('aria-busy')) return;
     restore.setAttribute('aria-busy', 'true');
@@ -67,7 +70,7 @@ function trashItem(ctx, note) {
   meta.append(h('time', { datetime: note.deleted_at, title: new Date(note.deleted_at).toLocaleString() },
     'Deleted ' + when(note.deleted_at)));
   item.append(h('div', { class: 'note-box' },
-    h('h2', { class: 'note-title' + (note.title ? '' : ' untitled') }, name),
+    h('h2', { class: 'note-title' + (note.title ? '' : ' untitled'), id: ids.title }, name),
     note.content ? h('p', { class: 'note-snippet' }, snippet(note.content)) : null,
     meta,
     h('div', { class: 'item-actions' }, restore, purge)));
