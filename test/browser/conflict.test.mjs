@@ -129,3 +129,26 @@ test('deleting a note that changed elsewhere is refused and shows both texts', a
   await tabB.getByRole('button', { name: 'Keep the saved text' }).click();
   await tabB.getByRole('link', { name: /All notes/ }).click();
 });
+
+test('a draft left behind on an old version is not saved over newer text from the list either', async () => {
+  const [note] = await apiCreateNotes(tabA, [{ title: 'Left behind', content: 'the original text' }]);
+  await openById(tabB, note.id);
+  const r = await apiCall(tabA, 'PATCH', '/api/notes/' + note.id, { body: { content: "A's newer text" } });
+  assert.equal(r.status, 200);
+  // B types and leaves at once: the list saves the draft, on version 1.
+  await content(tabB).fill("B's text, left behind");
+  await tabB.getByRole('link', { name: /All notes/ }).click();
+  await waitText(tabB.locator('#drafts-notice'), '1 note has changes that are not saved yet');
+  await waitText(tabB.locator('#drafts-notice'), 'This note was changed somewhere else');
+  assert.equal((await serverNote(tabA, note.id)).content, "A's newer text", 'not overwritten');
+  assert.ok((await localDrafts(tabB)).some((d) => d.content === "B's text, left behind"), 'the draft stays');
+  // Opening the note brings the choice.
+  await noteLink(tabB, 'Left behind').click();
+  await tabB.getByRole('region', { name: 'This note was changed somewhere else' }).waitFor();
+  assert.equal(await tabB.getByRole('region', { name: 'Your text' }).textContent(), "B's text, left behind");
+  await tabB.getByRole('button', { name: 'Keep my text' }).click();
+  await waitText(tabB.locator('#save-status'), /^Saved/);
+  assert.equal((await serverNote(tabA, note.id)).content, "B's text, left behind");
+  assert.deepEqual(await localDrafts(tabB), []);
+  await tabB.getByRole('link', { name: /All notes/ }).click();
+});

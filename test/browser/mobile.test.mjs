@@ -1,7 +1,6 @@
 // The main flow on a phone-sized screen (390x844, touch): register, create,
 // search, edit, delete to the trash, the trash and the account screens, log
-// out, a wrong password; nothing wider than the
-// screen on any of them.
+// out, a wrong password; nothing wider than the screen on any of them.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
