@@ -74,9 +74,9 @@ export function initAccount(ctx, { accountDeleted }) {
     $('delete-account-password').value = '';   // never left in the page
     if (!$('view-account').hidden) $('delete-account-btn').focus();
   });
+  $('delete-account-cancel').addEventListener('click', () => dialog.close());
   form.addEventListener('submit', async (e) => {
-    if (e.submitter && e.submitter.value === 'cancel') return;   // closes the dialog
-    e.preventDefault();
+    e.preventDefault();   // the dialog stays open until the account is gone
     if (deleting) return;
     clearErrors(form);
     const password = $('delete-account-password').value;
