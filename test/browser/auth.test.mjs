@@ -178,7 +178,8 @@ test('log in and write a note with the keyboard alone', async () => {
   await page.getByRole('heading', { name: 'Your notes' }).waitFor();
 
   // Back up to the skip link at the top; it lands on the screen's heading.
-  for (const expected of ['logout-btn', 'Finote', 'Skip to content']) {
+  await page.getByRole('link', { name: 'Account' }).waitFor();   // once the server is known to be 1.2
+  for (const expected of ['logout-btn', 'account-link', 'Finote', 'Skip to content']) {
     await page.keyboard.press('Shift+Tab');
     assert.equal(await focused(), expected);
   }
