@@ -5,7 +5,7 @@
 // for the password; the server checks it against the same attempt budget as
 // a password change (429 with Retry-After when spent).
 
-import { api, describe, waitWords } from './api.v2.js';
+import { api, describe, pleaseWait } from './api.v2.js';
 import { $, showView, setText, fieldError, clearErrors, announce } from './dom.v2.js';
 
 let exporting = false;
@@ -50,11 +50,7 @@ async function exportNotes(ctx) {
 function deleteError(e) {
   if (e.status === 401 && e.code === 'invalid_credentials') return 'Wrong password. Your account was not deleted.';
   if (e.status === 401) return null;   // the session itself is gone
-  if (e.status === 429) {
-    const wait = waitWords(e.retryAfter);
-    return 'Too many wrong passwords. Your account was not deleted. ' +
-      (wait ? `Please wait ${wait}, then try again.` : 'Please wait a while, then try again.');
-  }
+  if (e.status === 429) return 'Too many wrong passwords. Your account was not deleted. ' + pleaseWait(e);
   return 'Your account was not deleted: ' + describe(e);
 }
 

@@ -119,7 +119,7 @@ export const api = {
 };
 
 // "15 minutes", "40 seconds": how long a Retry-After asks to wait.
-export function waitWords(seconds) {
+function waitWords(seconds) {
   if (!Number.isFinite(seconds) || seconds <= 0) return null;
   if (seconds < 60) return seconds === 1 ? '1 second' : `${seconds} seconds`;
   const m = Math.ceil(seconds / 60);

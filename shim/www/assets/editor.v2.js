@@ -78,6 +78,7 @@ class EditorSession {
     this.baseUpdatedAt = null;
     this.baseVersion = undefined;  // the server's version this text builds on (1.2)
     this.conflict = null;          // the server's note while the user chooses
+    this.resolving = false;        // "Keep both" is creating the new note
     this.closed = false;
     this.state = 'clean';
     this.autosave = debounce(() => this.saveNow(false), AUTOSAVE_MS);
