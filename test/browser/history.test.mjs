@@ -1,5 +1,5 @@
 // History and trash (finote 1.2) in a real browser: an earlier version is
-// listed, read, restored and the restore undone; a deleted note goes to the
+// listed, read, restored and the restore undone, and a long history paged; a deleted note goes to the
 // trash, out of the list and the search, comes back, and is deleted for good
 // after a confirmation.
 
@@ -51,6 +51,23 @@ test('history: an earlier version is restored, and the restore undone', async ()
   await page.getByRole('link', { name: '← Back to the note' }).click();
   await page.getByRole('heading', { name: 'Edit note' }).waitFor();
   await waitFor(async () => (await content(page).inputValue()) === 'flour, water, salt, yeast', 'the current text');
+
+  // Paging: 20 more restores (each a revision), then "Load more".
+  const revs = (await apiCall(page, 'GET', `/api/notes/${id}/revisions?limit=100`)).json.revisions;
+  const [older, newer] = [revs.find((r) => r.version === 1), revs.find((r) => r.version === 2)];
+  for (let i = 0; i < 20; i++) {
+    const r = await apiCall(page, 'POST', `/api/notes/${id}/revisions/${(i % 2 ? newer : older).id}/restore`);
+    assert.equal(r.status, 200);
+  }
+  const total = revs.length + 20;
+  await page.getByRole('link', { name: 'History' }).click();
+  await waitText(page.locator('#history-status'), 'Showing 20 earlier versions.');
+  await page.getByRole('button', { name: 'Load more' }).click();
+  await waitText(page.locator('#history-status'), `${total} earlier versions.`);
+  assert.equal(await page.locator('#revisions li').count(), total);
+  const versions = await page.locator('#revisions .note-snippet').allTextContents();
+  assert.deepEqual(versions, [...versions].sort((a, b) => Number(b.slice(8)) - Number(a.slice(8))), 'newest first, no repeats');
+  assert.equal(new Set(versions).size, total);
   assertNoProblems(page);
   await page.context().close();
 });
