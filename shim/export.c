@@ -240,9 +240,18 @@ export_run(struct req *rq, const struct route *route, const char *const *params)
 		spooled = spool_rows(rq, db, route, params, spool, &a);
 	else
 		a.outcome = DB_NO_CONNECTION;
-	/* a failed statement leaves the transaction open: end it, keep the connection */
-	if (db && !spooled && !PQisBusy(db) && PQtransactionStatus(db) != PQTRANS_IDLE)
-		PQclear(PQexec(db, "ROLLBACK"));
+	/*
+	 * A statement that failed (its timeout, say) leaves the transaction
+	 * open: end it, bounded like any statement, and keep the connection.
+	 * One still running (the server did not answer) is closed on release.
+	 */
+	if (db && !spooled && (PQtransactionStatus(db) == PQTRANS_INERROR || PQtransactionStatus(db) == PQTRANS_INTRANS))
+	{
+		struct db_answer rollback = {0};
+
+		run_command(rq, db, "ROLLBACK", &rollback);
+		db_answer_free(&rollback);
+	}
 	if (db)
 		pool_release(db); /* before a byte goes to the client */
 

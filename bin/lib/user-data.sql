@@ -1,6 +1,7 @@
 -- User data through the API of whatever version is installed (the 1.0 calls
 -- work at every version; pinned and tags when the version has them): the
--- rows guarantees 2 and 7 of finote-release check carry through an upgrade.
+-- rows guarantees 2 and 7 of finote-release check carry through an upgrade
+-- (from 1.2 the delete fills the trash and each first update a revision).
 -- Ends with one line 'data: N users, N sessions, N notes'.
 SELECT EXISTS (SELECT FROM pg_catalog.pg_proc WHERE pronamespace = 'finote'::regnamespace
                AND proname = 'note_create' AND 'tags' = ANY (proargnames)) AS has_tags \gset

@@ -36,6 +36,10 @@ my @refused = (
     [{ FINOTE_THREAD_STACK_KB => '64' }, qr/FINOTE_THREAD_STACK_KB must be an integer from 128/],
     [{ FINOTE_HASH_CONCURRENCY => '0' }, qr/FINOTE_HASH_CONCURRENCY/],
     [{ FINOTE_HASH_WAIT_MS => '-1' }, qr/FINOTE_HASH_WAIT_MS/],
+    [{ FINOTE_EXPORT_MAX => '0' }, qr/FINOTE_EXPORT_MAX must be an integer from 1/],
+    [{ FINOTE_EXPORT_TIMEOUT_MS => 'long' }, qr/FINOTE_EXPORT_TIMEOUT_MS/],
+    [{ FINOTE_EXPORT_DIR => '/nonexistent/spool' }, qr{FINOTE_EXPORT_DIR "/nonexistent/spool" must be a directory}],
+    [{ FINOTE_EXPORT_DIR => "$ROOT/README.md" }, qr/FINOTE_EXPORT_DIR .* must be a directory/],
 );
 for my $case (@refused) {
     my ($env, $message) = @$case;

@@ -10,8 +10,9 @@ use lib "$FindBin::Bin/../lib";
 use FinoteTest;
 use File::Temp qw(tempfile);
 use IO::Socket::INET;
-use Time::HiRes qw(time);
+use Time::HiRes qw(sleep time);
 use JSON::PP;
+use POSIX ();
 use Test::More;
 
 my $json = JSON::PP->new->utf8->canonical;
@@ -129,7 +130,33 @@ SKIP: {
     skip 'AddressSanitizer keeps freed memory in quarantine: RSS says nothing here', 1 if $asan;
     ok($grew < 16 * 1024, "the shim's peak memory grew by $grew kB for a $length-byte export (< 16 MB)");
 }
-is(api($shim, 'GET', '/api/export', undef, @auth)->{status}, 200, 'the export slot is free again');
+# the client has every byte a moment before the shim's thread is done with the slot
+my $again;
+for (1 .. 20) {
+    last if ($again = api($shim, 'GET', '/api/export', undef, @auth)->{status}) != 503;
+    sleep 0.1;
+}
+is($again, 200, 'the export slot is free again');
+
+# the export statement has its own timeout, and the connection survives it
+stop_shim($shim);
+$shim = start_shim(PORT => $shim_port, DATABASE_URL => $dburl, SESSION_SECRET => 'x' x 32,
+    FINOTE_EXPORT_TIMEOUT_MS => 100, DB_POOL_MAX => 1);
+# a DBA's lock on the notes for 3 s: the export waits on it past its timeout
+my $locker = fork // die "fork: $!";
+if (!$locker) {
+    psql($pg_port, 'finote', 'BEGIN; LOCK finote.notes; SELECT pg_sleep(3); COMMIT');
+    POSIX::_exit(0); # not exit: FinoteTest's END would stop the cluster
+}
+sleep 1 until psql($pg_port, 'finote', "SELECT count(*) FROM pg_locks WHERE relation = 'finote.notes'::regclass AND mode = 'AccessExclusiveLock'");
+$r = api($shim, 'GET', '/api/export', undef, Authorization => "Bearer $heavy_token");
+is($r->{status}, 503, 'an export past FINOTE_EXPORT_TIMEOUT_MS: 503');
+is($r->{json}{error}{code}, 'unavailable', '503: code');
+waitpid($locker, 0);
+is(api($shim, 'GET', "/api/notes/$id", undef, @auth)->{status}, 200, 'the one pooled connection serves on');
+is(psql($pg_port, 'finote', "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'finote-shim' AND state <> 'idle'"),
+    0, 'and is idle, its transaction ended');
+is(api($shim, 'GET', '/api/export', undef, @auth)->{status}, 200, 'a small export fits the timeout');
 
 # --- account deletion ---------------------------------------------------------
 my ($carol) = register_and_login($shim, 'carol', 'carolpassword');

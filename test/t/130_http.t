@@ -44,8 +44,8 @@ for my $path ('/nope', '/api', '/api/nope', '/api/notes/', '/api/auth', '/health
 }
 for my $case (['PUT', '/api/notes', 'GET, POST'], ['GET', '/api/auth/login', 'POST'],
     ['POST', '/api/notes/00000000-0000-0000-0000-000000000000', 'GET, PATCH, DELETE'],
-    ['POST', '/healthz', 'GET'], ['DELETE', '/metrics', 'GET'], ['PATCH', '/api/auth/me', 'GET'],
-    ['HEAD', '/api/auth/me', 'GET'])
+    ['POST', '/healthz', 'GET'], ['DELETE', '/metrics', 'GET'], ['PATCH', '/api/auth/me', 'GET, DELETE'],
+    ['HEAD', '/api/auth/me', 'GET, DELETE'])
 {
     my ($m, $path, $allow) = @$case;
     my $r = api($shim, $m, $path);

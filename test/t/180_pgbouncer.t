@@ -66,6 +66,12 @@ is($r->{status}, 201, 'create');
 my $id = $r->{json}{note}{id};
 is(api($shim, 'PATCH', "/api/notes/$id", { content => 'y' }, @auth)->{json}{note}{content}, 'y', 'update');
 is(api($shim, 'GET', "/api/notes/$id", undef, @auth)->{status}, 200, 'get');
+# 1.2: a conditional update and the export (a transaction of its own, SET LOCAL)
+is(api($shim, 'PATCH', "/api/notes/$id", { content => 'z' }, @auth, 'If-Match' => '"1"')->{status}, 412,
+    'a stale If-Match: 412 through pgbouncer');
+$r = api($shim, 'GET', '/api/export', undef, @auth);
+is($r->{status}, 200, 'export through pgbouncer');
+like($r->{content}, qr/"format"\s*:\s*"finote-export".*"via bouncer"/s, 'export: the document, with the note');
 
 # many clients at once, more than the server pool: every answer right
 my @kids;
