@@ -41,6 +41,7 @@ async function conflictOn(title, bText) {
   await openById(tabA, note.id);
   await openById(tabB, note.id);
   await content(tabA).fill("A's text, saved first");
+  await tabA.getByRole('button', { name: 'Save' }).click();   // at once, not after the autosave's second
   await waitText(tabA.locator('#save-status'), /^Saved/);
   assert.equal((await serverNote(tabA, note.id)).version, 2);
 
@@ -48,6 +49,7 @@ async function conflictOn(title, bText) {
   const onRequest = (r) => { if (r.method() === 'PATCH') patches.push(r.headers()['if-match']); };
   tabB.on('request', onRequest);
   await content(tabB).fill(bText);
+  await tabB.getByRole('button', { name: 'Save' }).click();
   const panel = tabB.getByRole('region', { name: 'This note was changed somewhere else' });
   await panel.waitFor();
   tabB.off('request', onRequest);

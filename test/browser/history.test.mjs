@@ -24,6 +24,7 @@ test('history: an earlier version is restored, and the restore undone', async ()
   await openNote(page, 'Recipe');
   const id = await noteId(page);
   await content(page).fill('flour, water, salt, yeast');
+  await page.getByRole('button', { name: 'Save' }).click();
   await waitText(page.locator('#save-status'), /^Saved/);
 
   await page.getByRole('link', { name: 'History' }).click();
