@@ -154,3 +154,22 @@ test('a draft left behind on an old version is not saved over newer text from th
   assert.deepEqual(await localDrafts(tabB), []);
   await tabB.getByRole('link', { name: /All notes/ }).click();
 });
+
+test('a draft kept by the app before 1.2 (no version, only the time it was based on) meets the conflict too', async () => {
+  const [note] = await apiCreateNotes(tabA, [{ title: 'Old draft', content: 'the original text' }]);
+  const r = await apiCall(tabA, 'PATCH', '/api/notes/' + note.id, { body: { content: 'changed since' } });
+  assert.equal(r.status, 200);
+  const me = (await apiCall(tabB, 'GET', '/api/auth/me')).json.user;
+  // What the earlier app (drafts.v1.js) wrote: no base_version.
+  await tabB.evaluate(([key, draft]) => localStorage.setItem(key, JSON.stringify(draft)),
+    [`finote.draft.v1.${me.id}.${note.id}`, { title: 'Old draft', content: 'typed in the old app', base_updated_at: note.updated_at }]);
+  await tabB.evaluate((to) => { location.hash = to; }, '#/note/' + note.id);   // restored and saved at once
+  await tabB.getByRole('region', { name: 'This note was changed somewhere else' }).waitFor();
+  assert.equal(await tabB.getByRole('region', { name: 'Your text' }).textContent(), 'typed in the old app');
+  assert.equal(await tabB.getByRole('region', { name: 'The saved text' }).textContent(), 'changed since');
+  assert.equal((await serverNote(tabA, note.id)).content, 'changed since', 'not overwritten');
+  await tabB.getByRole('button', { name: 'Keep both' }).click();
+  await waitText(tabB.locator('#editor-notice'), 'Your text is now a new note');
+  assert.deepEqual(await localDrafts(tabB), []);
+  await tabB.getByRole('link', { name: /All notes/ }).click();
+});
