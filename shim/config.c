@@ -230,7 +230,8 @@ config_load(void)
 		env_int("FINOTE_HASH_WAIT_MS", 1000, 0, 600000, &cfg.hash_wait_ms) ||
 		env_int("FINOTE_PREPARE", 1, 0, 1, &prepare) ||
 		env_int("FINOTE_EXPORT_MAX", 2, 1, 1000, &cfg.export_max) ||
-		env_int("FINOTE_EXPORT_TIMEOUT_MS", 60000, 100, 3600000, &cfg.export_timeout_ms))
+		env_int("FINOTE_EXPORT_TIMEOUT_MS", 60000, 100, 3600000, &cfg.export_timeout_ms) ||
+		env_int("FINOTE_EXPORT_SEND_TIMEOUT_MS", 600000, 1000, 86400000, &cfg.export_send_timeout_ms))
 		return -1;
 	cfg.prepare = prepare == 1;
 	if (!cfg.database_url)

@@ -15,7 +15,9 @@
  * since nothing was sent yet.
  *
  * Bounds: at most FINOTE_EXPORT_MAX exports at once (the next get 503 with
- * Retry-After); the statement runs under its own statement_timeout,
+ * Retry-After); the sending takes at most FINOTE_EXPORT_SEND_TIMEOUT_MS,
+ * checked between writes (then the connection is closed, the body short of
+ * its Content-Length); the statement runs under its own statement_timeout,
  * FINOTE_EXPORT_TIMEOUT_MS (an export of a large account takes longer than
  * any other call), set with SET LOCAL in the export's transaction, so the
  * connection goes back to the pool with the server's default. A server that
@@ -195,6 +197,7 @@ send_spool(struct req *rq, FILE *spool)
 	long long		  len = ftello(spool);
 	const char *const headers[] = {
 		"Content-Disposition", "attachment; filename=\"finote-export.json\"", NULL};
+	double give_up_at = now_seconds() + cfg.export_send_timeout_ms / 1000.0;
 	size_t n;
 
 	rewind(spool);
@@ -202,9 +205,13 @@ send_spool(struct req *rq, FILE *spool)
 	if (!chunk)
 		abort();
 	while ((n = fread(chunk, 1, EXPORT_CHUNK, spool)) > 0)
-		if (mg_write(rq->conn, chunk, n) <= 0)
+		/*
+		 * Gone, or stalled one write past civetweb's send timeout, or too
+		 * slow on the whole: a client reading 64 KiB every few seconds would
+		 * otherwise hold this worker and an export slot for hours.
+		 */
+		if (mg_write(rq->conn, chunk, n) <= 0 || now_seconds() > give_up_at)
 		{
-			/* the client is gone or stalled past civetweb's send timeout */
 			rq->close = true;
 			conn_close_after(rq);
 			break;

@@ -6,9 +6,11 @@
  * own CORS preflight answer, authorization and file serving, so every
  * request is ours: routed, bounded and answered with the contract's JSON.
  * The order of checks is: the head (headers.c), body within limits, route
- * (404/405, preflight), session, content type, a turn to hash a password
- * (gate.c) for the routes that do, then the single database call
- * (dbcall.c).
+ * (404/405, preflight), session, content type, If-Match (ifmatch.c) for the
+ * routes that take it, a turn to hash a password (gate.c) for the routes
+ * that do, then the single database call (dbcall.c), or the streamed one
+ * of an export (export.c). Only a 412 makes a second call: the current
+ * note, sent beside the error.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -42,10 +42,11 @@ struct config
 	int			  hash_concurrency; /* FINOTE_HASH_CONCURRENCY */
 	int			  hash_wait_ms;		/* FINOTE_HASH_WAIT_MS */
 	bool		  production;
-	char		 *web_root;			 /* realpath of FINOTE_WEB_ROOT or NULL */
-	int			  export_max;		 /* FINOTE_EXPORT_MAX: exports running at once */
-	int			  export_timeout_ms; /* FINOTE_EXPORT_TIMEOUT_MS: the export statement's */
-	const char	 *export_dir;		 /* FINOTE_EXPORT_DIR: where exports are spooled */
+	char		 *web_root;				  /* realpath of FINOTE_WEB_ROOT or NULL */
+	int			  export_max;			  /* FINOTE_EXPORT_MAX: exports running at once */
+	int			  export_timeout_ms;	  /* FINOTE_EXPORT_TIMEOUT_MS: the export statement's */
+	int			  export_send_timeout_ms; /* FINOTE_EXPORT_SEND_TIMEOUT_MS: its sending */
+	const char	 *export_dir;			  /* FINOTE_EXPORT_DIR: where exports are spooled */
 };
 extern struct config cfg;
 extern int			 config_load(void);

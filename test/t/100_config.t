@@ -38,6 +38,7 @@ my @refused = (
     [{ FINOTE_HASH_WAIT_MS => '-1' }, qr/FINOTE_HASH_WAIT_MS/],
     [{ FINOTE_EXPORT_MAX => '0' }, qr/FINOTE_EXPORT_MAX must be an integer from 1/],
     [{ FINOTE_EXPORT_TIMEOUT_MS => 'long' }, qr/FINOTE_EXPORT_TIMEOUT_MS/],
+    [{ FINOTE_EXPORT_SEND_TIMEOUT_MS => '10' }, qr/FINOTE_EXPORT_SEND_TIMEOUT_MS must be an integer from 1000/],
     [{ FINOTE_EXPORT_DIR => '/nonexistent/spool' }, qr{FINOTE_EXPORT_DIR "/nonexistent/spool" must be a directory}],
     [{ FINOTE_EXPORT_DIR => "$ROOT/README.md" }, qr/FINOTE_EXPORT_DIR .* must be a directory/],
 );

@@ -138,6 +138,18 @@ for (1 .. 20) {
 }
 is($again, 200, 'the export slot is free again');
 
+# a client too slow on the whole is cut off, and its slot freed
+stop_shim($shim);
+$shim = start_shim(PORT => $shim_port, DATABASE_URL => $dburl, SESSION_SECRET => 'x' x 32,
+    FINOTE_EXPORT_MAX => 1, FINOTE_EXPORT_SEND_TIMEOUT_MS => 1000);
+($sock, $start) = slow_export($heavy_token);
+like($start, qr{^HTTP/1\.1 200 }, 'a slow client: the export starts');
+sleep 3;
+($head, $body) = read_rest($sock, $start);
+ok(length($body) < $length, sprintf('past FINOTE_EXPORT_SEND_TIMEOUT_MS the shim hangs up (%d of %d bytes)',
+    length($body), $length));
+is(api($shim, 'GET', '/api/export', undef, @auth)->{status}, 200, 'and the export slot is free');
+
 # the export statement has its own timeout, and the connection survives it
 stop_shim($shim);
 $shim = start_shim(PORT => $shim_port, DATABASE_URL => $dburl, SESSION_SECRET => 'x' x 32,
