@@ -24,7 +24,7 @@ test('register, log out, log in again', async () => {
   await page.getByRole('heading', { name: 'Create an account' }).waitFor();
   await shot(page, 'register');
   await page.getByLabel('Username').fill(name);
-  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.getByRole('heading', { name: 'Your notes' }).waitFor();
   assert.equal(await page.locator('#whoami-name').textContent(), name);
@@ -59,12 +59,12 @@ test('a taken username, a short password and the server\'s own input errors show
   await page.getByRole('button', { name: 'Create an account' }).click();
   await page.getByRole('heading', { name: 'Create an account' }).waitFor();   // the router clears the password
   await page.getByLabel('Username').fill(name.toUpperCase());   // unique case-insensitively
-  await page.getByLabel('Password').fill('short');
+  await page.getByLabel('Password', { exact: true }).fill('short');
   await page.getByRole('button', { name: 'Create account' }).click();
   await waitText(page.locator('#auth-password-error'), 'Use at least 8 characters.');
-  assert.equal(await page.getByLabel('Password').getAttribute('aria-invalid'), 'true');
+  assert.equal(await page.getByLabel('Password', { exact: true }).getAttribute('aria-invalid'), 'true');
 
-  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
   await waitText(page.locator('#auth-username-error'), 'That username is already taken.');
   assert.equal(await page.getByLabel('Username').getAttribute('aria-invalid'), 'true');
@@ -91,7 +91,7 @@ test('a wrong password says so, and the sixth try says to wait', async () => {
 
   await login(page, name, 'not the password');
   await waitText(page.locator('#auth-error'), 'Wrong username or password.');
-  assert.equal(await page.getByLabel('Password').inputValue(), '', 'the wrong password is cleared');
+  assert.equal(await page.getByLabel('Password', { exact: true }).inputValue(), '', 'the wrong password is cleared');
   await shot(page, 'error-wrong-password');
 
   // An unknown user gets the very same answer.
@@ -102,8 +102,15 @@ test('a wrong password says so, and the sixth try says to wait', async () => {
     await login(page, name, 'not the password ' + i);
     await waitText(page.locator('#auth-error'), 'Wrong username or password.');
   }
-  await login(page, name);    // the right password, but throttled
-  await waitText(page.locator('#auth-error'), 'Too many failed log-in attempts');
+  // The right password, but throttled: the wait said is the server's
+  // Retry-After, in words.
+  const throttled = page.waitForResponse((r) => r.url().endsWith('/api/auth/login') && r.status() === 429);
+  await login(page, name);
+  const retryAfter = Number((await throttled).headers()['retry-after']);
+  assert.ok(retryAfter >= 1, 'a 429 says how long to wait: ' + retryAfter);
+  const words = retryAfter < 60 ? (retryAfter === 1 ? '1 second' : `${retryAfter} seconds`)
+    : Math.ceil(retryAfter / 60) === 1 ? '1 minute' : `${Math.ceil(retryAfter / 60)} minutes`;
+  await waitText(page.locator('#auth-error'), `Too many failed log-in attempts. Please wait ${words}, then try again.`);
   await shot(page, 'error-too-many-attempts');
   assert.ok(await page.locator('#view-list').isHidden());
   assertNoProblems(page);
@@ -171,7 +178,8 @@ test('log in and write a note with the keyboard alone', async () => {
   await page.getByRole('heading', { name: 'Your notes' }).waitFor();
 
   // Back up to the skip link at the top; it lands on the screen's heading.
-  for (const expected of ['logout-btn', 'Finote', 'Skip to content']) {
+  await page.getByRole('link', { name: 'Account' }).waitFor();   // once the server is known to be 1.2
+  for (const expected of ['logout-btn', 'account-link', 'Finote', 'Skip to content']) {
     await page.keyboard.press('Shift+Tab');
     assert.equal(await focused(), expected);
   }

@@ -4,7 +4,7 @@
 // cluster). test/browser/run sets the environment; see that script.
 
 import { chromium } from 'playwright-core';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
@@ -98,11 +98,11 @@ export async function open(page) {
   await page.locator('#view-boot').waitFor({ state: 'hidden' });
 }
 
-export async function register(page, username, password = PASSWORD) {
-  await page.goto(BASE + '/#/register');
+export async function register(page, username, password = PASSWORD, base = BASE) {
+  await page.goto(base + '/#/register');
   await page.getByRole('heading', { name: 'Create an account' }).waitFor();
   await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.getByRole('heading', { name: 'Your notes' }).waitFor();
 }
@@ -110,7 +110,7 @@ export async function register(page, username, password = PASSWORD) {
 export async function login(page, username, password = PASSWORD) {
   await page.getByRole('heading', { name: 'Log in' }).waitFor();
   await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('Password', { exact: true }).fill(password);
   await page.locator('#auth-submit').click();
 }
 
@@ -173,6 +173,32 @@ export async function apiSpeaks11(page) {
   return page.evaluate(async () => (await fetch('/api/tags', { credentials: 'same-origin' })).status === 200);
 }
 
+// One API request with the page's session cookie: {status, headers, json}.
+export async function apiCall(page, method, path, { body, headers = {} } = {}) {
+  return page.evaluate(async ([m, p, b, hs]) => {
+    const init = { method: m, credentials: 'same-origin', headers: { ...hs } };
+    if (b !== undefined) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(b); }
+    const r = await fetch(p, init);
+    const text = await r.text();
+    let json = null;
+    try { json = JSON.parse(text); } catch { /* 204, or not JSON */ }
+    return { status: r.status, headers: Object.fromEntries(r.headers.entries()), json };
+  }, [method, path, body, headers]);
+}
+
+// The note as the server has it now.
+export async function serverNote(page, id) {
+  const r = await apiCall(page, 'GET', '/api/notes/' + id);
+  assert.equal(r.status, 200, 'GET the note');
+  return r.json.note;
+}
+
+// What the page holds in localStorage: the unsaved drafts, parsed.
+export async function localDrafts(page) {
+  return page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('finote.draft.'))
+    .map((k) => JSON.parse(localStorage.getItem(k))));
+}
+
 // ---- Around the app: the database, as its superuser ----
 
 export function psql(sql) {
@@ -184,6 +210,43 @@ export function psql(sql) {
 export async function expireSessions(username) {
   psql(`UPDATE finote.sessions SET expires_at = now() - interval '1 second'
          WHERE user_id IN (SELECT id FROM finote.users WHERE lower(username) = lower($$${username}$$))`);
+}
+
+// A second shim on a database of its own at an older extension version
+// (`finote-db migrate VERSION`), for the app against an older server. The
+// same cluster; the port after the suite's shim. stop() ends it.
+export async function startOlderServer(version) {
+  const db = 'finote_browser_' + version.replace(/\./g, '_');
+  const port = Number(new URL(BASE).port) + 1;
+  const env = { ...process.env, DATABASE_URL: `postgresql://postgres@127.0.0.1:${PG_PORT}/${db}` };
+  const finoteDb = (...args) => execFileSync(path.join(ROOT, 'bin/finote-db'), args, { env, stdio: 'ignore' });
+  execFileSync('psql', ['-X', '-q', '-h', '127.0.0.1', '-p', PG_PORT, '-U', 'postgres', '-d', 'postgres',
+    '-v', 'ON_ERROR_STOP=1', '-c', `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`, '-c', `CREATE DATABASE ${db}`],
+  { stdio: 'ignore' });
+  finoteDb('migrate', version);
+  finoteDb('app-role', 'finote_app');
+  execFileSync('psql', ['-X', '-q', '-h', '127.0.0.1', '-p', PG_PORT, '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1',
+    '-c', `ALTER DATABASE ${db} SET finote.register_max_per_address = 1000`], { stdio: 'ignore' });
+  const shim = spawn(path.join(ROOT, 'shim/finote-shim'), [], {
+    env: {
+      ...process.env, PORT: String(port), FINOTE_LISTEN_ADDR: '127.0.0.1',
+      DATABASE_URL: `postgresql://finote_app@127.0.0.1:${PG_PORT}/${db}`,
+      FINOTE_WEB_ROOT: path.join(ROOT, 'shim/www'), SESSION_SECRET: randomBytes(48).toString('base64'),
+    },
+    stdio: 'ignore',
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(base + '/healthz').catch(() => null))?.ok, `the ${version} shim on ${base}`);
+  const ready = await (await fetch(base + '/readyz')).text();
+  return {
+    base, ready,
+    async stop() {
+      if (shim.exitCode !== null) return;
+      const exited = new Promise((r) => shim.once('exit', r));
+      shim.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 // Stop the cluster under the running shim (fast shutdown), and start it again.

@@ -1,6 +1,6 @@
 // The main flow on a phone-sized screen (390x844, touch): register, create,
-// search, edit, delete, log out, a wrong password; nothing wider than the
-// screen on any of them.
+// search, edit, delete to the trash, the trash and the account screens, log
+// out, a wrong password; nothing wider than the screen on any of them.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,7 +30,7 @@ test('main flow at 390x844', async () => {
   const name = uniqueName('phone');
   await page.getByRole('button', { name: 'Create an account' }).tap();
   await page.getByLabel('Username').fill(name);
-  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).tap();
   await page.getByRole('heading', { name: 'Your notes' }).waitFor();
   await fitsScreen(page, 'empty list');
@@ -65,9 +65,17 @@ test('main flow at 390x844', async () => {
   await dialog.waitFor();
   await fitsScreen(page, 'delete dialog');
   await shot(page, 'mobile-confirm-delete');
-  await dialog.getByRole('button', { name: 'Delete' }).tap();
+  await dialog.getByRole('button', { name: 'Move to trash' }).tap();
   await page.getByRole('heading', { name: 'Your notes' }).waitFor();
   await waitFor(async () => (await listedTitles(page)).join() === 'Shopping', 'one note left');
+  await page.getByRole('link', { name: 'Trash' }).tap();
+  await waitText(page.locator('#trash-status'), '1 deleted note.');
+  await fitsScreen(page, 'trash');
+  await shot(page, 'mobile-trash');
+  await page.getByRole('link', { name: 'Account' }).tap();
+  await page.getByRole('heading', { name: 'Your account' }).waitFor();
+  await fitsScreen(page, 'account');
+  await shot(page, 'mobile-account');
 
   await logout(page);
   await login(page, name, 'wrong password!');

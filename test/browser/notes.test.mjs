@@ -1,12 +1,13 @@
 // Notes in a real browser: create, list newest first, search as you type,
-// edit, delete with confirmation, page through many notes, and pinned notes
-// and tags when the server speaks 1.1.
+// edit, delete (to the trash) with confirmation, page through many notes,
+// pinned notes and tags when the server speaks 1.1, and the same app on a
+// finote 1.1.3 database (no versions, no 1.2 screens).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   launch, newPage, assertNoProblems, uniqueName, shot, waitText, waitFor, register, createNote,
-  noteLink, openNote, listedTitles, apiCreateNotes, apiSpeaks11,
+  noteLink, openNote, listedTitles, apiCreateNotes, apiSpeaks11, apiCall, startOlderServer,
 } from './lib.mjs';
 
 let browser;
@@ -54,17 +55,17 @@ test('create, search, edit and delete notes', async () => {
   await page.getByRole('button', { name: 'Delete…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Delete this note?' });
   await dialog.waitFor();
-  assert.match(await dialog.textContent(), /“Trip to Lisbon” will be deleted/);
+  assert.match(await dialog.textContent(), /“Trip to Lisbon” will be moved to the trash/);
   await shot(page, 'confirm-delete');
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'hidden' });
   assert.equal(await page.getByLabel('Title').inputValue(), 'Trip to Lisbon');
   await page.getByRole('button', { name: 'Delete…' }).click();
-  await dialog.getByRole('button', { name: 'Delete' }).click();
+  await dialog.getByRole('button', { name: 'Move to trash' }).click();
   await page.getByRole('heading', { name: 'Your notes' }).waitFor();
   await waitFor(async () => (await listedTitles(page)).length === 2, 'two notes left');
   assert.deepEqual(await listedTitles(page), ['Groceries for Sunday', 'Meeting notes']);
-  await waitText(page.locator('#announcer'), 'Note deleted.');
+  await waitText(page.locator('#announcer'), 'Note moved to the trash.');
   assertNoProblems(page);
   await page.context().close();
 });
@@ -148,4 +149,56 @@ test('pinned notes and tags through a 1.1 HTTP API', async () => {
   await waitFor(async () => (await listedTitles(page)).join() === unpinned, 'list');
   assertNoProblems(page);
   await page.context().close();
+});
+
+test('the app on a finote 1.1.3 database: no If-Match, no 1.2 screens, pins and tags as before', async () => {
+  const server = await startOlderServer('1.1.3');
+  try {
+    assert.match(server.ready, /1\.1\.3/, '/readyz names the database\'s version');
+    const page = await newPage(browser);
+    const sent = [];   // [method, If-Match] of every note change
+    page.on('request', (r) => {
+      if (/\/api\/notes\//.test(r.url()) && ['PATCH', 'DELETE'].includes(r.method())) sent.push([r.method(), r.headers()['if-match']]);
+    });
+    await register(page, uniqueName('old'), undefined, server.base);
+    assert.equal((await apiCall(page, 'GET', '/api/trash')).status, 404, 'no trash on 1.1.3');
+    await page.getByRole('link', { name: 'New note' }).click();
+    await page.getByLabel('Title').fill('Old server note');
+    await page.getByLabel('Text', { exact: true }).fill('first words');
+    await page.getByLabel('Pin to the top of the list').check();
+    await page.getByLabel('Tags').fill('legacy');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await waitText(page.locator('#save-status'), /^Saved/);
+    const id = await page.evaluate(() => location.hash.split('/')[2]);
+    const note = (await apiCall(page, 'GET', '/api/notes/' + id)).json.note;
+    assert.equal(note.version, undefined, 'a 1.1.3 note has no version');
+    assert.deepEqual([note.pinned, note.tags], [true, ['legacy']]);
+
+    await page.getByLabel('Text', { exact: true }).fill('second words');
+    await waitText(page.locator('#save-status'), /^Saved/);
+    assert.equal((await apiCall(page, 'GET', '/api/notes/' + id)).json.note.content, 'second words');
+    assert.ok(await page.locator('#history-link').isHidden(), 'no History on 1.1.3');
+    assert.ok(await page.locator('#account-link').isHidden(), 'no Account (export, delete) on 1.1.3');
+
+    await page.getByRole('link', { name: /All notes/ }).click();
+    await noteLink(page, 'Old server note').waitFor();
+    assert.ok(await page.locator('#trash-link').isHidden(), 'no Trash on 1.1.3');
+    await page.evaluate(() => { location.hash = '#/trash'; });   // a 1.2 address leads back to the list
+    await page.waitForFunction(() => location.hash === '#/');
+
+    await openNote(page, 'Old server note');
+    await page.getByRole('button', { name: 'Delete…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete this note?' });
+    assert.match(await dialog.textContent(), /will be deleted for good/);
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('heading', { name: 'Your notes' }).waitFor();
+    await waitText(page.locator('#announcer'), 'Note deleted.');
+    assert.equal((await apiCall(page, 'GET', '/api/notes/' + id)).status, 404);
+    assert.ok(sent.length >= 2, 'changes were sent: ' + JSON.stringify(sent));
+    assert.deepEqual(sent.filter(([, m]) => m !== undefined), [], 'no If-Match to a server without versions');
+    assertNoProblems(page);
+    await page.context().close();
+  } finally {
+    await server.stop();
+  }
 });

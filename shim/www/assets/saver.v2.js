@@ -4,11 +4,14 @@
 //   const s = new Saver(async (payload) => note, (state, info) => {...});
 //   s.request(payload)   save this (replaces anything not yet sent)
 //   s.retryNow()         skip the wait before the next try
+//   s.drop()             forget the text not yet sent (the user chose another)
 //   s.stop()             forget the timer (the draft stays in localStorage)
 //
 // States reported to onState: 'saving', 'saved' {note, payload}, 'retrying' {error,
-// delayMs}, 'expired' {error} (session gone: log in again), 'failed' {error}
-// (the server refused the text, e.g. too long; no retry until the next edit).
+// delayMs}, 'expired' {error} (session gone: log in again), 'conflict' {error}
+// (412: the note changed elsewhere; error.note is the server's; nothing is
+// sent until the user chooses), 'failed' {error} (the server refused the
+// text, e.g. too long; no retry until the next edit).
 
 const DELAYS_MS = [1000, 2000, 4000, 8000, 15000];   // then 15 s for ever
 
@@ -42,6 +45,11 @@ export class Saver {
     if (!this.inFlight) this.run();
   }
 
+  drop() {
+    this.pending = null;
+    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+  }
+
   stop() {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
@@ -73,6 +81,9 @@ export class Saver {
       this.onState('retrying', { error, delayMs });
     } else if (error.sessionExpired) {
       this.onState('expired', { error });
+    } else if (error.status === 412) {
+      this.attempt = 0;
+      this.onState('conflict', { error });
     } else {
       this.attempt = 0;
       this.onState('failed', { error });

@@ -19,12 +19,11 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
-const VIEWS = ['view-boot', 'view-auth', 'view-list', 'view-editor'];
-
-// Show one view, hide the others; move focus to `focusEl` (or the heading)
-// so keyboard and screen-reader users land in the new screen.
+// Show one view (a <section class="view"> of index.html), hide the others;
+// move focus to `focusEl` (or the heading) so keyboard and screen-reader
+// users land in the new screen.
 export function showView(id, focusEl) {
-  for (const v of VIEWS) $(v).hidden = v !== id;
+  for (const v of document.querySelectorAll('main > .view')) v.hidden = v.id !== id;
   const target = focusEl || $(id).querySelector('h1');
   if (target) target.focus({ preventScroll: false });
   window.scrollTo(0, 0);

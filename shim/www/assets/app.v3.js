@@ -3,18 +3,24 @@
 //   #/  (or empty)             the list of notes
 //   #/new                      a new note
 //   #/note/<id>                edit one note
+//   #/note/<id>/history[/<rev>]  its earlier versions (1.2)
+//   #/trash                    deleted notes (1.2)
+//   #/account                  export my notes, delete my account (1.2)
 // The session is the HttpOnly cookie; the page only remembers (in
 // sessionStorage) that someone was logged in, to tell "your session expired"
 // from a first visit.
 
-import { api, describe } from './api.v1.js';
-import { $, showView, setText, announce } from './dom.v1.js';
-import { openAuth, initAuth } from './auth.v1.js';
-import { openList, initList, resetList, refreshTags } from './list.v1.js';
-import { openEditor, closeEditor, initEditor } from './editor.v1.js';
-import { listDrafts, removeDraft } from './drafts.v1.js';
-import { stopResume } from './notesync.v1.js';
-import { backoffDelay } from './saver.v1.js';
+import { api, describe } from './api.v2.js';
+import { $, showView, setText, announce } from './dom.v2.js';
+import { openAuth, initAuth } from './auth.v2.js';
+import { openList, initList, resetList, refreshTags } from './list.v2.js';
+import { openEditor, closeEditor, initEditor, showEditorLinks } from './editor.v2.js';
+import { openHistory, openRevision, initHistory } from './history.v1.js';
+import { openTrash, initTrash } from './trash.v1.js';
+import { openAccount, initAccount } from './account.v1.js';
+import { listDrafts, removeDraft } from './drafts.v2.js';
+import { stopResume } from './notesync.v2.js';
+import { backoffDelay } from './saver.v2.js';
 
 const WAS_LOGGED_IN = 'finote.wasLoggedIn';
 const EXPIRED = 'Your session expired, please log in again.';
@@ -22,6 +28,7 @@ const EXPIRED = 'Your session expired, please log in again.';
 const ctx = {
   user: null,
   v11: false,
+  v12: false,
   flashText: null,
   afterLogin: null,    // {hash, userId}: where to go once logged in (where the session ended)
 
@@ -38,11 +45,25 @@ const ctx = {
     if (!$('view-list').hidden) refreshTags(ctx);
   },
 
+  // History, trash, export and account deletion once the HTTP API has them:
+  // GET /api/trash answers 200 (older servers say 404). The probe runs once
+  // the session is known; a screen of those opened before it waits for it.
+  probeV12() {
+    const user = ctx.user;
+    ctx.v12Probe = api.trash({ limit: 1 }).then(() => {
+      if (ctx.user !== user || ctx.v12) return;
+      ctx.v12 = true;
+      showUser();
+    }, () => {});
+    return ctx.v12Probe;
+  },
+
   loggedIn(user) {
     ctx.user = user;
     try { sessionStorage.setItem(WAS_LOGGED_IN, '1'); } catch { /* private mode */ }
     showUser();
     ctx.probeV11();
+    ctx.probeV12();
     const back = ctx.afterLogin;
     ctx.afterLogin = null;
     // Back to the note being written, if the same person logs in again.
@@ -73,6 +94,9 @@ function goLogin(notice) {
 function showUser() {
   $('topbar-user').hidden = !ctx.user;
   setText('whoami-name', ctx.user ? ctx.user.username : '');
+  $('account-link').hidden = !(ctx.user && ctx.v12);
+  $('trash-link').hidden = !(ctx.user && ctx.v12);
+  showEditorLinks();
 }
 
 function logoutLocally() {
@@ -81,17 +105,29 @@ function logoutLocally() {
   resetList();
   ctx.user = null;
   ctx.v11 = false;
+  ctx.v12 = false;
+  ctx.v12Probe = null;
   $('editor-v11').hidden = true;
   $('tag-filter-field').hidden = true;
   try { sessionStorage.removeItem(WAS_LOGGED_IN); } catch { /* private mode */ }
   showUser();
 }
 
+const EDIT = /^#\/note\/([0-9a-fA-F-]{1,64})$/;
+const HISTORY = /^#\/note\/([0-9a-fA-F-]{1,64})\/history(?:\/([0-9a-fA-F-]{1,64}))?$/;
+
+// A 1.2 screen: once the probe has said whether the server has it.
+async function open12(hash, show) {
+  if (!ctx.v12 && ctx.v12Probe) await ctx.v12Probe;
+  if (location.hash !== hash) return;           // the user went elsewhere meanwhile
+  if (ctx.v12) show(); else location.hash = '#/';
+}
+
 function route() {
   const hash = location.hash || '#/';
   const flash = ctx.flashText;
   ctx.flashText = null;
-  if (hash !== '#/new' && !hash.startsWith('#/note/')) closeEditor();
+  if (hash !== '#/new' && !EDIT.test(hash)) closeEditor();
 
   if (hash === '#/login' || hash === '#/register') {
     if (ctx.user) { location.hash = '#/'; return; }
@@ -106,8 +142,12 @@ function route() {
     return;
   }
   if (hash === '#/new') { document.title = 'New note · Finote'; openEditor(ctx, null); return; }
-  const m = /^#\/note\/([0-9a-fA-F-]{1,64})$/.exec(hash);
+  const m = EDIT.exec(hash);
   if (m) { document.title = 'Edit note · Finote'; openEditor(ctx, m[1]); return; }
+  const hm = HISTORY.exec(hash);
+  if (hm) { open12(hash, () => (hm[2] ? openRevision(ctx, hm[1], hm[2]) : openHistory(ctx, hm[1]))); return; }
+  if (hash === '#/trash') { open12(hash, () => openTrash(ctx)); return; }
+  if (hash === '#/account') { open12(hash, () => openAccount()); return; }
   if (hash !== '#/') { location.hash = '#/'; return; }
   openList(ctx, flash);
 }
@@ -136,6 +176,14 @@ async function logout() {
   goLogin('You have logged out.');
 }
 
+// The account is gone, and with it every note: drafts of it have nowhere to go.
+function accountDeleted() {
+  const userId = ctx.user.id;
+  logoutLocally();
+  for (const { noteId } of listDrafts(userId)) removeDraft(userId, noteId);
+  goLogin('Your account has been deleted, with all its notes. Thank you for using Finote.');
+}
+
 let bootRetry = null;   // the pending automatic retry of boot()
 let bootAttempt = 0;
 
@@ -148,6 +196,7 @@ async function boot(attempt = 0) {
     ctx.user = await api.me();
     showUser();
     ctx.probeV11();
+    ctx.probeV12();
   } catch (e) {
     if (e.status === 401) {
       let was = false;
@@ -171,6 +220,9 @@ async function boot(attempt = 0) {
 initAuth(ctx);
 initList(ctx);
 initEditor(ctx);
+initHistory(ctx);
+initTrash(ctx);
+initAccount(ctx, { accountDeleted });
 $('logout-btn').addEventListener('click', logout);
 // The skip link must not touch the hash: that is the router's.
 document.querySelector('.skip-link').addEventListener('click', (e) => {

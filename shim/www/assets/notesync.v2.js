@@ -3,43 +3,51 @@
 // the editor while it is open, and by resumeDrafts() for drafts left behind
 // (the user went back to the list, reloaded, or logged in again).
 
-import { api } from './api.v1.js';
-import { backoffDelay } from './saver.v1.js';
-import { loadDraft, saveDraft, removeDraft, listDrafts, sameAsNote } from './drafts.v1.js';
+import { api } from './api.v2.js';
+import { backoffDelay } from './saver.v2.js';
+import { loadDraft, saveDraft, removeDraft, listDrafts, sameAsNote } from './drafts.v2.js';
 
 const inflight = new Map();   // draft key -> promise of the request on the wire
 
-function fields(payload) {
+// The fields of a note to send, from a draft or a form.
+export function noteFields(payload) {
   const f = { title: payload.title || '', content: payload.content || '' };
   if ('pinned' in payload) f.pinned = !!payload.pinned;
   if (Array.isArray(payload.tags)) f.tags = payload.tags;
   return f;
 }
 
+// payload.base_version: the note's version the text was written on (sent as
+// If-Match; a 412 means the note changed elsewhere meanwhile, and the draft
+// stays until the user has chosen which text to keep).
 async function send(userId, noteId, payload) {
   let note;
   if (noteId) {
     try {
-      note = await api.updateNote(noteId, fields(payload));
+      note = await api.updateNote(noteId, noteFields(payload), payload.base_version);
     } catch (e) {
       // Deleted elsewhere while the user was typing: keep the text as a new note.
       if (e.code !== 'not_found') throw e;
-      note = await api.createNote(fields(payload));
+      note = await api.createNote(noteFields(payload));
       note.recreated = true;
     }
   } else {
-    note = await api.createNote(fields(payload));
+    note = await api.createNote(noteFields(payload));
   }
   // Bookkeeping in localStorage: the draft follows the note to its id, and
   // goes away once the server has accepted exactly what it holds (if the
   // user typed on meanwhile, the draft differs from what was sent and stays).
+  // Text typed on meanwhile now builds on the version just saved.
   const draft = loadDraft(userId, noteId);
   const acknowledged = draft && sameAsNote(draft, payload);
+  const rebased = draft && { ...draft, base_version: note.version, base_updated_at: note.updated_at };
   if (note.id !== noteId) {
     removeDraft(userId, noteId);
-    if (draft && !acknowledged) saveDraft(userId, note.id, draft);
+    if (draft && !acknowledged) saveDraft(userId, note.id, rebased);
   } else if (acknowledged) {
     removeDraft(userId, noteId);
+  } else if (draft) {
+    saveDraft(userId, noteId, rebased);
   }
   return note;
 }

@@ -23,7 +23,11 @@ export function loadDraft(userId, noteId) {
   } catch { return null; }
 }
 
-// draft: {title, content, pinned?, tags?, base_updated_at?}
+// draft: {title, content, pinned?, tags?, base_version?, base_updated_at?}
+// base_version is the note's version (finote 1.2) the text was written on:
+// saving it later sends If-Match with it, so text written on an old copy
+// meets a conflict instead of overwriting newer text. Drafts from before
+// 1.2 have only base_updated_at.
 export function saveDraft(userId, noteId, draft) {
   const s = storage();
   if (!s) return false;

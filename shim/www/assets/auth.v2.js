@@ -2,8 +2,8 @@
 // shown under the input they are about, or above the button when they are
 // about the whole form (wrong password, too many attempts, server down).
 
-import { api, describe } from './api.v1.js';
-import { $, showView, setText, fieldError, clearErrors } from './dom.v1.js';
+import { api, describe } from './api.v2.js';
+import { $, showView, setText, fieldError, clearErrors } from './dom.v2.js';
 
 const USERNAME_RE = /^[A-Za-z0-9_.-]{2,32}$/;
 const bytes = (s) => new TextEncoder().encode(s).length;
