@@ -108,7 +108,12 @@ db_wait(PGconn *db, struct req *rq, enum db_outcome *outcome)
 	PGresult *more;
 
 	*outcome = DB_DONE;
-	while (PQconsumeInput(db) && PQisBusy(db))
+	/*
+	 * Wait first, read after: the answer is never there the moment the
+	 * statement is sent, and reading first cost a recv that said EAGAIN on
+	 * nearly every call (test/bench/FINDINGS.md, section 11).
+	 */
+	while (PQisBusy(db))
 	{
 		struct pollfd pfd[2] = {{PQsocket(db), POLLIN, 0}, {-1, POLLRDHUP, 0}};
 		double		  now = now_seconds();
@@ -139,6 +144,8 @@ db_wait(PGconn *db, struct req *rq, enum db_outcome *outcome)
 			*outcome = DB_CLIENT_GONE;
 			return NULL;
 		}
+		if (pfd[0].revents && !PQconsumeInput(db))
+			break;
 	}
 	/* one statement, one result; a lost connection gives an error result */
 	res = PQgetResult(db);

@@ -9,7 +9,8 @@
 # (0.8) BENCH_SESSIONS (400) DB_POOL_MAX (5) FINOTE_THREADS (shim default)
 # BENCH_BUILD (1) BENCH_SHIM_DIR (shim) BENCH_REUSE_DATA (0: regenerate)
 # BENCH_PGPORT (54350) BENCH_HTTP_PORT (3330) BENCH_KEEP_CLUSTER (0: stop it
-# at the end) BENCH_CPUS (shared: everything on every core; split:
+# at the end) BENCH_SHIM_DB (socket: the shim and pgbench reach the cluster
+# by its Unix socket; tcp: by 127.0.0.1) BENCH_CPUS (shared: everything on every core; split:
 # PostgreSQL on CPU 0, the load generator and the shim on the others).
 
 ROOT=$PWD
@@ -29,6 +30,7 @@ NPAIRS=20000
 NSEARCH=5000
 CPUS=${BENCH_CPUS:-shared}
 POOL=${DB_POOL_MAX:-5}
+SHIM_DB=${BENCH_SHIM_DB:-socket}
 SHIM_DIR=${BENCH_SHIM_DIR:-$ROOT/shim}
 SHIM_BIN=$SHIM_DIR/finote-shim
 PASSWORD=bench-password-1
@@ -111,6 +113,15 @@ bench_cluster() {
     test/bin/pgcluster start "$STATE" "$PGPORT"
   fi
   pin_cluster
+  # The shim and pgbench reach the cluster the same way: by its Unix socket
+  # (the default, as make run and the packages do), or over loopback TCP.
+  # shellcheck disable=SC2034 # PGB_HOST is for run's pgbench
+  case $SHIM_DB in
+    socket) PGB_HOST=$(cd "$STATE" && pwd -P)/sock
+            SHIM_URL=$(test/bin/pgcluster url "$STATE" "$PGPORT" finote_app "$DB") ;;
+    tcp) PGB_HOST=127.0.0.1; SHIM_URL="postgresql://finote_app@127.0.0.1:$PGPORT/$DB" ;;
+    *) echo "bench: BENCH_SHIM_DB is socket or tcp, not '$SHIM_DB'" >&2; exit 1 ;;
+  esac
 }
 
 # ---- data -----------------------------------------------------------------------
@@ -182,7 +193,7 @@ bench_shim() {
   log "start the shim on 127.0.0.1:$HTTP_PORT (DB_POOL_MAX=$POOL)"
   : >"$STATE/shim-access.log"
   PORT=$HTTP_PORT FINOTE_LISTEN_ADDR=127.0.0.1 DB_POOL_MAX=$POOL \
-    DATABASE_URL="postgresql://finote_app@127.0.0.1:$PGPORT/$DB" \
+    DATABASE_URL="$SHIM_URL" \
     SESSION_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
     "${CLIENT[@]}" "$SHIM_BIN" >"$STATE/shim-access.log" 2>"$STATE/shim.log" &
   SHIM_PID=$!
