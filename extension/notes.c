@@ -487,7 +487,7 @@ finote_note_change(Datum user_id, Datum note_id, Datum *fields, const char *fiel
 		.argtypes = {UUIDOID, UUIDOID, NOTE_FIELD_TYPES, FLOAT8OID},
 	};
 	static FinoteQuery q_1_2_1 = {
-		.sql = CHANGE_SQL(", written_by", ", $8", " AND k.written_by = $8"),
+		.sql = CHANGE_SQL(", written_by", ", $8", " AND k.written_by OPERATOR(pg_catalog.=) $8"),
 		.nargs = 2 + NOTE_FIELDS + 2,
 		.argtypes = {UUIDOID, UUIDOID, NOTE_FIELD_TYPES, FLOAT8OID, BYTEAOID},
 	};
