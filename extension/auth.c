@@ -81,6 +81,32 @@ finote_session_user(text *token)
 	return session_lookup(token, NULL);
 }
 
+/*
+ * finote_session_user, and in *writer the session's writer id (1.2.1): a
+ * BLAKE2b of its stored token hash, under a context of its own, so that it
+ * equals no other digest the database keeps. It names the session within
+ * finote.revisions (written_by) and nothing else: it is a digest of a digest
+ * of a random secret, which cannot be turned back into the token, so it is
+ * no secret and goes into dumps with the revisions.
+ */
+Datum
+finote_session_user_writer(text *token, bytea **writer)
+{
+	static const char		 context[] = "finote.revisions.written_by";
+	crypto_generichash_state st;
+	bytea					*hash;
+	Datum					 user_id = session_lookup(token, &hash);
+
+	*writer = palloc(VARHDRSZ + FINOTE_WRITER_BYTES);
+	SET_VARSIZE(*writer, VARHDRSZ + FINOTE_WRITER_BYTES);
+	crypto_generichash_init(&st, NULL, 0, FINOTE_WRITER_BYTES);
+	crypto_generichash_update(&st, (const unsigned char *) context, sizeof(context) - 1);
+	crypto_generichash_update(&st, (const unsigned char *) VARDATA(hash), VARSIZE(hash) - VARHDRSZ);
+	crypto_generichash_final(&st, (unsigned char *) VARDATA(*writer), FINOTE_WRITER_BYTES);
+	sodium_memzero(&st, sizeof(st));
+	return user_id;
+}
+
 static Datum
 user_json(Datum user_id)
 {

@@ -193,16 +193,27 @@ extern void finote_attempts_refund(FinoteAttempts *a);
 
 /* Sessions (auth.c), used by notes.c */
 extern Datum finote_session_user(text *token);
+/* A session's writer id (1.2.1): crypto_generichash's shortest digest. */
+#define FINOTE_WRITER_BYTES 16
+extern Datum finote_session_user_writer(text *token, bytea **writer);
 
 /*
  * A change of a note from 1.2 (notes.c): the note locked and its version
  * checked against an optional if_version argument, then the change applied,
- * with the revision of the replaced text it calls for (revisions.c).
+ * with the revision of the replaced text it calls for (revisions.c). How a
+ * change may skip that revision (the collapse of finote.revision_collapse):
  */
+typedef enum FinoteCollapse
+{
+	FINOTE_COLLAPSE_NEVER,		/* always keep the replaced text (restore) */
+	FINOTE_COLLAPSE_ANY_WRITER, /* 1.2: onto any recent revision */
+	FINOTE_COLLAPSE_SAME_WRITER /* 1.2.1: onto a recent revision of the same writer */
+} FinoteCollapse;
 extern void	 finote_note_lock(FunctionCallInfo fcinfo, Datum user_id, Datum note_id,
 							  int if_version_argno);
 extern Datum finote_note_change(Datum user_id, Datum note_id, Datum *fields,
-								const char *field_nulls, bool collapse);
+								const char *field_nulls, FinoteCollapse collapse,
+								bytea *writer);
 extern Datum finote_note_id_arg(FunctionCallInfo fcinfo, int argno);
 
 /* History (revisions.c) */

@@ -33,6 +33,7 @@ PG_FUNCTION_INFO_V1(finote_note_list_1_1_2);
 PG_FUNCTION_INFO_V1(finote_note_update);
 PG_FUNCTION_INFO_V1(finote_note_update_1_1);
 PG_FUNCTION_INFO_V1(finote_note_update_1_2);
+PG_FUNCTION_INFO_V1(finote_note_update_1_2_1);
 PG_FUNCTION_INFO_V1(finote_note_delete);
 PG_FUNCTION_INFO_V1(finote_note_tags);
 
@@ -431,61 +432,82 @@ finote_note_lock(FunctionCallInfo fcinfo, Datum user_id, Datum note_id, int if_v
  * pinned and tags as note_fields fills them (NULL: leave as it is). The
  * version goes up by one on any real change, updated_at moves only with the
  * title, the content or the tags, and a change of those keeps the replaced
- * state as a revision, unless collapse is set and the note's newest revision
- * is younger than finote.revision_collapse: a burst of autosaves then keeps
- * one revision, the one that holds the text from before the burst. The
- * replaced row is read in the statement's snapshot (o), which the row lock
- * makes the current one. Returns the note's JSON.
+ * state as a revision, unless the collapse applies: a burst of autosaves
+ * then keeps one revision, the one that holds the text from before the
+ * burst. The replaced row is read in the statement's snapshot (o), which the
+ * row lock makes the current one. Returns the note's JSON.
+ *
+ * 1.2 collapsed onto any revision younger than finote.revision_collapse,
+ * whoever wrote it: a save from another device within the minute then
+ * replaced a text that no revision held. From 1.2.1 a revision
+ * records its writer (the session, finote_session_user_writer), and the
+ * collapse applies only when the newest revision is that recent AND was
+ * written by the same session: only a writer's own burst collapses. A
+ * revision without a writer (written before 1.2.1, or by a restore) is
+ * never collapsed onto.
  */
+#define NEW_TEXT "coalesce($3, n.title), coalesce($4, n.content), coalesce(finote._tags($6), n.tags)"
+#define CHANGE_SQL(WRITER_COLUMN, WRITER_VALUE, SAME_WRITER)                                      \
+	"WITH o AS (SELECT n.* FROM finote.notes n WHERE n.user_id = $1 AND n.id = $2),"              \
+	" u AS (UPDATE finote.notes AS n"                                                             \
+	"        SET title = coalesce($3, n.title),"                                                  \
+	"            content = coalesce($4, n.content),"                                              \
+	"            pinned = coalesce($5, n.pinned),"                                                \
+	"            tags = coalesce(finote._tags($6), n.tags),"                                      \
+	"            updated_at = CASE WHEN (" NEW_TEXT ") = (n.title, n.content, n.tags)"            \
+	"                         THEN n.updated_at ELSE pg_catalog.clock_timestamp() END,"           \
+	"            version = n.version + CASE WHEN (" NEW_TEXT ", coalesce($5, n.pinned))"          \
+	"                                         = (n.title, n.content, n.tags, n.pinned)"           \
+	"                                   THEN 0 ELSE 1 END"                                        \
+	"      WHERE n.user_id = $1 AND n.id = $2"                                                    \
+	"  RETURNING n.*),"                                                                           \
+	" r AS (INSERT INTO finote.revisions"                                                         \
+	"         (user_id, note_id, version, title, content, tags, pinned, created_at" WRITER_COLUMN \
+	")"                                                                                           \
+	"       SELECT o.user_id, o.id, o.version, o.title, o.content, o.tags, o.pinned,"             \
+	"              pg_catalog.clock_timestamp()" WRITER_VALUE                                     \
+	"         FROM o, u"                                                                          \
+	"        WHERE (o.title, o.content, o.tags) IS DISTINCT FROM (u.title, u.content, u.tags)"    \
+	"          AND NOT coalesce((SELECT k.created_at > pg_catalog.clock_timestamp()"              \
+	"                                    - pg_catalog.make_interval(secs => $7)" SAME_WRITER      \
+	"                              FROM finote.revisions k"                                       \
+	"                             WHERE k.user_id = $1 AND k.note_id = $2"                        \
+	"                             ORDER BY k.version DESC LIMIT 1), false)"                       \
+	"       RETURNING 1)"                                                                         \
+	" SELECT finote._note_json(u), EXISTS (SELECT FROM r) FROM u"
+
 Datum
 finote_note_change(Datum user_id, Datum note_id, Datum *fields, const char *field_nulls,
-				   bool collapse)
+				   FinoteCollapse collapse, bytea *writer)
 {
-#define NEW_TEXT "coalesce($3, n.title), coalesce($4, n.content), coalesce(finote._tags($6), n.tags)"
-	static FinoteQuery q = {
-		.sql = "WITH o AS (SELECT n.* FROM finote.notes n WHERE n.user_id = $1 AND n.id = $2),"
-			   " u AS (UPDATE finote.notes AS n"
-			   "        SET title = coalesce($3, n.title),"
-			   "            content = coalesce($4, n.content),"
-			   "            pinned = coalesce($5, n.pinned),"
-			   "            tags = coalesce(finote._tags($6), n.tags),"
-			   "            updated_at = CASE WHEN (" NEW_TEXT ") = (n.title, n.content, n.tags)"
-			   "                         THEN n.updated_at ELSE pg_catalog.clock_timestamp() END,"
-			   "            version = n.version + CASE WHEN (" NEW_TEXT ", coalesce($5, n.pinned))"
-			   "                                         = (n.title, n.content, n.tags, n.pinned)"
-			   "                                   THEN 0 ELSE 1 END"
-			   "      WHERE n.user_id = $1 AND n.id = $2"
-			   "  RETURNING n.*),"
-			   " r AS (INSERT INTO finote.revisions"
-			   "         (user_id, note_id, version, title, content, tags, pinned, created_at)"
-			   "       SELECT o.user_id, o.id, o.version, o.title, o.content, o.tags, o.pinned,"
-			   "              pg_catalog.clock_timestamp()"
-			   "         FROM o, u"
-			   "        WHERE (o.title, o.content, o.tags) IS DISTINCT FROM (u.title, u.content, u.tags)"
-			   "          AND NOT coalesce((SELECT k.created_at > pg_catalog.clock_timestamp()"
-			   "                                    - pg_catalog.make_interval(secs => $7)"
-			   "                              FROM finote.revisions k"
-			   "                             WHERE k.user_id = $1 AND k.note_id = $2"
-			   "                             ORDER BY k.version DESC LIMIT 1), false)"
-			   "       RETURNING 1)"
-			   " SELECT finote._note_json(u), EXISTS (SELECT FROM r) FROM u",
+	/* 1.2's table has no written_by: the statement without it. */
+	static FinoteQuery q_1_2 = {
+		.sql = CHANGE_SQL("", "", ""),
 		.nargs = 2 + NOTE_FIELDS + 1,
 		.argtypes = {UUIDOID, UUIDOID, NOTE_FIELD_TYPES, FLOAT8OID},
 	};
-#undef NEW_TEXT
-	Datum args[2 + NOTE_FIELDS + 1];
-	char  nulls[2 + NOTE_FIELDS + 1];
-	bool  isnull;
-	Datum result;
+	static FinoteQuery q_1_2_1 = {
+		.sql = CHANGE_SQL(", written_by", ", $8", " AND k.written_by OPERATOR(pg_catalog.=) $8"),
+		.nargs = 2 + NOTE_FIELDS + 2,
+		.argtypes = {UUIDOID, UUIDOID, NOTE_FIELD_TYPES, FLOAT8OID, BYTEAOID},
+	};
+	FinoteQuery *q = collapse == FINOTE_COLLAPSE_SAME_WRITER ? &q_1_2_1 : &q_1_2;
+	Datum		 args[2 + NOTE_FIELDS + 2];
+	char		 nulls[2 + NOTE_FIELDS + 2];
+	bool		 isnull;
+	Datum		 result;
 
+	Assert((collapse == FINOTE_COLLAPSE_SAME_WRITER) == (writer != NULL));
 	args[0] = user_id;
 	args[1] = note_id;
 	memcpy(args + 2, fields, NOTE_FIELDS * sizeof(Datum));
-	args[2 + NOTE_FIELDS] = Float8GetDatum(collapse ? finote_revision_collapse : 0);
+	args[2 + NOTE_FIELDS] =
+		Float8GetDatum(collapse == FINOTE_COLLAPSE_NEVER ? 0 : finote_revision_collapse);
+	args[3 + NOTE_FIELDS] = PointerGetDatum(writer);
 	memset(nulls, ' ', sizeof(nulls));
 	memcpy(nulls + 2, field_nulls, NOTE_FIELDS);
 
-	if (finote_exec(&q, args, nulls) != 1)
+	if (finote_exec(q, args, nulls) != 1)
 		raise_not_found(); /* locked by the caller: cannot happen */
 	result = SPI_datumTransfer(finote_result_column(0, 1, &isnull), false, -1);
 	if (DatumGetBool(finote_result_column(0, 2, &isnull)))
@@ -493,27 +515,45 @@ finote_note_change(Datum user_id, Datum note_id, Datum *fields, const char *fiel
 	finote_purge_expired(FINOTE_SWEEP_ROWS, false);
 	return result;
 }
+#undef CHANGE_SQL
+#undef NEW_TEXT
 
 /*
  * finote.note_update(token, id, title, content, pinned, tags, if_version)
  * RETURNS jsonb, 1.2: if_version given and not the note's version is PT412,
- * and changes nothing.
+ * and changes nothing. 1.2.1 only narrows the collapse to the same writer.
  */
-Datum
-finote_note_update_1_2(PG_FUNCTION_ARGS)
+static Datum
+note_update_versioned(FunctionCallInfo fcinfo, FinoteCollapse collapse)
 {
-	Datum fields[NOTE_FIELDS];
-	char  nulls[NOTE_FIELDS];
-	Datum user_id;
-	Datum result;
+	Datum  fields[NOTE_FIELDS];
+	char   nulls[NOTE_FIELDS];
+	bytea *writer = NULL;
+	Datum  user_id;
+	Datum  result;
 
 	note_fields(fcinfo, 2, fields, nulls);
 	SPI_connect();
-	user_id = finote_session_user(finote_token_arg(fcinfo));
+	if (collapse == FINOTE_COLLAPSE_SAME_WRITER)
+		user_id = finote_session_user_writer(finote_token_arg(fcinfo), &writer);
+	else
+		user_id = finote_session_user(finote_token_arg(fcinfo));
 	finote_note_lock(fcinfo, user_id, note_id_arg(fcinfo), 6);
-	result = finote_note_change(user_id, note_id_arg(fcinfo), fields, nulls, true);
+	result = finote_note_change(user_id, note_id_arg(fcinfo), fields, nulls, collapse, writer);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
+}
+
+Datum
+finote_note_update_1_2(PG_FUNCTION_ARGS)
+{
+	return note_update_versioned(fcinfo, FINOTE_COLLAPSE_ANY_WRITER);
+}
+
+Datum
+finote_note_update_1_2_1(PG_FUNCTION_ARGS)
+{
+	return note_update_versioned(fcinfo, FINOTE_COLLAPSE_SAME_WRITER);
 }
 
 /* finote.note_get(token text, id uuid) RETURNS jsonb */

@@ -199,7 +199,7 @@ finote_note_restore_1_2(PG_FUNCTION_ARGS)
 	fields[1] = SPI_datumTransfer(finote_result_column(0, 2, &isnull), false, -1);
 	fields[2] = (Datum) 0;
 	fields[3] = SPI_datumTransfer(finote_result_column(0, 3, &isnull), false, -1);
-	result = finote_note_change(user_id, note_id, fields, nulls, false);
+	result = finote_note_change(user_id, note_id, fields, nulls, FINOTE_COLLAPSE_NEVER, NULL);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }

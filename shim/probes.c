@@ -19,11 +19,21 @@ probe_healthz(struct req *rq)
 	http_send_json(rq, 200, "{\"status\":\"ok\"}", NULL);
 }
 
-/* Readiness: the database answers and its extension is the version this
- * shim is built for (VERSION_NEWEST). An older database still gets its own
- * routes (a rollout migrates first, and an old connection may briefly see
- * the old version), but reports not ready, so that an orchestrator keeps
- * the previous shim serving until `ALTER EXTENSION finote UPDATE` ran. */
+/* Readiness: the database answers and its extension speaks the API this
+ * shim is built for: VERSION_NEWEST's major.minor, at its patch or a later
+ * one. A patch release changes no API (semantic versions; 1.2.1 changed
+ * only when a revision is kept), so a 1.2 shim is ready at 1.2.1 and needs
+ * no new build for it. An older database still gets its own routes (a
+ * rollout migrates first, and an old connection may briefly see the old
+ * version), but reports not ready, so that an orchestrator keeps the
+ * previous shim serving until `ALTER EXTENSION finote UPDATE` ran; a newer
+ * minor or major is not ready either: its API is not this shim's. */
+static bool
+version_ready(int version)
+{
+	return version / 100 == VERSION_NEWEST / 100 && version >= VERSION_NEWEST;
+}
+
 void
 probe_readyz(struct req *rq)
 {
@@ -51,13 +61,14 @@ probe_readyz(struct req *rq)
 	else if (state != 1)
 		http_send_error(rq, 503, "extension_missing",
 						"the finote extension is not installed", NULL);
-	else if (version_parse(version) != VERSION_NEWEST)
+	else if (!version_ready(version_parse(version)))
 	{
 		char newest[16];
 
 		version_format(VERSION_NEWEST, newest, sizeof(newest));
 		snprintf(body, sizeof(body),
-				 "the database has finote %s; this shim needs %s (ALTER EXTENSION finote UPDATE)",
+				 "the database has finote %s; this shim needs %s or a later patch of it"
+				 " (ALTER EXTENSION finote UPDATE)",
 				 version, newest);
 		http_send_error(rq, 503, "extension_version_unsupported", body, NULL);
 	}

@@ -1,7 +1,8 @@
 // Edit conflicts (finote 1.2) in two tabs of one user, each its own browser
 // context: both open a note, tab A saves, tab B edits and saves on the old
 // version. B gets 412 and shows both texts; each of the three choices is
-// checked against the server and the screen, and no text is lost.
+// checked against the server and the screen, and no text is lost: after
+// "Keep my text" the other tab's text is in the note's history.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -71,6 +72,15 @@ test('keep my text: saved over the newer version, the draft goes once it is save
   const now = await serverNote(tabA, note.id);
   assert.equal(now.content, "B's text, kept");
   assert.equal(now.version, 3);
+  // A's text is not lost: B's save, within a minute of A's (the autosave
+  // collapse window), is another session's, so it kept A's text as the
+  // revision of version 2 (finote 1.2.1; 1.2 collapsed it away).
+  const history = await apiCall(tabB, 'GET', `/api/notes/${note.id}/revisions`);
+  assert.equal(history.status, 200, 'GET the history');
+  assert.deepEqual(history.json.revisions.map((r) => r.version), [2, 1], 'a revision of each replaced version');
+  const aRevision = await apiCall(tabB, 'GET', `/api/notes/${note.id}/revisions/${history.json.revisions[0].id}`);
+  assert.equal(aRevision.status, 200, 'GET the revision');
+  assert.equal(aRevision.json.content, "A's text, saved first", "A's text is in the history");
   assert.equal(await content(tabB).inputValue(), "B's text, kept");
   assert.deepEqual(await localDrafts(tabB), [], 'no draft left');
   // A's tab, saving again on its old version, now meets the conflict itself.

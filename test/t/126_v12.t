@@ -23,9 +23,10 @@ my $r;
 sub etag { my ($r) = @_; my $e = $r->{headers}{etag}; return ref $e ? join(',', @$e) : $e }
 sub ids { my ($list) = @_; return [map { $_->{id} } @$list] }
 
+# The shim is built for 1.2; 1.2.1 (the default) is a patch of it, no new API.
 $r = api($shim, 'GET', '/readyz');
-is($r->{status}, 200, 'ready at 1.2');
-is($r->{json}{extension_version}, '1.2', '/readyz tells 1.2');
+is($r->{status}, 200, 'ready at 1.2.1');
+is($r->{json}{extension_version}, '1.2.1', '/readyz tells 1.2.1');
 
 my ($login) = register_and_login($shim, 'alice', 'alicepassword');
 my @auth = (Authorization => "Bearer $login->{json}{token}");
@@ -192,8 +193,8 @@ SKIP: {
         start_shim(PORT => free_port(), DATABASE_URL => $dburl, SESSION_SECRET => 'w' x 32, tag => 'shim-1.1.3');
     };
     $r = api($old_shim, 'GET', '/readyz');
-    like($r->{json}{error}{message} // '', qr/has finote 1\.2; this shim needs 1\.1\.3/,
-        '1.1.3 shim: /readyz names the 1.2 database (it was built for 1.1.3)');
+    like($r->{json}{error}{message} // '', qr/has finote 1\.2\.1; this shim needs 1\.1\.3/,
+        '1.1.3 shim: /readyz names the 1.2.1 database (it was built for 1.1.3)');
     my ($l) = register_and_login($old_shim, 'erin', 'erinpassword');
     my @e = (Authorization => "Bearer $l->{json}{token}");
     $r = api($old_shim, 'POST', '/api/notes', { title => 'from 1.1.3', content => 'c', pinned => JSON::PP::true, tags => ['a'] }, @e);
@@ -238,9 +239,19 @@ is(api($shim, 'GET', $_, undef, @fa)->{status}, 404, "1.1.2: $_ does not exist")
 is(api($shim, 'DELETE', '/api/auth/me', { password => 'frankpassword' }, @fa)->{status}, 405,
     '1.1.2: DELETE /api/auth/me is not there (405: GET is)');
 is(api($shim, 'DELETE', "/api/notes/$fn", undef, @fa)->{status}, 204, '1.1.2: delete');
+psql($pg_old, 'finote', "ALTER EXTENSION finote UPDATE TO '1.1.3'");
+$r = api($shim, 'GET', '/readyz');
+is($r->{status}, 503, '1.2 shim, 1.1.3 database: not ready');
+like($r->{json}{error}{message}, qr/has finote 1\.1\.3; this shim needs 1\.2 or a later patch/, '/readyz: 1.2 or a later patch');
+psql($pg_old, 'finote', "ALTER EXTENSION finote UPDATE TO '1.2'");
+$r = api($shim, 'GET', '/readyz');
+is($r->{status}, 200, 'after ALTER EXTENSION UPDATE TO 1.2: ready');
+is($r->{json}{extension_version}, '1.2', 'ready at 1.2');
+is(api($shim, 'GET', '/api/trash', undef, @fa)->{status}, 200, 'and the 1.2 routes are there, without a restart');
 psql($pg_old, 'finote', 'ALTER EXTENSION finote UPDATE');
 $r = api($shim, 'GET', '/readyz');
-is($r->{json}{extension_version}, '1.2', 'after ALTER EXTENSION UPDATE: ready at 1.2');
-is(api($shim, 'GET', '/api/trash', undef, @fa)->{status}, 200, 'and the 1.2 routes are there, without a restart');
+is($r->{status}, 200, 'after ALTER EXTENSION UPDATE to the patch release: still ready');
+is($r->{json}{extension_version}, '1.2.1', 'ready at 1.2.1');
+is(api($shim, 'GET', '/api/trash', undef, @fa)->{status}, 200, 'the 1.2 routes at 1.2.1');
 stop_shim($shim);
 done_testing();
