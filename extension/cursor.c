@@ -17,6 +17,26 @@
 #define CURSOR_FORMAT 1
 #define CURSOR_BYTES  (1 + 1 + 8 + UUID_LEN)
 
+/*
+ * The page size argument `argno` of a paged function (note_list,
+ * note_revisions, trash_list): NULL means 20; outside 1-100 is 22023, so that
+ * no call can ask for an unbounded page.
+ */
+#define PAGE_DEFAULT 20
+#define PAGE_MAX	 100
+
+int
+finote_page_limit(FunctionCallInfo fcinfo, int argno)
+{
+	int lim = PG_ARGISNULL(argno) ? PAGE_DEFAULT : PG_GETARG_INT32(argno);
+
+	if (lim < 1 || lim > PAGE_MAX)
+		ereport(ERROR,
+				(errcode(FINOTE_ERRCODE_BAD_INPUT),
+				 errmsg("lim must be between 1 and %d", PAGE_MAX)));
+	return lim;
+}
+
 /* The palloc'd cursor of the note at (pinned, updated_at, id). */
 char *
 finote_cursor_format(bool pinned, TimestampTz updated_at, const pg_uuid_t *id)

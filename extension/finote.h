@@ -115,7 +115,8 @@ extern ArrayType *finote_search_query_keys(const pg_uuid_t		   *user_id,
 										   const FinoteSearchWords *words);
 extern ArrayType *finote_search_patterns(const FinoteSearchWords *words);
 
-/* The list's cursor (cursor.c) */
+/* Paging: the page size and the list's cursor (cursor.c) */
+extern int	 finote_page_limit(FunctionCallInfo fcinfo, int argno);
 extern char *finote_cursor_format(bool pinned, TimestampTz updated_at, const pg_uuid_t *id);
 extern void	 finote_cursor_parse(text *cursor, bool *pinned, TimestampTz *updated_at,
 								 pg_uuid_t *id);

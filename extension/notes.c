@@ -39,8 +39,6 @@ PG_FUNCTION_INFO_V1(finote_note_tags);
 
 #define TITLE_MAX_CHARS	  200
 #define CONTENT_MAX_CHARS 100000
-#define LIST_DEFAULT	  20
-#define LIST_MAX		  100
 
 /* Notes a search walks in list order before it asks its index (1.1.2). */
 #define WALK_BUDGET 500
@@ -734,7 +732,7 @@ note_json_length(Jsonb *note)
 static Datum
 note_list(FunctionCallInfo fcinfo, const ListQueries *qs)
 {
-	int				 lim = PG_ARGISNULL(2) ? LIST_DEFAULT : PG_GETARG_INT32(2);
+	int				 lim = finote_page_limit(fcinfo, 2);
 	bool			 after_pinned = true;
 	TimestampTz		 after_ts = DT_NOEND;
 	pg_uuid_t		 after_id = {{0}};
@@ -750,10 +748,6 @@ note_list(FunctionCallInfo fcinfo, const ListQueries *qs)
 	JsonbValue		*res;
 	Datum			 result;
 
-	if (lim < 1 || lim > LIST_MAX)
-		ereport(ERROR,
-				(errcode(FINOTE_ERRCODE_BAD_INPUT),
-				 errmsg("lim must be between 1 and %d", LIST_MAX)));
 	if (!PG_ARGISNULL(3) && VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(3)) > 0)
 		finote_cursor_parse(PG_GETARG_TEXT_PP(3), &after_pinned, &after_ts, &after_id);
 

@@ -19,8 +19,6 @@ PG_FUNCTION_INFO_V1(finote_note_revisions_1_2);
 PG_FUNCTION_INFO_V1(finote_note_revision_1_2);
 PG_FUNCTION_INFO_V1(finote_note_restore_1_2);
 
-#define LIST_DEFAULT	  20
-#define LIST_MAX		  100
 /* A cursor is a version: a bigint in decimal. */
 #define CURSOR_MAX_DIGITS 19
 
@@ -110,16 +108,12 @@ finote_note_revisions_1_2(PG_FUNCTION_ARGS)
 		.nargs = 4,
 		.argtypes = {UUIDOID, UUIDOID, INT8OID, INT4OID},
 	};
-	int	  lim = PG_ARGISNULL(2) ? LIST_DEFAULT : PG_GETARG_INT32(2);
+	int	  lim = finote_page_limit(fcinfo, 2);
 	int64 before = PG_INT64_MAX;
 	Datum args[4];
 	Datum result;
 	bool  found;
 
-	if (lim < 1 || lim > LIST_MAX)
-		ereport(ERROR,
-				(errcode(FINOTE_ERRCODE_BAD_INPUT),
-				 errmsg("lim must be between 1 and %d", LIST_MAX)));
 	if (!PG_ARGISNULL(3) && VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(3)) > 0)
 		before = cursor_version(PG_GETARG_TEXT_PP(3));
 

@@ -21,8 +21,6 @@ PG_FUNCTION_INFO_V1(finote_trash_list_1_2);
 PG_FUNCTION_INFO_V1(finote_trash_restore_1_2);
 PG_FUNCTION_INFO_V1(finote_trash_delete_1_2);
 
-#define LIST_DEFAULT 20
-#define LIST_MAX	 100
 /*
  * A page ends before the note that would bring the notes' stored text past
  * PAGE_BYTES (each note counting 256 bytes more, so that empty ones are not
@@ -30,7 +28,7 @@ PG_FUNCTION_INFO_V1(finote_trash_delete_1_2);
  * The same bound as the list's (notes.c), for the same reason: the shim
  * holds a page in memory while a client reads it.
  */
-#define PAGE_BYTES	 (512 * 1024)
+#define PAGE_BYTES (512 * 1024)
 
 static void
 raise_not_found(void)
@@ -105,7 +103,7 @@ finote_trash_list_1_2(PG_FUNCTION_ARGS)
 		.nargs = 2,
 		.argtypes = {JSONBOID, TEXTOID},
 	};
-	int			lim = PG_ARGISNULL(1) ? LIST_DEFAULT : PG_GETARG_INT32(1);
+	int			lim = finote_page_limit(fcinfo, 1);
 	bool		pinned_unused;
 	TimestampTz after_ts = DT_NOEND;
 	pg_uuid_t	after_id = {{0}};
@@ -115,10 +113,6 @@ finote_trash_list_1_2(PG_FUNCTION_ARGS)
 	bool		isnull;
 	bool		found;
 
-	if (lim < 1 || lim > LIST_MAX)
-		ereport(ERROR,
-				(errcode(FINOTE_ERRCODE_BAD_INPUT),
-				 errmsg("lim must be between 1 and %d", LIST_MAX)));
 	if (!PG_ARGISNULL(2) && VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(2)) > 0)
 		finote_cursor_parse(PG_GETARG_TEXT_PP(2), &pinned_unused, &after_ts, &after_id);
 
