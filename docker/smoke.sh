@@ -31,7 +31,7 @@ net=$(finote_free_net)
 # .env.example with every value an operator must set replaced; comments kept
 sed -e "s|^POSTGRES_PASSWORD=.*|POSTGRES_PASSWORD=$(secret)|" \
     -e "s|^FINOTE_APP_PASSWORD=.*|FINOTE_APP_PASSWORD=$app_pw|" \
-    -e "s|^DATABASE_URL=.*|DATABASE_URL=postgresql://finote_app:$app_pw@db:5432/finote|" \
+    -e "s|^DATABASE_URL=postgresql://finote_app:[^@]*@|DATABASE_URL=postgresql://finote_app:$app_pw@|" \
     -e "s|^SESSION_SECRET=.*|SESSION_SECRET=$(secret)|" \
     -e "s|^FINOTE_HTTP_BIND=.*|FINOTE_HTTP_BIND=127.0.0.1:|" \
     -e "s|^FINOTE_VOLUME=.*|FINOTE_VOLUME=$project|" \

@@ -17,6 +17,17 @@
 # and _INITDB_ARGS may instead be read from the file named by NAME_FILE
 # (Docker secrets). Finally it execs postgres: the server is PID 1 and gets
 # the container's signals itself (SIGINT fast shutdown, the STOPSIGNAL).
+#
+# Local connections (the socket directory /var/run/postgresql, which compose
+# shares with the shim's container): on every start, before any server runs,
+# secure_local_auth gives PGDATA's pg_hba.conf and pg_ident.conf the form
+# below, so that a volume initialised by an older image (initdb's `trust`
+# lines) is brought to it too. No `trust` line of initdb's is left; the
+# superuser logs in over the socket only by `peer` as the OS user root or
+# postgres of this container (docker exec, this script); every other role
+# (the shim's) by password. A process of another container that shares the
+# socket has a uid this image does not know (the shim's 10001), so peer
+# refuses it whatever role it names.
 set -Eeuo pipefail
 
 # NAME from $NAME or from the file $NAME_FILE, not both
@@ -32,13 +43,46 @@ file_env() {
   unset "$file_var"
 }
 
+# the pg_hba.conf lines of initdb (its default `trust`) that this script replaces
+initdb_trust='^(local[[:space:]]+(all|replication)[[:space:]]+all|host[[:space:]]+(all|replication)[[:space:]]+all[[:space:]]+(127\.0\.0\.1/32|::1/128))[[:space:]]+trust[[:space:]]*$'
+mark='# finote-db entrypoint (docker/db/entrypoint.sh): local connections'
+
+# secure_local_auth SUPERUSER: the block `mark` first in pg_hba.conf (a
+# previous one replaced), initdb's trust lines removed, and the peer map
+# finote_local (root and postgres -> SUPERUSER only) in pg_ident.conf.
+# Idempotent; lines of the operator's own are kept as they are.
+secure_local_auth() {
+  local su=$1 hba=$PGDATA/pg_hba.conf ident=$PGDATA/pg_ident.conf tmp
+  tmp=$(mktemp "$PGDATA/.pg_hba.XXXXXX")
+  {
+    printf '%s\n' "$mark"
+    printf 'local all %s peer map=finote_local\n' "$su"
+    printf 'local all all scram-sha-256\n'
+    printf 'host all all 127.0.0.1/32 scram-sha-256\n'
+    printf 'host all all ::1/128 scram-sha-256\n'
+    printf '%s\n' "# end of $mark"
+    sed -e "\|^$mark\$|,\|^# end of $mark\$|d" "$hba" | grep -Ev "$initdb_trust" || true
+  } >"$tmp"
+  chmod 0600 "$tmp"
+  mv -f "$tmp" "$hba"
+  tmp=$(mktemp "$PGDATA/.pg_ident.XXXXXX")
+  {
+    grep -Ev '^finote_local[[:space:]]' "$ident" || true
+    printf 'finote_local root %s\nfinote_local postgres %s\n' "$su" "$su"
+  } >"$tmp"
+  chmod 0600 "$tmp"
+  mv -f "$tmp" "$ident"
+}
+
 [ "${1:0:1}" != - ] || set -- postgres "$@"
 [ "$1" = postgres ] || exec "$@"
 
 if [ "$(id -u)" = 0 ]; then
   mkdir -p "$PGDATA"
   chown postgres:postgres "$PGDATA" /var/run/postgresql
+  # only the server creates files where other containers find its socket
   chmod 0700 "$PGDATA"
+  chmod 00755 /var/run/postgresql
   exec setpriv --reuid=postgres --regid=postgres --init-groups "${BASH_SOURCE[0]}" "$@"
 fi
 
@@ -61,6 +105,7 @@ MSG
   initdb --username="$POSTGRES_USER" --pwfile=<(printf '%s\n' "$POSTGRES_PASSWORD") \
     $POSTGRES_INITDB_ARGS
   printf '\nhost all all all %s\n' "$auth" >>"$PGDATA/pg_hba.conf"
+  secure_local_auth "$POSTGRES_USER"
 
   pg_ctl -D "$PGDATA" -w -t 60 -o "-c listen_addresses='' -p ${PGPORT:-5432}" start
   psql=(psql -X -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --no-password --dbname postgres)
@@ -83,6 +128,9 @@ MSG
   pg_ctl -D "$PGDATA" -m fast -w stop
   unset POSTGRES_PASSWORD
   echo "docker-entrypoint: PostgreSQL init process complete; ready for start up."
+else
+  file_env POSTGRES_USER postgres
+  secure_local_auth "$POSTGRES_USER"
 fi
 
 exec "$@"

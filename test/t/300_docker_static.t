@@ -74,7 +74,8 @@ for my $v (@contract, qw(POSTGRES_DB POSTGRES_USER POSTGRES_PASSWORD)) {
 }
 
 # .env.example's DATABASE_URL is the role and password that migrate creates
-my ($url_user, $url_pw, $url_db) = ($env{DATABASE_URL} // '') =~ m{^postgresql://([^:@/]+):([^@/]*)\@db:5432/([^?/]+)$};
+# at db's Unix socket, in the directory that compose shares with the shim
+my ($url_user, $url_pw, $url_db) = ($env{DATABASE_URL} // '') =~ m{^postgresql://([^:@/]+):([^@/]*)\@/([^?/]+)\?host=/var/run/postgresql$};
 is($url_user, $env{FINOTE_APP_ROLE}, 'DATABASE_URL logs in as FINOTE_APP_ROLE');
 is($url_pw, $env{FINOTE_APP_PASSWORD}, 'DATABASE_URL carries FINOTE_APP_PASSWORD');
 is($url_db, $env{POSTGRES_DB}, 'DATABASE_URL names POSTGRES_DB on the db service');
@@ -93,7 +94,7 @@ is("@unused", '', 'every variable of .env.example is used by compose.yml');
 my $dc = which_bin('docker-compose');
 ok($dc, 'docker-compose is installed (Debian package docker-compose)');
 SKIP: {
-    skip 'no docker-compose', 33 unless $dc;
+    skip 'no docker-compose', 36 unless $dc;
     my $out = `cd '$root' && '$dc' -f docker/compose.yml --env-file docker/.env.example config 2>&1`;
     is($?, 0, 'docker-compose config parses docker/compose.yml with .env.example') or diag $out;
     my $cfg = yaml_to_perl($out) // {};
@@ -107,6 +108,8 @@ SKIP: {
     like(join(' ', @{ $db->{healthcheck}{test} // [] }), qr/pg_isready/, 'db healthcheck is pg_isready');
     is($cfg->{volumes}{pgdata}{name}, 'finote_pgdata', 'the volume is named by FINOTE_VOLUME (finote_pgdata)');
     ok(!$cfg->{volumes}{pgdata}{external}, 'the volume is created by compose on first start');
+    ok((grep { m{^pgrun:/var/run/postgresql(:rw)?$} } @{ $db->{volumes} // [] }), "db's socket directory is the volume pgrun");
+    ok(!$cfg->{volumes}{pgrun}{name}, 'pgrun is the project\'s own: two stacks never share a socket');
 
     my $m = $s->{migrate} // {};
     is($m->{image}, $db->{image}, 'migrate uses the db image');
@@ -120,7 +123,8 @@ SKIP: {
         'shim starts only after migrate completed successfully');
     like(join(' ', @{ $sh->{healthcheck}{test} // [] }), qr{finote-healthcheck /readyz}, 'shim readiness is /readyz');
     is($sh->{stop_signal}, 'SIGTERM', 'shim stops with SIGTERM');
-    ok(!$sh->{volumes}, 'shim mounts no volume');
+    is_deeply($sh->{volumes}, ['pgrun:/var/run/postgresql:ro'], "shim mounts db's socket directory only, read-only");
+    ok($sh->{read_only} && "@{ $sh->{cap_drop} // [] }" eq 'ALL', 'shim stays read_only with cap_drop ALL');
     my @shim_env = sort keys %{ $sh->{environment} // {} };
     is_deeply(\@shim_env, [sort @contract, 'FINOTE_TRUSTED_PROXIES'],
         'shim gets exactly the deployment variables and FINOTE_TRUSTED_PROXIES');
