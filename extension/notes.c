@@ -325,12 +325,6 @@ finote_note_id_arg(FunctionCallInfo fcinfo, int argno)
 	return PG_GETARG_DATUM(argno);
 }
 
-static Datum
-note_id_arg(FunctionCallInfo fcinfo)
-{
-	return finote_note_id_arg(fcinfo, 1);
-}
-
 /* note_create(token, title, content [, pinned, tags]) RETURNS jsonb */
 static Datum
 note_create(FunctionCallInfo fcinfo, FinoteQuery *q)
@@ -372,7 +366,7 @@ note_update(FunctionCallInfo fcinfo, FinoteQuery *q)
 	note_fields(fcinfo, 2, args + 2, nulls + 2);
 	SPI_connect();
 	args[0] = finote_session_user(finote_token_arg(fcinfo));
-	args[1] = note_id_arg(fcinfo);
+	args[1] = finote_note_id_arg(fcinfo, 1);
 	result = finote_exec_value(q, args, nulls, &found);
 	if (!found)
 		raise_not_found();
@@ -536,8 +530,8 @@ note_update_versioned(FunctionCallInfo fcinfo, FinoteCollapse collapse)
 		user_id = finote_session_user_writer(finote_token_arg(fcinfo), &writer);
 	else
 		user_id = finote_session_user(finote_token_arg(fcinfo));
-	finote_note_lock(fcinfo, user_id, note_id_arg(fcinfo), 6);
-	result = finote_note_change(user_id, note_id_arg(fcinfo), fields, nulls, collapse, writer);
+	finote_note_lock(fcinfo, user_id, finote_note_id_arg(fcinfo, 1), 6);
+	result = finote_note_change(user_id, finote_note_id_arg(fcinfo, 1), fields, nulls, collapse, writer);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }
@@ -570,7 +564,7 @@ finote_note_get(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	args[0] = finote_session_user(finote_token_arg(fcinfo));
-	args[1] = note_id_arg(fcinfo);
+	args[1] = finote_note_id_arg(fcinfo, 1);
 	result = finote_exec_value(&q, args, NULL, &found);
 	if (!found)
 		raise_not_found();
@@ -591,7 +585,7 @@ finote_note_delete(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	args[0] = finote_session_user(finote_token_arg(fcinfo));
-	args[1] = note_id_arg(fcinfo);
+	args[1] = finote_note_id_arg(fcinfo, 1);
 	if (finote_exec(&q, args, NULL) == 0)
 		raise_not_found();
 	SPI_finish();

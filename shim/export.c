@@ -266,17 +266,7 @@ export_run(struct req *rq, const struct route *route, const char *const *params)
 		send_spool(rq, spool);
 	else if (!spool)
 		http_send_error(rq, 503, "unavailable", "the export cannot be prepared now", NULL);
-	else if (a.outcome == DB_NO_CONNECTION)
-		http_send_unavailable(rq);
-	else if (a.outcome == DB_TIMEOUT)
-		http_send_error(rq, 503, "unavailable", "the database did not answer in time", NULL);
-	else if (a.outcome == DB_CLIENT_GONE)
-	{
-		rq->status = 499;
-		rq->close = true;
-		conn_close_after(rq);
-	}
-	else
+	else if (!answer_db_unanswered(rq, &a))
 		answer_db_error(rq, route, &a);
 	db_answer_free(&a);
 	if (spool)

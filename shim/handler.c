@@ -142,6 +142,30 @@ answer_options(struct req *rq, const char *allow)
 	}
 }
 
+/*
+ * Answer a call that got no answer from the database (no connection, the
+ * statement timeout, the client gone) and return true; false when there is
+ * an answer (rows or an error) for the caller to send.
+ */
+bool
+answer_db_unanswered(struct req *rq, const struct db_answer *a)
+{
+	if (a->outcome == DB_NO_CONNECTION)
+		http_send_unavailable(rq);
+	else if (a->outcome == DB_TIMEOUT)
+		http_send_error(rq, 503, "unavailable", "the database did not answer in time", NULL);
+	else if (a->outcome == DB_CLIENT_GONE)
+	{
+		/* nobody to answer: log it as nginx does, and close */
+		rq->status = 499;
+		rq->close = true;
+		conn_close_after(rq);
+	}
+	else
+		return false;
+	return true;
+}
+
 /* Send the error the SQLSTATE table gives for a failed call. */
 void
 answer_db_error(struct req *rq, const struct route *route, const struct db_answer *a)
@@ -230,17 +254,8 @@ call_database(struct req *rq, const struct route *route, const char *const *para
 	char			 cookie[1024];
 
 	db_call(rq, route, params, &a);
-	if (a.outcome == DB_NO_CONNECTION)
-		http_send_unavailable(rq);
-	else if (a.outcome == DB_TIMEOUT)
-		http_send_error(rq, 503, "unavailable", "the database did not answer in time", NULL);
-	else if (a.outcome == DB_CLIENT_GONE)
-	{
-		/* nobody to answer: log it as nginx does, and close */
-		rq->status = 499;
-		rq->close = true;
-		conn_close_after(rq);
-	}
+	if (answer_db_unanswered(rq, &a))
+		;
 	else if (!a.row && route->if_match && strcmp(a.sqlstate, "PT412") == 0)
 		answer_precondition_failed(rq, route, &a, params);
 	else if (!a.row)

@@ -262,6 +262,7 @@ extern enum if_match if_match_parse(const char *header, char *version, size_t le
 
 /* handler.c: the flow of one request */
 extern void handler_init(void);
+extern bool answer_db_unanswered(struct req *rq, const struct db_answer *a);
 extern void answer_db_error(struct req *rq, const struct route *route,
 							const struct db_answer *a);
 extern int	handle_request(struct mg_connection *conn);
