@@ -120,8 +120,12 @@ test('keep both, after a reload in the middle: B\'s text becomes a new note, the
   assert.equal((await serverNote(tabA, note.id)).content, "A's text, saved first");
   assert.deepEqual(await localDrafts(tabB), [], 'no draft left');
   await tabB.getByRole('link', { name: 'the original note' }).click();
+  // The editor is already up (on the new note): wait for the router to open
+  // the original, not just for an editor.
+  await waitFor(async () => (await tabB.evaluate(() => location.hash)) === '#/note/' + note.id, 'the original note');
   await editorReady(tabB);
-  assert.equal(await content(tabB).inputValue(), "A's text, saved first");
+  await waitFor(async () => (await content(tabB).inputValue()) === "A's text, saved first",
+    "the original note's text (A's) in the editor");
   await tabB.getByRole('link', { name: /All notes/ }).click();
   await noteLink(tabB, 'Keep both').first().waitFor();
   assert.equal((await listedTitles(tabB)).filter((t) => t === 'Keep both').length, 2, 'both notes in the list');
