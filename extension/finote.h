@@ -44,7 +44,7 @@
 
 /*
  * The SQLSTATEs of the API, chosen once; the HTTP shim maps them to statuses
- * (README lists them). All but the throttle are standard codes, so a PL/pgSQL
+ * (extension/README.md lists them). All but the throttle are standard codes, so a PL/pgSQL
  * caller can catch them by name.
  */
 #define FINOTE_ERRCODE_BAD_INPUT	   ERRCODE_INVALID_PARAMETER_VALUE			   /* 22023 */

@@ -31,7 +31,7 @@
  * whose rows are all newer than the database do not exist for it (404). So
  * one shim serves a 1.0 database and, after ALTER EXTENSION finote UPDATE,
  * the same database at 1.1 (the version is learned on each new connection
- * and by /readyz). 1.0 calls are positional on the parameters 1.0's SQL API (README.md)
+ * and by /readyz). 1.0 calls are positional on the parameters 1.0's SQL API (extension/README.md)
  * fixes, and stay valid on 1.1, which appends optional parameters; 1.2
  * appends if_version to note_update and note_delete the same way.
  */
