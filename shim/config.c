@@ -173,6 +173,39 @@ load_secret(void)
 	return 0;
 }
 
+/*
+ * The server settings every connection of the shim starts with, as libpq's
+ * "options": a search path of pg_catalog alone (the route table qualifies
+ * every name, routes.c; this keeps a name it missed from reaching a
+ * look-alike in public), and generic plans, so that no request's values (a
+ * password in a login's body) become constants of a plan that EXPLAIN or
+ * auto_explain would show. The route statements only call finote.*
+ * functions on their parameters, so a generic plan is the plan a custom one
+ * would be, made once; the extension's own statements that need a plan per
+ * call ask for one (CURSOR_OPT_CUSTOM_PLAN), which the setting does not
+ * override. Options that DATABASE_URL or PGOPTIONS give come after ours, so
+ * an operator may still change either on purpose.
+ */
+#define DB_OPTIONS "-c search_path=pg_catalog,pg_temp -c plan_cache_mode=force_generic_plan"
+
+void
+config_db_options(void)
+{
+	PQconninfoOption *parsed = PQconninfoParse(cfg.database_url, NULL);
+	const char		 *theirs = getenv("PGOPTIONS");
+	size_t			  len;
+
+	/* a URL libpq cannot parse fails at connect, with libpq's own message */
+	for (PQconninfoOption *o = parsed; o && o->keyword; o++)
+		if (strcmp(o->keyword, "options") == 0 && o->val)
+			theirs = o->val;
+	len = strlen(DB_OPTIONS) + (theirs ? strlen(theirs) + 1 : 0) + 1;
+	if (!(cfg.db_options = malloc(len)))
+		abort();
+	snprintf(cfg.db_options, len, "%s%s%s", DB_OPTIONS, theirs ? " " : "", theirs ? theirs : "");
+	PQconninfoFree(parsed);
+}
+
 /* Where exports are spooled (export.c): a directory we may create files in. */
 static int
 load_export_dir(void)
@@ -246,6 +279,7 @@ config_load(void)
 				cfg.session_name);
 		return -1;
 	}
+	config_db_options();
 	if (load_cors() || load_secret() || load_web_root() || load_export_dir() ||
 		trusted_proxies_load(env_or("FINOTE_TRUSTED_PROXIES", "")))
 		return -1;
@@ -259,6 +293,7 @@ config_free(void)
 	free(cfg.cors_origins);
 	free(cfg.cors_buf);
 	free(cfg.web_root);
+	free(cfg.db_options);
 	trusted_proxies_free();
 	sodium_memzero(cfg.session_key, sizeof(cfg.session_key));
 }

@@ -53,7 +53,9 @@ usage(void)
 {
 	fprintf(stderr,
 			"usage: finote-shim            serve (configured by the environment)\n"
-			"       finote-shim --routes   print the route table and exit\n");
+			"       finote-shim --routes   print the route table and exit\n"
+			"       finote-shim --routes-sql  print each route's statement and exit\n"
+			"       finote-shim --db-options  print the connections' server options and exit\n");
 }
 
 int
@@ -71,6 +73,19 @@ main(int argc, char **argv)
 	if (argc == 2 && strcmp(argv[1], "--routes") == 0)
 	{
 		routes_print();
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--routes-sql") == 0)
+	{
+		routes_print_sql();
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--db-options") == 0)
+	{
+		cfg.database_url = getenv("DATABASE_URL") ? getenv("DATABASE_URL") : "";
+		config_db_options();
+		printf("%s\n", cfg.db_options);
+		config_free();
 		return 0;
 	}
 	if (argc != 1)

@@ -143,11 +143,15 @@ pool_init(void)
 static PGconn *
 pool_connect(void)
 {
-	/* the URL comes last so that anything it says overrides our defaults */
+	/*
+	 * The URL comes after our defaults so that anything it says overrides
+	 * them; options last, since they hold the URL's own (config.c).
+	 */
 	const char *const keys[] = {"connect_timeout", "application_name",
-								"client_encoding", "dbname", NULL};
+								"client_encoding", "dbname", "options", NULL};
 	char			  connect_timeout[16];
-	const char *const values[] = {connect_timeout, "finote-shim", "UTF8", cfg.database_url, NULL};
+	const char *const values[] = {connect_timeout, "finote-shim", "UTF8", cfg.database_url,
+								  cfg.db_options, NULL};
 	PGconn			 *conn;
 
 	/* a connection may take as long as a statement, in whole seconds, 2 at least (libpq's floor) */
@@ -189,7 +193,8 @@ pool_query_version(PGconn *conn)
 {
 	/* extended protocol, unnamed statement: like every other query here */
 	enum db_outcome outcome;
-	PGresult	   *res = PQsendQueryParams(conn, "SELECT extversion FROM pg_extension WHERE extname = 'finote'",
+	PGresult	   *res = PQsendQueryParams(conn, "SELECT extversion FROM pg_catalog.pg_extension"
+											" WHERE extname OPERATOR(pg_catalog.=) 'finote'",
 											0, NULL, NULL, NULL, NULL, 0)
 							  ? db_wait(conn, NULL, &outcome)
 							  : NULL;

@@ -41,100 +41,127 @@
 #include "shim.h"
 
 /*
+ * Every name is pinned to its schema. finote_app's search path may put
+ * public before pg_catalog's look-alikes in the running (a role with CREATE
+ * on public can add public.jsonb_build_object(text, jsonb), and PostgreSQL
+ * prefers a more specific signature to pg_catalog's VARIADIC "any", or an
+ * operator ->>(jsonb, jsonb)), so functions, operators and the types casts
+ * name are written schema-qualified. COALESCE, GREATEST, ARRAY() and
+ * EXTRACT are syntax (EXTRACT becomes pg_catalog.extract); int, bigint and
+ * boolean are keywords for pg_catalog's types. The connection pins the
+ * search path too (config.c), as a second wall.
+ */
+#define PG(name)   "pg_catalog." name
+#define OP(op)	   " OPERATOR(pg_catalog." op ") "
+#define AS(type)   "::pg_catalog." type
+#define OBJECT	   PG("jsonb_build_object")
+/* b->>'key' and b->'key' */
+#define TEXT_AT(obj, key) obj OP("->>") "'" key "'"
+#define JSON_AT(obj, key) "(" obj OP("->") "'" key "')"
+
+/*
  * Fragments shared by the 1.1 rows: pinned must be a JSON boolean and tags
  * an array of strings; absent or null leaves the field as it is (NULL).
  * Anything else makes Postgres raise a class 22 error, a 400.
  */
-#define SQL_PINNED "CASE WHEN jsonb_typeof(b->'pinned') <> 'null' THEN (b->'pinned')::boolean END"
-#define SQL_TAGS   "CASE WHEN jsonb_typeof(b->'tags') <> 'null' " \
-				 "THEN ARRAY(SELECT jsonb_array_elements_text(b->'tags')) END"
-#define FROM_BODY " FROM (SELECT $2::jsonb AS b) AS body"
+#define SQL_PINNED "CASE WHEN " PG("jsonb_typeof") "(" JSON_AT("b", "pinned") ")" OP("<>") "'null' " \
+				   "THEN " JSON_AT("b", "pinned") "::boolean END"
+#define SQL_TAGS   "CASE WHEN " PG("jsonb_typeof") "(" JSON_AT("b", "tags") ")" OP("<>") "'null' " \
+				 "THEN ARRAY(SELECT " PG("jsonb_array_elements_text") "(" JSON_AT("b", "tags") ")) END"
+#define FROM_BODY " FROM (SELECT $2" AS("jsonb") " AS b) AS body"
 
 /* 1.1.3: the body through finote.body_json, its fields typed. */
 #define FROM_BODY_1_1_3 " FROM (SELECT finote.body_json($2) AS b) AS body"
 #define FIELD(name)		"finote.body_text(b, '" name "')"
 #define SQL_TAGS_1_1_3	"finote.body_tags(b)"
+#define CLIENT			"$8" AS("inet")
+#define ID				"$3" AS("uuid")
+#define REV				"$10" AS("uuid")
+
+/* A login's cookie lifetime: whole seconds until its expires_at, 0 at least. */
+#define SECONDS_LEFT "greatest(0, " PG("ceil") "(extract(epoch FROM " \
+					 "(" TEXT_AT("r", "expires_at") ")" AS("timestamptz") OP("-") PG("now") "())))::bigint"
 
 /* 1.2: a note function's answer as the body and, in column 2, the ETag. */
-#define NOTE_AND_VERSION "SELECT jsonb_build_object('note', n), n->>'version' FROM "
+#define NOTE_AND_VERSION "SELECT " OBJECT "('note', n), " TEXT_AT("n", "version") " FROM "
 #define BODY_AND		 "(SELECT finote.body_json($2) AS b) AS body, "
 #define NOTE_PATH		 "/api/notes/{id}"
 
 const struct route routes[] = {
 	{VERSION_1_0, "POST", "/api/auth/register", AUTH_NONE, true, 201, SESSION_KEEP,
-	 "SELECT jsonb_build_object('user', finote.register(b->>'username', b->>'password'))" FROM_BODY, NULL, ANSWER_ROW, NULL},
+	 "SELECT " OBJECT "('user', finote.register(" TEXT_AT("b", "username") ", " TEXT_AT("b", "password") "))" FROM_BODY, NULL, ANSWER_ROW, NULL},
 	{VERSION_1_1_3, "POST", "/api/auth/register", AUTH_NONE, true, 201, SESSION_KEEP,
-	 "SELECT jsonb_build_object('user', finote.register(" FIELD("username") ", " FIELD("password") ", $8::inet))" FROM_BODY_1_1_3, NULL, ANSWER_ROW, NULL},
+	 "SELECT " OBJECT "('user', finote.register(" FIELD("username") ", " FIELD("password") ", " CLIENT "))" FROM_BODY_1_1_3, NULL, ANSWER_ROW, NULL},
 	{VERSION_1_0, "POST", "/api/auth/login", AUTH_NONE, true, 200, SESSION_SET,
-	 "SELECT r, r->>'token', "
-	 "greatest(0, ceil(extract(epoch FROM (r->>'expires_at')::timestamptz - now())))::bigint "
-	 "FROM (SELECT $2::jsonb AS b) AS body, "
-	 "finote.login(b->>'username', b->>'password') AS r",
+	 "SELECT r, " TEXT_AT("r", "token") ", "
+	 SECONDS_LEFT
+	 " FROM (SELECT $2" AS("jsonb") " AS b) AS body, "
+	 "finote.login(" TEXT_AT("b", "username") ", " TEXT_AT("b", "password") ") AS r",
 	 NULL, ANSWER_ROW, NULL},
 	{VERSION_1_1_3, "POST", "/api/auth/login", AUTH_NONE, true, 200, SESSION_SET,
-	 "SELECT r, r->>'token', "
-	 "greatest(0, ceil(extract(epoch FROM (r->>'expires_at')::timestamptz - now())))::bigint "
-	 "FROM (SELECT finote.body_json($2) AS b) AS body, "
-	 "finote.login(" FIELD("username") ", " FIELD("password") ", $8::inet) AS r",
+	 "SELECT r, " TEXT_AT("r", "token") ", "
+	 SECONDS_LEFT
+	 " FROM (SELECT finote.body_json($2) AS b) AS body, "
+	 "finote.login(" FIELD("username") ", " FIELD("password") ", " CLIENT ") AS r",
 	 NULL, ANSWER_ROW, NULL},
 	{VERSION_1_0, "POST", "/api/auth/logout", AUTH_OPTIONAL, false, 204, SESSION_CLEAR,
 	 "SELECT finote.logout($1)", NULL, ANSWER_ROW, NULL},
 	{VERSION_1_0, "GET", "/api/auth/me", AUTH_REQUIRED, false, 200, SESSION_KEEP,
-	 "SELECT jsonb_build_object('user', finote.whoami($1))", NULL, ANSWER_ROW, NULL},
+	 "SELECT " OBJECT "('user', finote.whoami($1))", NULL, ANSWER_ROW, NULL},
 	{VERSION_1_2, "DELETE", "/api/auth/me", AUTH_REQUIRED, true, 204, SESSION_CLEAR,
-	 "SELECT finote.account_delete($1, " FIELD("password") ", $8::inet)" FROM_BODY_1_1_3, NULL, ANSWER_ROW, NULL},
+	 "SELECT finote.account_delete($1, " FIELD("password") ", " CLIENT ")" FROM_BODY_1_1_3, NULL, ANSWER_ROW, NULL},
 	{VERSION_1_0, "PUT", "/api/auth/password", AUTH_REQUIRED, true, 204, SESSION_KEEP,
-	 "SELECT finote.change_password($1, b->>'current_password', b->>'new_password')" FROM_BODY, NULL, ANSWER_ROW, NULL},
+	 "SELECT finote.change_password($1, " TEXT_AT("b", "current_password") ", " TEXT_AT("b", "new_password") ")" FROM_BODY, NULL, ANSWER_ROW, NULL},
 	{VERSION_1_1_3, "PUT", "/api/auth/password", AUTH_REQUIRED, true, 204, SESSION_KEEP,
-	 "SELECT finote.change_password($1, " FIELD("current_password") ", " FIELD("new_password") ", $8::inet)" FROM_BODY_1_1_3, NULL, ANSWER_ROW, NULL},
+	 "SELECT finote.change_password($1, " FIELD("current_password") ", " FIELD("new_password") ", " CLIENT ")" FROM_BODY_1_1_3, NULL, ANSWER_ROW, NULL},
 	{VERSION_1_0, "GET", "/api/notes", AUTH_REQUIRED, false, 200, SESSION_KEEP,
 	 "SELECT finote.note_list($1, $4, coalesce($5::int, 20), $6)", NULL, ANSWER_ROW, NULL},
 	{VERSION_1_1, "GET", "/api/notes", AUTH_REQUIRED, false, 200, SESSION_KEEP,
 	 "SELECT finote.note_list($1, $4, coalesce($5::int, 20), $6, $7)", NULL, ANSWER_ROW, NULL},
 	{VERSION_1_0, "POST", "/api/notes", AUTH_REQUIRED, true, 201, SESSION_KEEP,
-	 "SELECT jsonb_build_object('note', finote.note_create($1, b->>'title', b->>'content'))" FROM_BODY, NULL, ANSWER_ROW, NULL},
+	 "SELECT " OBJECT "('note', finote.note_create($1, " TEXT_AT("b", "title") ", " TEXT_AT("b", "content") "))" FROM_BODY, NULL, ANSWER_ROW, NULL},
 	{VERSION_1_1, "POST", "/api/notes", AUTH_REQUIRED, true, 201, SESSION_KEEP,
-	 "SELECT jsonb_build_object('note', finote.note_create($1, b->>'title', b->>'content', " SQL_PINNED ", " SQL_TAGS "))" FROM_BODY, NULL, ANSWER_ROW, NULL},
+	 "SELECT " OBJECT "('note', finote.note_create($1, " TEXT_AT("b", "title") ", " TEXT_AT("b", "content") ", " SQL_PINNED ", " SQL_TAGS "))" FROM_BODY, NULL, ANSWER_ROW, NULL},
 	{VERSION_1_1_3, "POST", "/api/notes", AUTH_REQUIRED, true, 201, SESSION_KEEP,
-	 "SELECT jsonb_build_object('note', finote.note_create($1, " FIELD("title") ", " FIELD("content") ", " SQL_PINNED ", " SQL_TAGS_1_1_3 "))" FROM_BODY_1_1_3, NULL, ANSWER_ROW, NULL},
+	 "SELECT " OBJECT "('note', finote.note_create($1, " FIELD("title") ", " FIELD("content") ", " SQL_PINNED ", " SQL_TAGS_1_1_3 "))" FROM_BODY_1_1_3, NULL, ANSWER_ROW, NULL},
 	{VERSION_1_2, "POST", "/api/notes", AUTH_REQUIRED, true, 201, SESSION_KEEP,
 	 NOTE_AND_VERSION BODY_AND "finote.note_create($1, " FIELD("title") ", " FIELD("content") ", " SQL_PINNED ", " SQL_TAGS_1_1_3 ") AS n",
 	 NULL, ANSWER_ETAG, NULL},
 	{VERSION_1_0, "GET", "/api/notes/{id}", AUTH_REQUIRED, false, 200, SESSION_KEEP,
-	 "SELECT jsonb_build_object('note', finote.note_get($1, $3::uuid))", NULL, ANSWER_ROW, NULL},
+	 "SELECT " OBJECT "('note', finote.note_get($1, " ID "))", NULL, ANSWER_ROW, NULL},
 	{VERSION_1_2, "GET", "/api/notes/{id}", AUTH_REQUIRED, false, 200, SESSION_KEEP,
-	 NOTE_AND_VERSION "finote.note_get($1, $3::uuid) AS n", NULL, ANSWER_ETAG, NULL},
+	 NOTE_AND_VERSION "finote.note_get($1, " ID ") AS n", NULL, ANSWER_ETAG, NULL},
 	{VERSION_1_0, "PATCH", "/api/notes/{id}", AUTH_REQUIRED, true, 200, SESSION_KEEP,
-	 "SELECT jsonb_build_object('note', finote.note_update($1, $3::uuid, "
-	 "b->>'title', b->>'content'))" FROM_BODY,
+	 "SELECT " OBJECT "('note', finote.note_update($1, " ID ", "
+	 TEXT_AT("b", "title") ", " TEXT_AT("b", "content") "))" FROM_BODY,
 	 NULL, ANSWER_ROW, NULL},
 	{VERSION_1_1, "PATCH", "/api/notes/{id}", AUTH_REQUIRED, true, 200, SESSION_KEEP,
-	 "SELECT jsonb_build_object('note', finote.note_update($1, $3::uuid, "
-	 "b->>'title', b->>'content', " SQL_PINNED ", " SQL_TAGS "))" FROM_BODY,
+	 "SELECT " OBJECT "('note', finote.note_update($1, " ID ", "
+	 TEXT_AT("b", "title") ", " TEXT_AT("b", "content") ", " SQL_PINNED ", " SQL_TAGS "))" FROM_BODY,
 	 NULL, ANSWER_ROW, NULL},
 	{VERSION_1_1_3, "PATCH", "/api/notes/{id}", AUTH_REQUIRED, true, 200, SESSION_KEEP,
-	 "SELECT jsonb_build_object('note', finote.note_update($1, $3::uuid, " FIELD("title") ", " FIELD("content") ", " SQL_PINNED ", " SQL_TAGS_1_1_3 "))" FROM_BODY_1_1_3,
+	 "SELECT " OBJECT "('note', finote.note_update($1, " ID ", " FIELD("title") ", " FIELD("content") ", " SQL_PINNED ", " SQL_TAGS_1_1_3 "))" FROM_BODY_1_1_3,
 	 NULL, ANSWER_ROW, NULL},
 	{VERSION_1_2, "PATCH", "/api/notes/{id}", AUTH_REQUIRED, true, 200, SESSION_KEEP,
-	 NOTE_AND_VERSION BODY_AND "finote.note_update($1, $3::uuid, " FIELD("title") ", " FIELD("content") ", " SQL_PINNED ", " SQL_TAGS_1_1_3 ", $9::bigint) AS n",
+	 NOTE_AND_VERSION BODY_AND "finote.note_update($1, " ID ", " FIELD("title") ", " FIELD("content") ", " SQL_PINNED ", " SQL_TAGS_1_1_3 ", $9::bigint) AS n",
 	 NULL, ANSWER_ETAG, NOTE_PATH},
 	{VERSION_1_0, "DELETE", "/api/notes/{id}", AUTH_REQUIRED, false, 204, SESSION_KEEP,
-	 "SELECT finote.note_delete($1, $3::uuid)", NULL, ANSWER_ROW, NULL},
+	 "SELECT finote.note_delete($1, " ID ")", NULL, ANSWER_ROW, NULL},
 	{VERSION_1_2, "DELETE", "/api/notes/{id}", AUTH_REQUIRED, false, 204, SESSION_KEEP,
-	 "SELECT finote.note_delete($1, $3::uuid, $9::bigint)", NULL, ANSWER_ROW, NOTE_PATH},
+	 "SELECT finote.note_delete($1, " ID ", $9::bigint)", NULL, ANSWER_ROW, NOTE_PATH},
 	{VERSION_1_2, "GET", "/api/notes/{id}/revisions", AUTH_REQUIRED, false, 200, SESSION_KEEP,
-	 "SELECT finote.note_revisions($1, $3::uuid, coalesce($5::int, 20), $6)", NULL, ANSWER_ROW, NULL},
+	 "SELECT finote.note_revisions($1, " ID ", coalesce($5::int, 20), $6)", NULL, ANSWER_ROW, NULL},
 	{VERSION_1_2, "GET", "/api/notes/{id}/revisions/{rev}", AUTH_REQUIRED, false, 200, SESSION_KEEP,
-	 "SELECT finote.note_revision($1, $3::uuid, $10::uuid)", NULL, ANSWER_ROW, NULL},
+	 "SELECT finote.note_revision($1, " ID ", " REV ")", NULL, ANSWER_ROW, NULL},
 	{VERSION_1_2, "POST", "/api/notes/{id}/revisions/{rev}/restore", AUTH_REQUIRED, false, 200, SESSION_KEEP,
-	 NOTE_AND_VERSION "finote.note_restore($1, $3::uuid, $10::uuid, $9::bigint) AS n",
+	 NOTE_AND_VERSION "finote.note_restore($1, " ID ", " REV ", $9::bigint) AS n",
 	 NULL, ANSWER_ETAG, NOTE_PATH},
 	{VERSION_1_2, "GET", "/api/trash", AUTH_REQUIRED, false, 200, SESSION_KEEP,
 	 "SELECT finote.trash_list($1, coalesce($5::int, 20), $6)", NULL, ANSWER_ROW, NULL},
 	{VERSION_1_2, "POST", "/api/trash/{id}/restore", AUTH_REQUIRED, false, 200, SESSION_KEEP,
-	 NOTE_AND_VERSION "finote.trash_restore($1, $3::uuid) AS n", NULL, ANSWER_ETAG, NULL},
+	 NOTE_AND_VERSION "finote.trash_restore($1, " ID ") AS n", NULL, ANSWER_ETAG, NULL},
 	{VERSION_1_2, "DELETE", "/api/trash/{id}", AUTH_REQUIRED, false, 204, SESSION_KEEP,
-	 "SELECT finote.trash_delete($1, $3::uuid)", NULL, ANSWER_ROW, NULL},
+	 "SELECT finote.trash_delete($1, " ID ")", NULL, ANSWER_ROW, NULL},
 	{VERSION_1_2, "GET", "/api/export", AUTH_REQUIRED, false, 200, SESSION_KEEP,
 	 "SELECT finote.export($1, coalesce($11::boolean, false))", NULL, ANSWER_STREAM, NULL},
 	{VERSION_1_1, "GET", "/api/tags", AUTH_REQUIRED, false, 200, SESSION_KEEP,
@@ -290,5 +317,24 @@ routes_print(void)
 
 		version_format(routes[i].since, since, sizeof(since));
 		printf("%s %s %d %s\n", routes[i].method, routes[i].pattern, routes[i].status, since);
+	}
+}
+
+/*
+ * For `finote-shim --routes-sql`: each row's statement on one line after
+ * its method, pattern and version, as the tests of its names and plans
+ * read them (test/t/117_pinned_names.t, 118_plans.t).
+ */
+void
+routes_print_sql(void)
+{
+	for (int i = 0; i < n_routes; i++)
+	{
+		char since[16];
+
+		if (!routes[i].sql)
+			continue;
+		version_format(routes[i].since, since, sizeof(since));
+		printf("%s %s %s\t%s\n", routes[i].method, routes[i].pattern, since, routes[i].sql);
 	}
 }

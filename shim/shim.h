@@ -27,6 +27,7 @@ struct config
 	int			  port;
 	const char	 *listen_addr;
 	const char	 *database_url;
+	char		 *db_options; /* libpq "options": ours, then the URL's or PGOPTIONS (config.c) */
 	const char	 *session_name;
 	unsigned char session_key[32]; /* crypto_auth key from SESSION_SECRET */
 	char		**cors_origins;	   /* NULL-terminated list, may be empty */
@@ -51,6 +52,7 @@ struct config
 extern struct config cfg;
 extern int			 config_load(void);
 extern void			 config_free(void);
+extern void			 config_db_options(void);
 
 /* One request as it travels through the shim (handler.c). */
 struct req
@@ -211,6 +213,7 @@ extern const struct route *route_match(const char *path, int method, int version
 									   char *allow, size_t allowlen,
 									   int *label);
 extern void				   routes_print(void);
+extern void				   routes_print_sql(void);
 
 /* gate.c: bounded concurrent password hashing */
 extern bool gate_needed(const struct route *route);

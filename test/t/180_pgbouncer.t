@@ -35,6 +35,9 @@ pool_mode = transaction
 default_pool_size = 2
 max_client_conn = 50
 server_reset_query =
+; the shim's connection options (search_path, plan_cache_mode): PgBouncer
+; 1.18 refuses them, so it drops them; the names are qualified anyway
+ignore_startup_parameters = options
 logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 INI
