@@ -9,6 +9,16 @@
  * smuggling). So a request with 64 headers or more is answered 431, and
  * the others 400; all of them close the connection, since where their body
  * ends is unknown.
+ *
+ * civetweb also ends the header block at the first line it cannot read as
+ * "name: value", say a line folded onto the previous one with a leading
+ * space (obs-fold), and ignores the rest of the head: a Content-Length
+ * after it is lost, and the body is served as the next request. RFC 9112
+ * section 5.2 lets a server refuse obs-fold with 400, which we do, and with
+ * it any other line civetweb stopped at. A bare LF ending a line is refused
+ * too: civetweb takes it, a proxy in front may not (RFC 9112 section 2.2
+ * only allows a recipient to). And Content-Length must be 1*DIGIT (RFC
+ * 9110 section 8.6): civetweb's strtoll would take "5x", "+5" or "5, 5".
  */
 #include <string.h>
 #include <strings.h>
@@ -49,6 +59,43 @@ space_before_colon(const struct mg_header *h)
 }
 
 /*
+ * Where civetweb's parse left its marks: it writes NULs over the CR and LF
+ * ending each line it read, and over the final LF of the head; a line it
+ * did not read keeps its bytes. So, when every line ends in CRLF, there are
+ * exactly two NULs between the HTTP version and the first header's name,
+ * and between each header's value and the next name, and the last value is
+ * followed by NUL, NUL, the blank line's CR and NUL. Without headers the
+ * version is followed by four NULs (civetweb skips white space after it).
+ */
+static bool
+lines_intact(const struct mg_request_info *ri)
+{
+	const char *p = ri->http_version;
+
+	if (!p)
+		return false;
+	p += strlen(p);
+	if (ri->num_headers == 0)
+		return p[0] == '\0' && p[1] == '\0' && p[2] == '\0' && p[3] == '\0';
+	for (int i = 0; i < ri->num_headers; i++)
+	{
+		if (p[0] != '\0' || p[1] != '\0' || p + 2 != ri->http_headers[i].name)
+			return false;
+		p = ri->http_headers[i].value + strlen(ri->http_headers[i].value);
+	}
+	return p[0] == '\0' && p[1] == '\0' && p[2] == '\r' && p[3] == '\0';
+}
+
+/* 1*DIGIT, with the trailing white space a field value may have (RFC 9110 5.5). */
+static bool
+valid_length(const char *v)
+{
+	size_t n = strspn(v, "0123456789");
+
+	return n > 0 && v[n + strspn(v + n, " ")] == '\0';
+}
+
+/*
  * Check the head of rq; false after answering it (and closing), true when
  * the request may go on.
  */
@@ -67,6 +114,8 @@ head_check(struct req *rq)
 						"a request may have at most 63 headers", NULL);
 		return false;
 	}
+	if (!lines_intact(ri))
+		problem = "a header line is folded, malformed or not ended by CRLF";
 	for (int i = 0; i < ri->num_headers && !problem; i++)
 	{
 		const struct mg_header *h = &ri->http_headers[i];
@@ -75,7 +124,9 @@ head_check(struct req *rq)
 			problem = "a header name is malformed";
 		else if (strcasecmp(h->name, "Content-Length") == 0)
 		{
-			if (length && strcmp(length, h->value) != 0)
+			if (!valid_length(h->value))
+				problem = "Content-Length must be digits";
+			else if (length && strcmp(length, h->value) != 0)
 				problem = "conflicting Content-Length headers";
 			length = h->value;
 		}
