@@ -245,6 +245,7 @@ config_load(void)
 {
 	const char *env = env_or("NODE_ENV", "development");
 	int			prepare;
+	int			host_prefix;
 
 	cfg.production = strcmp(env, "production") == 0;
 	cfg.listen_addr = env_or("FINOTE_LISTEN_ADDR", "0.0.0.0");
@@ -262,6 +263,7 @@ config_load(void)
 		env_int("FINOTE_HASH_CONCURRENCY", cores(), 1, 1024, &cfg.hash_concurrency) ||
 		env_int("FINOTE_HASH_WAIT_MS", 1000, 0, 600000, &cfg.hash_wait_ms) ||
 		env_int("FINOTE_PREPARE", 1, 0, 1, &prepare) ||
+		env_int("FINOTE_COOKIE_HOST_PREFIX", 1, 0, 1, &host_prefix) ||
 		env_int("FINOTE_EXPORT_MAX", 2, 1, 1000, &cfg.export_max) ||
 		env_int("FINOTE_EXPORT_TIMEOUT_MS", 60000, 100, 3600000, &cfg.export_timeout_ms) ||
 		env_int("FINOTE_EXPORT_SEND_TIMEOUT_MS", 600000, 1000, 86400000, &cfg.export_send_timeout_ms))
@@ -279,6 +281,10 @@ config_load(void)
 				cfg.session_name);
 		return -1;
 	}
+	/* __Host- needs Secure, which only production's cookie has */
+	cfg.host_prefix = cfg.production && host_prefix == 1;
+	snprintf(cfg.cookie_name, sizeof(cfg.cookie_name), "%s%s",
+			 cfg.host_prefix ? "__Host-" : "", cfg.session_name);
 	config_db_options();
 	if (load_cors() || load_secret() || load_web_root() || load_export_dir() ||
 		trusted_proxies_load(env_or("FINOTE_TRUSTED_PROXIES", "")))

@@ -6,9 +6,18 @@
  * crypto_auth (HMAC-SHA512-256) tag over the token. A cookie whose tag does
  * not verify is treated as absent before any database work, so a forged or
  * tampered cookie costs no query and reveals nothing.
+ *
+ * In production the cookie is named __Host-SESSION_NAME
+ * (FINOTE_COOKIE_HOST_PREFIX, on by default): a browser keeps such a cookie
+ * only from this host, Secure, with Path=/ and no Domain, so a sibling
+ * subdomain cannot plant one (login CSRF). Sessions from before the prefix
+ * was on still carry the plain name, which is read when no prefixed cookie
+ * came. A request with two cookies of the name it reads is ambiguous, the
+ * first of them maybe a plant, and gets no session at all (handler.c: 401).
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
@@ -70,4 +79,55 @@ cookie_verify(const char *value, char *token, size_t tokenlen)
 	token[toklen] = '\0';
 	/* a signed token was minted by us from the database: still refuse NULs */
 	return strlen(token) == toklen;
+}
+
+/*
+ * The session cookie's value among all of the request's Cookie headers,
+ * into value[] (NUL-terminated, cut to len - 1 bytes).
+ */
+enum cookie_count
+cookie_find(const struct mg_request_info *ri, char *value, size_t len)
+{
+	/* [0]: the name we set; [1]: the plain name, read until it is gone */
+	const char *names[2] = {cfg.cookie_name, cfg.host_prefix ? cfg.session_name : NULL};
+	int			count[2] = {0, 0};
+	const char *found[2] = {NULL, NULL};
+	size_t		found_len[2] = {0, 0};
+	int			use;
+
+	for (int i = 0; i < ri->num_headers; i++)
+	{
+		const char *p = ri->http_headers[i].value;
+
+		if (strcasecmp(ri->http_headers[i].name, "Cookie") != 0)
+			continue;
+		/* cookie-string: pairs "name=value" separated by "; " (RFC 6265 4.2.1) */
+		while (*p)
+		{
+			size_t pair = strcspn(p, ";");
+			size_t name = strcspn(p, "=");
+
+			for (int k = 0; k < 2; k++)
+				if (names[k] && name < pair && name == strlen(names[k]) &&
+					strncmp(p, names[k], name) == 0)
+				{
+					count[k]++;
+					found[k] = p + name + 1;
+					found_len[k] = pair - name - 1;
+				}
+			p += pair;
+			while (*p == ';' || *p == ' ')
+				p++;
+		}
+	}
+	use = count[0] ? 0 : 1;
+	if (count[use] == 0)
+		return COOKIE_NONE;
+	if (count[use] > 1)
+		return COOKIE_AMBIGUOUS;
+	if (found_len[use] >= len)
+		found_len[use] = len - 1;
+	memcpy(value, found[use], found_len[use]);
+	value[found_len[use]] = '\0';
+	return COOKIE_ONE;
 }

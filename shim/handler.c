@@ -49,16 +49,19 @@ finish(struct req *rq)
 							now_seconds() - rq->started);
 }
 
-/* The session token: Authorization: Bearer first, else the signed cookie. */
+/*
+ * The session token: Authorization: Bearer first, else the signed cookie.
+ * *ambiguous tells that there were two session cookies (cookie.c).
+ */
 static bool
-session_token(struct req *rq, char *token, size_t len)
+session_token(struct req *rq, char *token, size_t len, bool *ambiguous)
 {
 	const char *auth = mg_get_header(rq->conn, "Authorization");
-	const char *cookies = mg_get_header(rq->conn, "Cookie");
 	char		value[2 * TOKEN_MAX];
 	size_t		n;
 	bool		found;
 
+	*ambiguous = false;
 	if (auth)
 	{
 		if (strncasecmp(auth, "Bearer ", 7) != 0)
@@ -75,10 +78,17 @@ session_token(struct req *rq, char *token, size_t len)
 		memcpy(token, auth, n + 1);
 		return true;
 	}
-	if (!cookies)
-		return false;
-	found = mg_get_cookie(cookies, cfg.session_name, value, sizeof(value)) > 0 &&
-			cookie_verify(value, token, len);
+	switch (cookie_find(rq->ri, value, sizeof(value)))
+	{
+		case COOKIE_NONE:
+			return false;
+		case COOKIE_AMBIGUOUS:
+			*ambiguous = true;
+			return false;
+		case COOKIE_ONE:
+			break;
+	}
+	found = cookie_verify(value, token, len);
 	sodium_memzero(value, sizeof(value));
 	return found;
 }
@@ -97,20 +107,26 @@ is_json_content_type(const char *ct)
 }
 
 static void
-session_cookie(char *out, size_t len, const char *value, long long max_age)
+session_cookie(char *out, size_t len, const char *name, const char *value, long long max_age)
 {
 	snprintf(out, len, "%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%lld%s",
-			 cfg.session_name, value, max_age, cfg.production ? "; Secure" : "");
+			 name, value, max_age, cfg.production ? "; Secure" : "");
 }
 
-/* The answer to a logout: the route's status and a cookie that expires now. */
+/*
+ * The answer to a logout: the route's status and cookies that expire now,
+ * the plain-named one too while the prefixed one replaces it (cookie.c).
+ */
 static void
 answer_session_cleared(struct req *rq, const struct route *route)
 {
 	char			  cookie[256];
-	const char *const headers[] = {"Set-Cookie", cookie, NULL};
+	char			  plain[256];
+	const char *const headers[] = {"Set-Cookie", cookie,
+								   cfg.host_prefix ? "Set-Cookie" : NULL, plain, NULL};
 
-	session_cookie(cookie, sizeof(cookie), "", 0);
+	session_cookie(cookie, sizeof(cookie), cfg.cookie_name, "", 0);
+	session_cookie(plain, sizeof(plain), cfg.session_name, "", 0);
 	http_send(rq, route->status, NULL, NULL, 0, headers);
 }
 
@@ -269,12 +285,16 @@ call_database(struct req *rq, const struct route *route, const char *const *para
 	else if (route->session == SESSION_SET)
 	{
 		char			 *signed_value = cookie_sign(a.value[1] ? a.value[1] : "");
-		const char *const headers[] = {"Set-Cookie", cookie, NULL};
+		char			  plain[256];
+		/* the plain-named cookie of an older login goes (cookie.c) */
+		const char *const headers[] = {"Set-Cookie", cookie,
+									   cfg.host_prefix ? "Set-Cookie" : NULL, plain, NULL};
 
 		if (!signed_value)
 			abort();
-		session_cookie(cookie, sizeof(cookie), signed_value,
+		session_cookie(cookie, sizeof(cookie), cfg.cookie_name, signed_value,
 					   atoll(a.value[2] ? a.value[2] : "0"));
+		session_cookie(plain, sizeof(plain), cfg.session_name, "", 0);
 		wipe_free(signed_value, strlen(signed_value));
 		http_send_json(rq, route->status, a.value[0], headers);
 		sodium_memzero(cookie, sizeof(cookie));
@@ -336,7 +356,7 @@ if_match_param(struct req *rq, const struct route *route, char *version, size_t 
  */
 static void
 call_route(struct req *rq, const struct route *route, const struct path_ids *ids,
-		   const char *body, size_t body_len, const char *token)
+		   const char *body, size_t body_len, const char *token, bool ambiguous)
 {
 	char		query[N_QUERY_PARAMS][QUERY_VALUE_MAX];
 	char		client[64];
@@ -355,6 +375,12 @@ call_route(struct req *rq, const struct route *route, const struct path_ids *ids
 	client_address(rq, client, sizeof(client));
 	params[7] = client[0] ? client : NULL;
 
+	if (route->auth != AUTH_NONE && ambiguous)
+	{
+		http_send_error(rq, 401, "unauthorized",
+						"more than one session cookie: which session is meant is unknown", NULL);
+		return;
+	}
 	if (route->auth == AUTH_REQUIRED && !token)
 	{
 		http_send_error(rq, 401, "unauthorized", "missing, invalid or expired session", NULL);
@@ -384,6 +410,13 @@ call_route(struct req *rq, const struct route *route, const struct path_ids *ids
 							"the body must be a JSON object", NULL);
 			return;
 		}
+		/* before the database sees it: its error would quote the bytes */
+		if (!utf8_valid(body, body_len))
+		{
+			http_send_error(rq, 400, "invalid_json",
+							"the body must be UTF-8", NULL);
+			return;
+		}
 		params[1] = body;
 	}
 	params[9] = ids->rev[0] ? ids->rev : NULL;
@@ -403,6 +436,11 @@ call_route(struct req *rq, const struct route *route, const struct path_ids *ids
 		if (n > 0 && strlen(query[i]) != (size_t) n)
 		{
 			http_send_error(rq, 400, "invalid_input", "a query parameter holds a NUL byte", NULL);
+			return;
+		}
+		if (n > 0 && !utf8_valid(query[i], (size_t) n))
+		{
+			http_send_error(rq, 400, "invalid_input", "a query parameter must be UTF-8", NULL);
 			return;
 		}
 		/* absent and empty are the same: the function's default */
@@ -428,9 +466,10 @@ run_route(struct req *rq, const struct route *route, const struct path_ids *ids,
 		  const char *body, size_t body_len)
 {
 	char token[TOKEN_MAX + 1];
+	bool ambiguous;
+	bool found = session_token(rq, token, sizeof(token), &ambiguous);
 
-	call_route(rq, route, ids, body, body_len,
-			   session_token(rq, token, sizeof(token)) ? token : NULL);
+	call_route(rq, route, ids, body, body_len, found ? token : NULL, ambiguous);
 	sodium_memzero(token, sizeof(token));
 }
 

@@ -28,7 +28,9 @@ struct config
 	const char	 *listen_addr;
 	const char	 *database_url;
 	char		 *db_options; /* libpq "options": ours, then the URL's or PGOPTIONS (config.c) */
-	const char	 *session_name;
+	const char	 *session_name; /* SESSION_NAME */
+	char		  cookie_name[80]; /* what Set-Cookie names: __Host-SESSION_NAME or SESSION_NAME */
+	bool		  host_prefix;	   /* FINOTE_COOKIE_HOST_PREFIX, in production */
 	unsigned char session_key[32]; /* crypto_auth key from SESSION_SECRET */
 	char		**cors_origins;	   /* NULL-terminated list, may be empty */
 	char		 *cors_buf;		   /* the strings cors_origins points into */
@@ -304,6 +306,13 @@ extern void		 pool_set_prepared(PGconn *conn, int stmt);
 extern void	 cookie_set_key(const char *secret);
 extern char *cookie_sign(const char *token);
 extern bool	 cookie_verify(const char *value, char *token, size_t tokenlen);
+enum cookie_count
+{
+	COOKIE_NONE,
+	COOKIE_ONE,
+	COOKIE_AMBIGUOUS /* two or more: no session (401) */
+};
+extern enum cookie_count cookie_find(const struct mg_request_info *ri, char *value, size_t len);
 
 /* clientaddr.c */
 extern int	trusted_proxies_load(const char *spec);
@@ -316,6 +325,9 @@ extern const char *cors_allowed(const char *origin);
 /* wipe.c */
 extern void wipe_free(void *p, size_t len);
 extern void wipe_clear(PGresult *res);
+
+/* utf8.c */
+extern bool utf8_valid(const char *text, size_t len);
 
 /* origin.c */
 extern bool origin_may_change_state(const struct req *rq, const struct route *route);
