@@ -156,16 +156,20 @@ my $prod = start_shim(PORT => free_port(), DATABASE_URL => $dburl, SESSION_SECRE
     NODE_ENV => 'production', SESSION_NAME => 'sid');
 $r = api($prod, 'POST', '/api/auth/login', { username => 'alice', password => 'newsecret456' });
 is($r->{status}, 200, 'production login: 200');
-like($r->{headers}{'set-cookie'}, qr/^sid=[^;]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+; Secure$/,
-    'production cookie: SESSION_NAME, Secure');
-my ($pcookie) = $r->{headers}{'set-cookie'} =~ /^([^;]+)/;
+# __Host- in front of the name (FINOTE_COOKIE_HOST_PREFIX), the plain one expired
+my @set = @{ $r->{headers}{'set-cookie'} };
+like($set[0], qr/^__Host-sid=[^;]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+; Secure$/,
+    'production cookie: __Host-SESSION_NAME, Secure');
+is($set[1], 'sid=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Secure', 'and the plain name expired');
+my ($pcookie) = $set[0] =~ /^([^;]+)/;
 is(api($prod, 'GET', '/api/auth/me', undef, Cookie => $pcookie)->{status}, 200, 'production cookie works');
 is(api($prod, 'GET', '/api/auth/me', undef, Cookie => $cookie3 =~ s/^finote\.sid/sid/r)->{status}, 401,
     'a logged-out cookie stays out');
-is(api($shim, 'GET', '/api/auth/me', undef, Cookie => $pcookie =~ s/^sid/finote.sid/r)->{status}, 200,
+is(api($shim, 'GET', '/api/auth/me', undef, Cookie => $pcookie =~ s/^__Host-sid/finote.sid/r)->{status}, 200,
     'same secret, same signature: cookies move between shims');
-is(api($prod, 'POST', '/api/auth/logout', undef, Cookie => $pcookie)->{headers}{'set-cookie'},
-    'sid=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Secure', 'production logout clears with Secure');
+is_deeply(api($prod, 'POST', '/api/auth/logout', undef, Cookie => $pcookie)->{headers}{'set-cookie'},
+    ['__Host-sid=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Secure', 'sid=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Secure'],
+    'production logout clears both names, with Secure');
 
 for my $s ($shim, $prod) {
     logs_clean($s, 'secret123', 'newsecret456', 'bobpassword', 'wrong-password', $secret,

@@ -30,14 +30,14 @@ is(scalar @executes, 3, 'three gets: three executions of a named statement');
 is(scalar(keys %{{ map { $_ => 1 } @executes }}), 1, 'of the same statement');
 my @parses = $seen =~ /parse (finote_route_\d+)/g;
 is_deeply(\@parses, [$executes[0]], 'parsed once, at its first use on the connection');
-unlike($seen, qr/execute <unnamed>: SELECT jsonb_build_object\('note', n\), n->>'version' FROM finote\.note_get/, 'and not sent unnamed');
+unlike($seen, qr/execute <unnamed>: SELECT pg_catalog\.jsonb_build_object\('note', n\), n OPERATOR\(pg_catalog\.->>\) 'version' FROM finote\.note_get/, 'and not sent unnamed');
 stop_shim($shim);
 
 $shim = start_shim(PORT => $shim_port, DATABASE_URL => $dburl, SESSION_SECRET => 'p' x 32, FINOTE_PREPARE => 0);
 $new_log->();
 is(api($shim, 'GET', "/api/notes/$id", undef, @auth)->{status}, 200, 'FINOTE_PREPARE=0: get');
 $seen = $new_log->();
-like($seen, qr/execute <unnamed>: SELECT jsonb_build_object\('note', n\), n->>'version' FROM finote\.note_get/, 'FINOTE_PREPARE=0: sent unnamed');
+like($seen, qr/execute <unnamed>: SELECT pg_catalog\.jsonb_build_object\('note', n\), n OPERATOR\(pg_catalog\.->>\) 'version' FROM finote\.note_get/, 'FINOTE_PREPARE=0: sent unnamed');
 unlike($seen, qr/finote_route_/, 'FINOTE_PREPARE=0: nothing prepared');
 stop_shim($shim);
 
