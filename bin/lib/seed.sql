@@ -44,7 +44,7 @@ INSERT INTO seed_done SELECT who FROM seed_users s
 SELECT count(*) FILTER (WHERE finote.register(s.who, s.password) IS NOT NULL) AS registered
   FROM seed_users s WHERE s.who NOT IN (SELECT who FROM seed_done) \gset
 CREATE TEMP TABLE seed_tokens AS
-SELECT s.who, finote.login(s.who, s.password) ->> 'token' AS token
+SELECT s.who, finote.login(s.who, s.password) OPERATOR(pg_catalog.->>) 'token' AS token
   FROM seed_users s WHERE s.who NOT IN (SELECT who FROM seed_done);
 \if :has_tags
 SELECT count(finote.note_create(t.token, n.title, n.content, n.pinned, n.tags)) AS notes

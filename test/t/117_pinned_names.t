@@ -23,6 +23,13 @@ sub sql { psql($pg_port, 'finote', $_[0]) }
 my $bin = FinoteTest::shim_bin();
 my @rows = map { [split /\t/, $_, 2] } split /\n/, `'$bin' --routes-sql`;
 ok(@rows > 20, scalar(@rows) . ' route statements');
+# and the SQL files finote-db and finote-release run, without comments and
+# psql's variables
+for my $file (glob "$FinoteTest::ROOT/bin/lib/*.sql") {
+    (my $text = slurp($file)) =~ s/--[^\n]*//g;
+    $text =~ s/:'?\w+'?|\\\w+[^\n]*//g;
+    push @rows, [$file, $text];
+}
 my (%functions, %operators, %types);
 my %syntax = map { $_ => 1 } qw(select from where case when then else end and or not as in
   coalesce greatest least array extract nullif exists row values operator);
@@ -52,7 +59,7 @@ my @plant = (
     'SET ROLE squatter',
     'CREATE TABLE public.spied (what text, arg text, by_role text DEFAULT current_user, at timestamptz DEFAULT now())',
     'GRANT INSERT, SELECT ON public.spied TO PUBLIC',
-    q{CREATE FUNCTION public.spy(what text, arg text) RETURNS boolean LANGUAGE sql
+    q{CREATE FUNCTION public.spy(what text, arg text) RETURNS boolean LANGUAGE sql SET search_path = pg_catalog
       AS $$ INSERT INTO public.spied (what, arg) VALUES (what, arg) RETURNING true $$},
 );
 my %seen;
@@ -82,7 +89,7 @@ for my $f (@functions) {
               ? "BEGIN PERFORM $record; RETURN QUERY SELECT pg_catalog.$f($vals); END"
               : "BEGIN PERFORM $record; RETURN pg_catalog.$f($vals); END";
             push @plant, "CREATE FUNCTION public.$f($params) RETURNS " . ($set eq 't' ? 'SETOF ' : '')
-              . "$rettype LANGUAGE plpgsql AS \$\$ $body \$\$";
+              . "$rettype LANGUAGE plpgsql SET search_path = pg_catalog AS \$\$ $body \$\$";
         }
     }
 }
@@ -97,7 +104,7 @@ for my $op (@operators) {
             my $key = "$pl $op $pr";
             next if $seen{$key}++ || $pl =~ /any/ || $pr =~ /any/;
             (my $fname = "op_$pl\_$pr\_" . unpack('H*', $op)) =~ s/\W/_/g;
-            push @plant, "CREATE FUNCTION public.$fname(l $pl, r $pr) RETURNS $res LANGUAGE plpgsql AS "
+            push @plant, "CREATE FUNCTION public.$fname(l $pl, r $pr) RETURNS $res LANGUAGE plpgsql SET search_path = pg_catalog AS "
               . "\$\$ BEGIN PERFORM public.spy('$key', l::text || ' ' || r::text); RETURN NULL; END \$\$",
               "CREATE OPERATOR public.$op (LEFTARG = $pl, RIGHTARG = $pr, FUNCTION = public.$fname)";
         }
@@ -175,14 +182,22 @@ for my $prepare (0, 1) {
 }
 
 # ---- finote-db and finote-release, as the superuser
-my $admin = "postgresql://postgres\@127.0.0.1:$pg_port/finote";
-for my $cmd (['finote-db', 'status'], ['finote-db', 'migrate'], ['finote-db', 'app-role', 'finote_app'],
-    ['finote-db', 'seed'], ['finote-db', 'purge'], ['finote-release', 'check', '--only', '0'])
+# They pin search_path=pg_catalog,pg_temp (PGOPTIONS); a URL with options of
+# its own replaces that, leaving the role's path ("$user", public): the
+# more specific look-alikes must not win there either.
+for my $admin ("postgresql://postgres\@127.0.0.1:$pg_port/finote",
+    "postgresql://postgres\@127.0.0.1:$pg_port/finote?options=-c%20statement_timeout%3D0")
 {
-    my $out = `env DATABASE_URL='$admin' '$FinoteTest::ROOT/bin/$cmd->[0]' @$cmd[1..$#$cmd] 2>&1`;
-    is($?, 0, "@$cmd runs with the look-alikes planted") or diag($out);
-    is(sql(q{SELECT count(*) FROM public.spied}), 0, "@$cmd: no look-alike was called")
-      or diag(sql(q{SELECT what || ' by ' || by_role || ': ' || arg FROM public.spied LIMIT 10}));
+    my $how = $admin =~ /options/ ? 'with the URL\'s options' : 'pinned';
+    for my $cmd (['finote-db', 'status'], ['finote-db', 'migrate'], ['finote-db', 'app-role', 'finote_app'],
+        ['finote-db', 'seed'], ['finote-db', 'purge'], ['finote-release', 'check', '--only', '0'])
+    {
+        my $out = `env DATABASE_URL='$admin' '$FinoteTest::ROOT/bin/$cmd->[0]' @$cmd[1..$#$cmd] 2>&1`;
+        is($?, 0, "@$cmd ($how) runs with the look-alikes planted") or diag($out);
+        is(sql(q{SELECT count(*) FROM public.spied}), 0, "@$cmd ($how): no look-alike was called")
+          or diag(sql(q{SELECT what || ' by ' || by_role || ': ' || arg FROM public.spied LIMIT 10}));
+        sql(q{TRUNCATE public.spied});
+    }
 }
 
 done_testing();
