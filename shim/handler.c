@@ -284,8 +284,8 @@ call_database(struct req *rq, const struct route *route, const char *const *para
 		answer_db_error(rq, route, &a);
 	else if (route->session == SESSION_SET)
 	{
-		char			 *signed_value = cookie_sign(a.value[1] ? a.value[1] : "");
-		char			  plain[256];
+		char *signed_value = cookie_sign(a.value[1] ? a.value[1] : "");
+		char  plain[256];
 		/* the plain-named cookie of an older login goes (cookie.c) */
 		const char *const headers[] = {"Set-Cookie", cookie,
 									   cfg.host_prefix ? "Set-Cookie" : NULL, plain, NULL};

@@ -182,6 +182,10 @@ pool_connect(void)
 	return conn;
 }
 
+/* Qualified, like every statement of the shim (routes.c). */
+#define VERSION_SQL \
+	"SELECT extversion FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'finote'"
+
 /*
  * Ask the database which finote version is installed, and remember it for
  * route selection (routes.c). Done on every new connection and by /readyz,
@@ -193,8 +197,7 @@ pool_query_version(PGconn *conn)
 {
 	/* extended protocol, unnamed statement: like every other query here */
 	enum db_outcome outcome;
-	PGresult	   *res = PQsendQueryParams(conn, "SELECT extversion FROM pg_catalog.pg_extension"
-											" WHERE extname OPERATOR(pg_catalog.=) 'finote'",
+	PGresult	   *res = PQsendQueryParams(conn, VERSION_SQL,
 											0, NULL, NULL, NULL, NULL, 0)
 							  ? db_wait(conn, NULL, &outcome)
 							  : NULL;

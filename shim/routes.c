@@ -51,10 +51,10 @@
  * boolean are keywords for pg_catalog's types. The connection pins the
  * search path too (config.c), as a second wall.
  */
-#define PG(name)   "pg_catalog." name
-#define OP(op)	   " OPERATOR(pg_catalog." op ") "
-#define AS(type)   "::pg_catalog." type
-#define OBJECT	   PG("jsonb_build_object")
+#define PG(name)		  "pg_catalog." name
+#define OP(op)			  " OPERATOR(pg_catalog." op ") "
+#define AS(type)		  "::pg_catalog." type
+#define OBJECT			  PG("jsonb_build_object")
 /* b->>'key' and b->'key' */
 #define TEXT_AT(obj, key) obj OP("->>") "'" key "'"
 #define JSON_AT(obj, key) "(" obj OP("->") "'" key "')"
@@ -64,11 +64,10 @@
  * an array of strings; absent or null leaves the field as it is (NULL).
  * Anything else makes Postgres raise a class 22 error, a 400.
  */
-#define SQL_PINNED "CASE WHEN " PG("jsonb_typeof") "(" JSON_AT("b", "pinned") ")" OP("<>") "'null' " \
-				   "THEN " JSON_AT("b", "pinned") "::boolean END"
-#define SQL_TAGS   "CASE WHEN " PG("jsonb_typeof") "(" JSON_AT("b", "tags") ")" OP("<>") "'null' " \
-				 "THEN ARRAY(SELECT " PG("jsonb_array_elements_text") "(" JSON_AT("b", "tags") ")) END"
-#define FROM_BODY " FROM (SELECT $2" AS("jsonb") " AS b) AS body"
+#define NOT_NULL(v) PG("jsonb_typeof") "(" v ")" OP("<>") "'null'"
+#define SQL_PINNED	"CASE WHEN " NOT_NULL(JSON_AT("b", "pinned")) " THEN " JSON_AT("b", "pinned") "::boolean END"
+#define SQL_TAGS	"CASE WHEN " NOT_NULL(JSON_AT("b", "tags")) " THEN ARRAY(SELECT " PG("jsonb_array_elements_text") "(" JSON_AT("b", "tags") ")) END"
+#define FROM_BODY	" FROM (SELECT $2" AS("jsonb") " AS b) AS body"
 
 /* 1.1.3: the body through finote.body_json, its fields typed. */
 #define FROM_BODY_1_1_3 " FROM (SELECT finote.body_json($2) AS b) AS body"
@@ -79,8 +78,8 @@
 #define REV				"$10" AS("uuid")
 
 /* A login's cookie lifetime: whole seconds until its expires_at, 0 at least. */
-#define SECONDS_LEFT "greatest(0, " PG("ceil") "(extract(epoch FROM " \
-					 "(" TEXT_AT("r", "expires_at") ")" AS("timestamptz") OP("-") PG("now") "())))::bigint"
+#define EXPIRES_AT	 "(" TEXT_AT("r", "expires_at") ")" AS("timestamptz")
+#define SECONDS_LEFT "greatest(0, " PG("ceil") "(extract(epoch FROM " EXPIRES_AT OP("-") PG("now") "())))::bigint"
 
 /* 1.2: a note function's answer as the body and, in column 2, the ETag. */
 #define NOTE_AND_VERSION "SELECT " OBJECT "('note', n), " TEXT_AT("n", "version") " FROM "
@@ -93,16 +92,14 @@ const struct route routes[] = {
 	{VERSION_1_1_3, "POST", "/api/auth/register", AUTH_NONE, true, 201, SESSION_KEEP,
 	 "SELECT " OBJECT "('user', finote.register(" FIELD("username") ", " FIELD("password") ", " CLIENT "))" FROM_BODY_1_1_3, NULL, ANSWER_ROW, NULL},
 	{VERSION_1_0, "POST", "/api/auth/login", AUTH_NONE, true, 200, SESSION_SET,
-	 "SELECT r, " TEXT_AT("r", "token") ", "
-	 SECONDS_LEFT
-	 " FROM (SELECT $2" AS("jsonb") " AS b) AS body, "
-	 "finote.login(" TEXT_AT("b", "username") ", " TEXT_AT("b", "password") ") AS r",
+	 "SELECT r, " TEXT_AT("r", "token") ", " SECONDS_LEFT
+										" FROM (SELECT $2" AS("jsonb") " AS b) AS body, "
+																	   "finote.login(" TEXT_AT("b", "username") ", " TEXT_AT("b", "password") ") AS r",
 	 NULL, ANSWER_ROW, NULL},
 	{VERSION_1_1_3, "POST", "/api/auth/login", AUTH_NONE, true, 200, SESSION_SET,
-	 "SELECT r, " TEXT_AT("r", "token") ", "
-	 SECONDS_LEFT
-	 " FROM (SELECT finote.body_json($2) AS b) AS body, "
-	 "finote.login(" FIELD("username") ", " FIELD("password") ", " CLIENT ") AS r",
+	 "SELECT r, " TEXT_AT("r", "token") ", " SECONDS_LEFT
+										" FROM (SELECT finote.body_json($2) AS b) AS body, "
+										"finote.login(" FIELD("username") ", " FIELD("password") ", " CLIENT ") AS r",
 	 NULL, ANSWER_ROW, NULL},
 	{VERSION_1_0, "POST", "/api/auth/logout", AUTH_OPTIONAL, false, 204, SESSION_CLEAR,
 	 "SELECT finote.logout($1)", NULL, ANSWER_ROW, NULL},
@@ -132,12 +129,10 @@ const struct route routes[] = {
 	{VERSION_1_2, "GET", "/api/notes/{id}", AUTH_REQUIRED, false, 200, SESSION_KEEP,
 	 NOTE_AND_VERSION "finote.note_get($1, " ID ") AS n", NULL, ANSWER_ETAG, NULL},
 	{VERSION_1_0, "PATCH", "/api/notes/{id}", AUTH_REQUIRED, true, 200, SESSION_KEEP,
-	 "SELECT " OBJECT "('note', finote.note_update($1, " ID ", "
-	 TEXT_AT("b", "title") ", " TEXT_AT("b", "content") "))" FROM_BODY,
+	 "SELECT " OBJECT "('note', finote.note_update($1, " ID ", " TEXT_AT("b", "title") ", " TEXT_AT("b", "content") "))" FROM_BODY,
 	 NULL, ANSWER_ROW, NULL},
 	{VERSION_1_1, "PATCH", "/api/notes/{id}", AUTH_REQUIRED, true, 200, SESSION_KEEP,
-	 "SELECT " OBJECT "('note', finote.note_update($1, " ID ", "
-	 TEXT_AT("b", "title") ", " TEXT_AT("b", "content") ", " SQL_PINNED ", " SQL_TAGS "))" FROM_BODY,
+	 "SELECT " OBJECT "('note', finote.note_update($1, " ID ", " TEXT_AT("b", "title") ", " TEXT_AT("b", "content") ", " SQL_PINNED ", " SQL_TAGS "))" FROM_BODY,
 	 NULL, ANSWER_ROW, NULL},
 	{VERSION_1_1_3, "PATCH", "/api/notes/{id}", AUTH_REQUIRED, true, 200, SESSION_KEEP,
 	 "SELECT " OBJECT "('note', finote.note_update($1, " ID ", " FIELD("title") ", " FIELD("content") ", " SQL_PINNED ", " SQL_TAGS_1_1_3 "))" FROM_BODY_1_1_3,

@@ -27,8 +27,8 @@ struct config
 	int			  port;
 	const char	 *listen_addr;
 	const char	 *database_url;
-	char		 *db_options; /* libpq "options": ours, then the URL's or PGOPTIONS (config.c) */
-	const char	 *session_name; /* SESSION_NAME */
+	char		 *db_options;	   /* libpq "options": ours, then the URL's or PGOPTIONS (config.c) */
+	const char	 *session_name;	   /* SESSION_NAME */
 	char		  cookie_name[80]; /* what Set-Cookie names: __Host-SESSION_NAME or SESSION_NAME */
 	bool		  host_prefix;	   /* FINOTE_COOKIE_HOST_PREFIX, in production */
 	unsigned char session_key[32]; /* crypto_auth key from SESSION_SECRET */
