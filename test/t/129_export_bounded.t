@@ -95,8 +95,8 @@ while (1) {
         ($head, $buf) = split /\r\n\r\n/, $buf, 2;
         ($length) = $head =~ /^Content-Length: (\d+)/mi;
         $spooled = time - $t0;
-        $first = substr($buf, 0, 40);
     }
+    $first .= substr($buf, 0, 40 - length $first) if length $first < 40;
     $got += length $buf;
     $tail = substr($tail . $buf, -20);
     for my $k (keys %pattern) {
