@@ -23,7 +23,8 @@ SELECT count(finote.note_update(:'kim', n.id, title => 'note ' || i || ' take ' 
     AS five_revisions_each
   FROM finote.notes n JOIN finote.users u ON u.id = n.user_id AND u.username = 't25kim',
        generate_series(1, 5) t, LATERAL (SELECT split_part(n.title, ' ', 2) AS i) x;
-SELECT finote.note_delete(:'kim', id) FROM finote.notes WHERE title LIKE 'note 3%';
+SELECT finote.note_delete(:'kim', n.id)
+  FROM finote.notes n JOIN finote.users u ON u.id = n.user_id AND u.username = 't25kim' WHERE n.title LIKE 'note 3%';
 SELECT finote.note_create(:'kim', 'small', 'no history') IS NOT NULL AS small;
 RESET finote.revision_collapse;
 
