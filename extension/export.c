@@ -203,9 +203,9 @@ typedef enum ExportPart
 typedef struct ExportState
 {
 	pg_uuid_t	user_id;
-	bool		revisions;	  /* asked for */
+	bool		revisions; /* asked for */
 	ExportPart	part;
-	bool		first;		  /* no element of the current list written yet */
+	bool		first; /* no element of the current list written yet */
 	bool		first_revision;
 	const char *owed; /* what the next row starts with: "]}" after a note's last revision */
 	/*
@@ -214,8 +214,8 @@ typedef struct ExportState
 	 * dropped a portal already when export_shutdown runs (at the end of
 	 * a transaction that did not read the export to its end).
 	 */
-	char		list[NAMEDATALEN];
-	char		note_revisions[NAMEDATALEN];
+	char list[NAMEDATALEN];
+	char note_revisions[NAMEDATALEN];
 } ExportState;
 
 static void
@@ -277,7 +277,12 @@ export_row(MemoryContext cxt, const char *prefix, const char *data, int len, con
 static const char *
 element_prefix(ExportState *st)
 {
-	const char *prefix = st->first ? "" : st->owed[0] ? "]}," : ",";
+	const char *prefix = ",";
+
+	if (st->first)
+		prefix = "";
+	else if (st->owed[0])
+		prefix = "]},";
 
 	st->first = false;
 	st->owed = "";

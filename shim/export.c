@@ -310,25 +310,25 @@ spool_rows(struct req *rq, PGconn *db, const struct route *route,
 		switch (PQresultStatus(res))
 		{
 			case PGRES_SINGLE_TUPLE:
-				{
-					size_t len = (size_t) PQgetlength(res, 0, 0);
+			{
+				size_t len = (size_t) PQgetlength(res, 0, 0);
 
-					if (spooled + (long long) len > cfg.export_max_bytes)
-					{
-						PQclear(res);
-						return stop_statement(db, SPOOL_TOO_LARGE);
-					}
-					if (fwrite(PQgetvalue(res, 0, 0), 1, len, spool) != len)
-					{
-						fprintf(stderr, "finote-shim: export: cannot write to FINOTE_EXPORT_DIR: %s\n",
-								strerror(errno));
-						PQclear(res);
-						return stop_statement(db, SPOOL_WRITE_FAILED);
-					}
-					spooled += (long long) len;
+				if (spooled + (long long) len > cfg.export_max_bytes)
+				{
 					PQclear(res);
-					break;
+					return stop_statement(db, SPOOL_TOO_LARGE);
 				}
+				if (fwrite(PQgetvalue(res, 0, 0), 1, len, spool) != len)
+				{
+					fprintf(stderr, "finote-shim: export: cannot write to FINOTE_EXPORT_DIR: %s\n",
+							strerror(errno));
+					PQclear(res);
+					return stop_statement(db, SPOOL_WRITE_FAILED);
+				}
+				spooled += (long long) len;
+				PQclear(res);
+				break;
+			}
 			case PGRES_TUPLES_OK:
 				complete = true; /* the end of the rows */
 				PQclear(res);
@@ -434,7 +434,7 @@ export_spool_send(struct req *rq, PGconn *db, const struct route *route,
 			break;
 		case SPOOL_CLIENT_GONE:
 			a.outcome = DB_CLIENT_GONE; /* answered as any call whose client left */
-			/* fall through */
+										/* fall through */
 		case SPOOL_FAILED:
 			if (!answer_db_unanswered(rq, &a))
 				answer_db_error(rq, route, &a);
