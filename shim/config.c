@@ -266,7 +266,8 @@ config_load(void)
 		env_int("FINOTE_COOKIE_HOST_PREFIX", 1, 0, 1, &host_prefix) ||
 		env_int("FINOTE_EXPORT_MAX", 2, 1, 1000, &cfg.export_max) ||
 		env_int("FINOTE_EXPORT_TIMEOUT_MS", 60000, 100, 3600000, &cfg.export_timeout_ms) ||
-		env_int("FINOTE_EXPORT_SEND_TIMEOUT_MS", 600000, 1000, 86400000, &cfg.export_send_timeout_ms))
+		env_int("FINOTE_EXPORT_SEND_TIMEOUT_MS", 600000, 1000, 86400000, &cfg.export_send_timeout_ms) ||
+		env_int("FINOTE_EXPORT_MAX_BYTES", 100 << 20, 1 << 20, INT_MAX, &cfg.export_max_bytes))
 		return -1;
 	cfg.prepare = prepare == 1;
 	if (!cfg.database_url)

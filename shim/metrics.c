@@ -22,7 +22,7 @@ static const char *labels[MAX_LABELS];
 static int		   n_labels;
 
 static const int statuses[] = {200, 201, 204, 400, 401, 403, 404, 405, 408,
-							   409, 413, 415, 429, 431, 500, 503, 0};
+							   409, 413, 415, 429, 431, 500, 503, 507, 0};
 #define N_STATUS (sizeof(statuses) / sizeof(statuses[0])) /* 0: any other */
 
 static const double bounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,

@@ -50,6 +50,7 @@ struct config
 	int			  export_timeout_ms;	  /* FINOTE_EXPORT_TIMEOUT_MS: the export statement's */
 	int			  export_send_timeout_ms; /* FINOTE_EXPORT_SEND_TIMEOUT_MS: its sending */
 	const char	 *export_dir;			  /* FINOTE_EXPORT_DIR: where exports are spooled */
+	int			  export_max_bytes;		  /* FINOTE_EXPORT_MAX_BYTES: the largest spool */
 };
 extern struct config cfg;
 extern int			 config_load(void);

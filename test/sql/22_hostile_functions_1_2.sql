@@ -35,7 +35,8 @@ SELECT pg_catalog.jsonb_extract_path_text(finote.trash_list(:'tok', 1), 'next_cu
 SELECT pg_catalog.jsonb_array_length(pg_catalog.jsonb_extract_path(finote.trash_list(:'tok', 1, :'tcur'), 'notes')) AS trash_page2;
 SELECT pg_catalog.jsonb_extract_path_text(finote.trash_restore(:'tok', :'nid'), 'version') AS back;
 SELECT finote.trash_delete(:'tok', :'nid2');
-SELECT pg_catalog.count(*) AS export_rows FROM finote.export(:'tok', true);
+SELECT pg_catalog.string_agg(e, '' ORDER BY i)::jsonb IS NOT NULL AS export_revisions_parses
+  FROM finote.export(:'tok', true) WITH ORDINALITY x(e, i);
 SELECT pg_catalog.string_agg(e, '' ORDER BY i)::jsonb IS NOT NULL AS export_parses
   FROM finote.export(:'tok') WITH ORDINALITY x(e, i);
 -- Expired rows for the sweep and purge to remove.

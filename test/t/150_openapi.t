@@ -59,7 +59,7 @@ for my $ref (@refs) {
 
 # the error statuses the contract names are documented where they can occur
 my %needs = ('POST /api/auth/register' => [400, 409, 413, 415, 503], 'POST /api/auth/login' => [401, 429],
-    'GET /api/notes/{id}' => [401, 404], 'GET /readyz' => [503]);
+    'GET /api/notes/{id}' => [401, 404], 'GET /readyz' => [503], 'GET /api/export' => [401, 429, 503, 507]);
 for my $op (sort keys %needs) {
     my ($m, $p) = split / /, $op;
     my $responses = $doc->{paths}{$p}{ lc $m }{responses};
