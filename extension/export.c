@@ -380,7 +380,7 @@ finote_export_1_2_2(PG_FUNCTION_ARGS)
 		st->part = EXPORT_HEAD;
 		st->owed = "";
 		SPI_connect();
-		memcpy(&st->user_id, DatumGetUUIDP(finote_session_user(finote_token_arg(fcinfo))),
+		memcpy(&st->user_id, DatumGetUUIDP(finote_session_user(fcinfo)),
 			   sizeof(pg_uuid_t));
 		SPI_finish();
 		funcctx->user_fctx = st;
