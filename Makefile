@@ -86,7 +86,7 @@ db-new-version:
 	@test -n "$(FROM)" && test -n "$(TO)" || { echo "usage: make db-new-version FROM=1.1 TO=1.2" >&2; exit 2; }
 	@$(FINOTE_RELEASE) new-version $(FROM) $(TO)
 
-.PHONY: shim test test-docker test-hostile test-matrix deb test-deb run lint bench bench-migrate
+.PHONY: shim test test-docker test-hostile test-matrix deb test-deb run lint bench bench-migrate bench-login
 .PHONY: installcheck-versions check-one
 # Every version's suite against a database created at that version, all on
 # the library just installed.
@@ -150,6 +150,11 @@ test-deb:
 # test; about 15 minutes): test/bench/README.md.
 bench:
 	test/bench/run
+
+# make bench's login part on its own (about 2 minutes): finote.login at the
+# default version against the 1.1.2 login, same library, same cluster.
+bench-login:
+	test/bench/login-ratio
 
 # bin/finote-db migrate from 1.1.2 to the default version while the shim
 # serves a mixed workload on the bench data set: failed requests, p99 and
