@@ -11,34 +11,45 @@
  * back, concurrent logins with the right password used up the budget and
  * were refused (issue 25). Here:
  *
- * - A backend writes its attempt's keys into its own slot of the mailbox and
- *   sets the server's latch; the server decides and sets the backend's latch.
- *   The budgets count failures only: the server grants an attempt when, even
- *   if every attempt in flight on one of its keys failed, the key would not
- *   pass its budget, and otherwise holds the request until those attempts
- *   end (bounded by ANSWER_WAIT_MS in the asking backend). So concurrent
- *   attempts never overshoot, and an attempt with the right password is
- *   never refused for attempts that have not failed. A delay that runs
- *   (finote.attempts.blocked_until) refuses at once, as in 1.1.3.
- * - The attempt in flight lives in the slot, outside any transaction: when
- *   the attempt's transaction rolls back (a cancel, a timeout, the backend
- *   exits) an abort callback turns it into a failure, which the server
- *   commits in a transaction of its own. A wrong password is reported the
- *   same way, and the backend waits for the commit before raising 28P01.
- *   A successful login clears the username's keys through the server.
- *   Registrations count every attempt, at once, as in 1.1.3.
- * - Only the server writes finote.attempts, in its own transactions, as
- *   finote_throttle, with search_path pinned, as the 1.1.3 worker did; it
- *   never waits for a lock a client holds for long (lock_timeout).
+ * - An attempt in flight is a slot of the mailbox in state GRANTED, holding
+ *   its keys: shared memory, outside any transaction. The budgets count
+ *   failures only: a login may go on when, even if every attempt in flight
+ *   on one of its keys failed, that key would not pass its budget (it has
+ *   fewer failures than the budget, or none is in flight). Otherwise it
+ *   waits, bounded by ANSWER_WAIT_MS, for those attempts to end. So
+ *   concurrent attempts never overshoot, and an attempt with the right
+ *   password is never refused for attempts that have not failed. A delay
+ *   that runs (finote.attempts.blocked_until) refuses at once, as in 1.1.3.
+ * - The backend decides a login itself, under slots_lock, from the keys'
+ *   rows (read with a fresh snapshot) and the slots in flight: a login that
+ *   succeeds, on keys without rows, never involves another process. gen
+ *   makes the decision exact: the server bumps it, under slots_lock, each
+ *   time it ends attempts whose failures it has just committed, and a
+ *   decision whose rows were read before such a bump is made again.
+ * - Failures and the rest are written by the attempt server, one long-lived
+ *   worker per database, the only writer of finote.attempts: a wrong
+ *   password is handed to it (FAILED) and the backend waits for the commit
+ *   before raising 28P01; an attempt that ends without a result (the
+ *   attempt's transaction rolls back: a cancel, a timeout, an exit) is
+ *   turned into a failure by an abort callback, so the reservation survives
+ *   the rollback; a success whose username keys have rows has them cleared
+ *   (SUCCEEDED); registrations, which count every attempt, are counted by
+ *   it at once (ASK), as in 1.1.3. The server runs its statements as
+ *   finote_throttle, with search_path pinned, like the 1.1.3 worker, and
+ *   never waits long for a lock a client holds (lock_timeout).
  *
- * Options left (test/bench/FINDINGS.md, section 16): a failure path that
+ * Options left (test/bench/FINDINGS.md, section 16): the server deciding
+ * every login (a round trip to another process per login: under load each
+ * costs a scheduling delay, measured 1.16-1.22 times the 1.1.2 login); a failure path that
  * commits its count without raising (the SQLSTATE reaching the caller some
  * other way) changes the SQL API that every client relies on; counting in
  * shared memory alone loses every budget at a restart and on a standby
- * promoted after a failover; shm_mq moves byte streams between one sender
- * and one receiver and must be set up per pair, where every request here is
- * one fixed-size record from one of many backends to one server: a slot per
- * backend and an atomic state word are the whole protocol.
+ * promoted after a failover (here the rows stay the truth; only attempts in
+ * flight are in shared memory, and a restart ends those anyway); shm_mq
+ * moves byte streams between one sender and one receiver and must be set
+ * up per pair, where every message here is one fixed-size record from one
+ * of many backends to one server: a slot per backend and an atomic state
+ * word are the whole protocol.
  *
  * finote is not in shared_preload_libraries (docker/, debian/ and make run
  * do not put it there), so the mailbox cannot be sized at startup: it is a
@@ -59,6 +70,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "port/atomics.h"
+#include "storage/condition_variable.h"
 #include "storage/dsm.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
@@ -83,19 +95,21 @@
 #define ANSWER_WAIT_MS	 10000 /* longest wait of an attempt for its answer */
 #define POLL_MS			 100   /* how often a waiting backend checks the server lives */
 #define IDLE_EXIT_MS	 2000  /* the server exits after this long without attempts */
-#define START_STALE_MS	 10000 /* a start no server followed is forgotten after this */
+#define START_STALE_MS	 3000  /* a start no server followed is forgotten after this */
 
 /*
  * A slot's state says who owns it. The backend owns FREE, REFUSED, DONE and
  * GRANTED; the server owns ASK, SUCCEEDED and FAILED. Whoever owns a slot
  * writes its state; a backend takes back an ASK by compare-and-exchange.
  * GRANTED, SUCCEEDED and FAILED are attempts in flight: they count against
- * their keys' budgets until the server has recorded them (DONE).
+ * their keys' budgets until they end (FREE) or the server has recorded them
+ * (DONE). A slot becomes GRANTED, and the server ends failures, only under
+ * slots_lock.
  */
 enum
 {
 	SLOT_FREE,
-	SLOT_ASK,		/* keys written: grant, refuse, or count them */
+	SLOT_ASK,		/* keys written: count them (registrations) or refuse */
 	SLOT_GRANTED,	/* the attempt runs */
 	SLOT_REFUSED,	/* req.wait says how long to wait */
 	SLOT_SUCCEEDED, /* a login succeeded: clear the username's keys */
@@ -106,8 +120,9 @@ enum
 typedef struct Slot
 {
 	pg_atomic_uint32 state;
-	uint64			 seq; /* order of arrival: first asked, first decided */
+	uint64			 seq;	/* order of arrival: first asked, first decided */
 	Oid				 dbid;
+	bool			 clear; /* granted: a success has username keys to clear */
 	FinoteAttempts	 req;
 } Slot;
 
@@ -122,15 +137,23 @@ typedef struct Server
 /* The dynamic shared memory segment: one slot per PGPROC of a backend. */
 typedef struct Mailbox
 {
-	LWLock			 lock; /* for servers[] */
-	int				 tranche;
-	int				 nslots;
-	pg_atomic_uint64 next_seq;
+	LWLock			  lock;		  /* for servers[] */
+	LWLock			  slots_lock; /* for decisions, see above */
+	uint64			  gen;		  /* bumped as the server ends failures it committed */
+	ConditionVariable resolved;	  /* broadcast as attempts in flight end */
+	int				  tranche;
+	int				  nslots;
+	pg_atomic_uint64  next_seq;
 	Server			 servers[SERVER_DATABASES];
 	Slot			 slots[FLEXIBLE_ARRAY_MEMBER];
 } Mailbox;
 
-/* Where backends find it: in the main shared memory, by name. */
+/*
+ * Where backends find it: in the main shared memory, by name. The pinned
+ * segment outlives a library update (a new package on a running cluster):
+ * the name changes with the layout, so that a library never reads another's.
+ */
+#define MAILBOX_NAME "finote attempt mailbox, layout 1"
 typedef struct MailboxRef
 {
 	dsm_handle handle;
@@ -159,7 +182,7 @@ mailbox_attach(void)
 	if (mailbox)
 		return mailbox;
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	ref = ShmemInitStruct("finote attempt mailbox", sizeof(MailboxRef), &found);
+	ref = ShmemInitStruct(MAILBOX_NAME, sizeof(MailboxRef), &found);
 	if (!found)
 		ref->handle = DSM_HANDLE_INVALID;
 	if (ref->handle == DSM_HANDLE_INVALID)
@@ -172,6 +195,8 @@ mailbox_attach(void)
 		memset(mb, 0, size);
 		mb->tranche = LWLockNewTrancheId();
 		LWLockInitialize(&mb->lock, mb->tranche);
+		LWLockInitialize(&mb->slots_lock, mb->tranche);
+		ConditionVariableInit(&mb->resolved);
 		mb->nslots = MaxBackends;
 		pg_atomic_init_u64(&mb->next_seq, 0);
 		for (int i = 0; i < mb->nslots; i++)
@@ -227,28 +252,37 @@ raise_busy(const char *why)
 }
 
 /*
- * Make sure this database's server runs, starting it if none does; with
- * nudge, also set its latch.
+ * Make sure this database's server runs, starting it if none does (without
+ * waiting for it: a login goes on meanwhile); with nudge, also set its
+ * latch. Raises 53000 when no worker slot is free to start it.
  */
 static void
 server_ensure(bool nudge)
 {
-	Oid			ownerid = GetUserId();
-	Oid			roleid;
 	ServerArgs	args;
 	Server	   *s;
 	int			procno = -1;
 	bool		start = false;
-	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz now;
 	BackgroundWorkerHandle *handle;
-	pid_t		pid;
 
-	LWLockAcquire(&mailbox->lock, LW_EXCLUSIVE);
-	s = server_entry(MyDatabaseId, true);
+	LWLockAcquire(&mailbox->lock, LW_SHARED);
+	s = server_entry(MyDatabaseId, false);
 	if (s && s->pid != 0)
 		procno = s->procno;
-	else if (s && (s->starting == 0 ||
-				   TimestampDifferenceExceeds(s->starting, now, START_STALE_MS)))
+	LWLockRelease(&mailbox->lock);
+	if (procno >= 0)
+	{
+		if (nudge)
+			wake(procno);
+		return;
+	}
+
+	now = GetCurrentTimestamp();
+	LWLockAcquire(&mailbox->lock, LW_EXCLUSIVE);
+	s = server_entry(MyDatabaseId, true);
+	if (s && s->pid == 0 &&
+		(s->starting == 0 || TimestampDifferenceExceeds(s->starting, now, START_STALE_MS)))
 	{
 		s->starting = now;
 		start = true;
@@ -256,22 +290,19 @@ server_ensure(bool nudge)
 	LWLockRelease(&mailbox->lock);
 	if (!s)
 		raise_busy("too many databases use the attempt server at once");
-	if (procno >= 0 && nudge)
-		wake(procno);
 	if (!start)
 		return;
 
-	roleid = get_role_oid("finote_throttle", true);
-	args.ownerid = ownerid;
-	args.roleid = roleid;
-	if (!OidIsValid(roleid) ||
+	args.ownerid = GetUserId();
+	args.roleid = get_role_oid("finote_throttle", true);
+	if (!OidIsValid(args.roleid) ||
 		!finote_start_worker("finote_attempt_server_main", "finote attempt server",
 							 ObjectIdGetDatum(MyDatabaseId), &args, sizeof(args), &handle))
 	{
 		LWLockAcquire(&mailbox->lock, LW_EXCLUSIVE);
 		s->starting = 0;
 		LWLockRelease(&mailbox->lock);
-		if (!OidIsValid(roleid))
+		if (!OidIsValid(args.roleid))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("role \"finote_throttle\" does not exist"),
@@ -281,14 +312,6 @@ server_ensure(bool nudge)
 				 errmsg("the login attempt could not be counted: no background worker slot is free"),
 				 errdetail("Retry after 1 seconds."),
 				 errhint("The attempt server of each database that uses finote needs one (max_worker_processes).")));
-	}
-	/* A server that fails to start must not leave the next one waiting. */
-	if (WaitForBackgroundWorkerStartup(handle, &pid) == BGWH_STOPPED)
-	{
-		LWLockAcquire(&mailbox->lock, LW_EXCLUSIVE);
-		if (s->pid == 0)
-			s->starting = 0;
-		LWLockRelease(&mailbox->lock);
 	}
 }
 
@@ -370,11 +393,161 @@ exit_callback(int code, Datum arg)
 	abandon_attempt();
 }
 
+static bool
+slot_has_key(const Slot *slot, const char *key)
+{
+	for (int i = 0; i < slot->req.nkeys; i++)
+		if (strcmp(slot->req.keys[i].key, key) == 0)
+			return true;
+	return false;
+}
+
+/* Attempts in flight on key in this database (slots_lock held). */
+static int
+in_flight_on(const char *key)
+{
+	int n = 0;
+
+	for (int i = 0; i < mailbox->nslots; i++)
+	{
+		Slot  *slot = &mailbox->slots[i];
+		uint32 st = pg_atomic_read_u32(&slot->state);
+
+		if ((st == SLOT_GRANTED || st == SLOT_SUCCEEDED || st == SLOT_FAILED) &&
+			slot->dbid == MyDatabaseId && slot_has_key(slot, key))
+			n++;
+	}
+	return n;
+}
+
+/* A registration: the server counts it, or refuses it. */
+static int32
+ask_server(Slot *slot, const FinoteAttempts *a, TimestampTz deadline)
+{
+	uint32 st;
+	uint32 expected = SLOT_ASK;
+
+	slot->dbid = MyDatabaseId;
+	slot->seq = pg_atomic_fetch_add_u64(&mailbox->next_seq, 1);
+	memcpy(&slot->req, a, sizeof(FinoteAttempts));
+	slot->req.wait = 0;
+	in_flight = true;
+	(void) pg_atomic_exchange_u32(&slot->state, SLOT_ASK);
+	server_ensure(true);
+
+	st = await_change(slot, SLOT_ASK, deadline);
+	if (st == SLOT_ASK && pg_atomic_compare_exchange_u32(&slot->state, &expected, SLOT_FREE))
+	{
+		in_flight = false;
+		raise_busy("the attempt server did not answer in time");
+	}
+	in_flight = false;
+	st = pg_atomic_read_u32(&slot->state);
+	pg_read_barrier();
+	return st == SLOT_REFUSED ? Max(slot->req.wait, 1) : 0;
+}
+
 /*
- * Ask the server for an attempt with a's keys. Returns the wait when it is
- * refused, 0 when it may go on: then, for failures-only keys (logins), the
- * attempt is in flight until finote_attempt_server_outcome. Raises 53000
- * when the server cannot answer (no worker slot to start it, or no answer
+ * A login (failures-only keys), decided here: refused with the wait a
+ * running delay imposes, granted (the slot GRANTED: in flight), or, while
+ * attempts in flight could take a key past its budget, waited for.
+ */
+static int32
+ask_self(Slot *slot, const FinoteAttempts *a, TimestampTz deadline)
+{
+	static FinoteQuery q_rows = {
+		.sql = "SELECT key, attempts, blocked_until, expires_at FROM finote.attempts"
+			   " WHERE key OPERATOR(pg_catalog.=) ANY ($1)",
+		.nargs = 1,
+		.argtypes = {TEXTARRAYOID},
+	};
+	Datum keys[FINOTE_ATTEMPT_KEYS];
+	Datum keyarray;
+
+	for (int k = 0; k < a->nkeys; k++)
+		keys[k] = CStringGetTextDatum(a->keys[k].key);
+	keyarray = PointerGetDatum(construct_array(keys, a->nkeys, TEXTOID, -1, false, TYPALIGN_INT));
+	ConditionVariablePrepareToSleep(&mailbox->resolved);
+	for (;;)
+	{
+		TimestampTz now = GetCurrentTimestamp();
+		uint64		gen;
+		int			nrows;
+		int32		wait = 0;
+		int32		failures[FINOTE_ATTEMPT_KEYS] = {0};
+		bool		clear = false;
+		bool		go = true;
+
+		/*
+		 * A server must run before the attempt goes on: its failure, or its
+		 * end without a result, is recorded by it. (It does not exit while
+		 * an attempt is in flight.)
+		 */
+		server_ensure(false);
+		LWLockAcquire(&mailbox->slots_lock, LW_SHARED);
+		gen = mailbox->gen;
+		LWLockRelease(&mailbox->slots_lock);
+		nrows = finote_exec_latest(&q_rows, &keyarray, NULL);
+		for (int r = 0; r < nrows; r++)
+		{
+			bool  isnull;
+			char *key = TextDatumGetCString(finote_result_column(r, 1, &isnull));
+
+			for (int k = 0; k < a->nkeys; k++)
+				if (strcmp(key, a->keys[k].key) == 0)
+				{
+					wait = Max(wait, finote_attempts_row_wait(
+										 now, DatumGetInt32(finote_result_column(r, 2, &isnull)),
+										 DatumGetTimestampTz(finote_result_column(r, 3, &isnull)),
+										 DatumGetTimestampTz(finote_result_column(r, 4, &isnull)),
+										 &failures[k]));
+					/* A success has username keys to clear: the server does it. */
+					clear |= strncmp(key, "address:", 8) != 0;
+				}
+		}
+
+		LWLockAcquire(&mailbox->slots_lock, LW_EXCLUSIVE);
+		if (mailbox->gen != gen)
+		{
+			/* Failures were committed meanwhile: read the rows again. */
+			LWLockRelease(&mailbox->slots_lock);
+			continue;
+		}
+		for (int k = 0; wait == 0 && k < a->nkeys; k++)
+		{
+			int flying = in_flight_on(a->keys[k].key);
+
+			if (flying > 0 && failures[k] + flying >= a->keys[k].limit)
+				go = false;
+		}
+		if (wait == 0 && go)
+		{
+			slot->dbid = MyDatabaseId;
+			memcpy(&slot->req, a, sizeof(FinoteAttempts));
+			slot->clear = clear;
+			in_flight = true;
+			(void) pg_atomic_exchange_u32(&slot->state, SLOT_GRANTED);
+		}
+		LWLockRelease(&mailbox->slots_lock);
+		if (wait > 0 || go)
+		{
+			ConditionVariableCancelSleep();
+			return wait;
+		}
+		if (now >= deadline)
+		{
+			ConditionVariableCancelSleep();
+			raise_busy("the login attempts in flight did not end in time");
+		}
+		(void) ConditionVariableTimedSleep(&mailbox->resolved, POLL_MS, PG_WAIT_EXTENSION);
+	}
+}
+
+/*
+ * Ask for an attempt with a's keys. Returns the wait when it is refused, 0
+ * when it may go on: then, for failures-only keys (logins), the attempt is
+ * in flight until finote_attempt_server_outcome. Raises 53000 when it
+ * cannot be decided (no worker slot to start the server, or no answer
  * within ANSWER_WAIT_MS).
  */
 int32
@@ -382,7 +555,6 @@ finote_attempt_server_ask(const FinoteAttempts *a)
 {
 	Slot	   *slot;
 	uint32		st;
-	uint32		expected = SLOT_ASK;
 	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ANSWER_WAIT_MS);
 
 	mailbox_attach();
@@ -404,46 +576,34 @@ finote_attempt_server_ask(const FinoteAttempts *a)
 	}
 	if (st != SLOT_FREE && st != SLOT_REFUSED && st != SLOT_DONE)
 		raise_busy("the attempt server did not answer in time");
-
-	slot->dbid = MyDatabaseId;
-	slot->seq = pg_atomic_fetch_add_u64(&mailbox->next_seq, 1);
-	memcpy(&slot->req, a, sizeof(FinoteAttempts));
-	slot->req.wait = 0;
-	in_flight = true;
-	(void) pg_atomic_exchange_u32(&slot->state, SLOT_ASK);
-	server_ensure(true);
-
-	st = await_change(slot, SLOT_ASK, deadline);
-	if (st == SLOT_ASK && pg_atomic_compare_exchange_u32(&slot->state, &expected, SLOT_FREE))
-	{
-		in_flight = false;
-		raise_busy("the attempt server did not answer in time");
-	}
-	st = pg_atomic_read_u32(&slot->state);
-	pg_read_barrier();
-	if (st != SLOT_GRANTED)
-		in_flight = false;
-	return st == SLOT_REFUSED ? Max(slot->req.wait, 1) : 0;
+	return a->every ? ask_server(slot, a, deadline) : ask_self(slot, a, deadline);
 }
 
 /*
- * The end of an attempt in flight: a success clears the username's keys, a
- * failure counts against them all. Waits for the server to commit it, so
- * that what the caller answers next is already in finote.attempts; past
+ * The end of a login in flight. A success with no row to clear (the common
+ * login) just ends it. A failure, or a success with username keys to clear,
+ * goes to the server, and the backend waits for its commit, so that what
+ * the caller answers next is already in finote.attempts; past
  * ANSWER_WAIT_MS it returns anyway, and the attempt stays in flight (it
  * counts) until a server records it.
  */
 void
 finote_attempt_server_outcome(bool succeeded)
 {
-	Slot	   *slot;
-	uint32		st = succeeded ? SLOT_SUCCEEDED : SLOT_FAILED;
+	Slot  *slot;
+	uint32 st = succeeded ? SLOT_SUCCEEDED : SLOT_FAILED;
 
 	if (!in_flight)
 		return;
 	slot = my_slot();
-	(void) pg_atomic_exchange_u32(&slot->state, st);
 	in_flight = false;
+	if (succeeded && !slot->clear)
+	{
+		(void) pg_atomic_exchange_u32(&slot->state, SLOT_FREE);
+		ConditionVariableBroadcast(&mailbox->resolved);
+		return;
+	}
+	(void) pg_atomic_exchange_u32(&slot->state, st);
 	server_ensure(true);
 	(void) await_change(slot, st,
 						TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ANSWER_WAIT_MS));
@@ -451,7 +611,8 @@ finote_attempt_server_outcome(bool succeeded)
 
 /* ---- the server ---- */
 
-static Oid server_role;
+static Oid		   server_role;
+static TimestampTz last_purge; /* expired rows are purged at most once a second */
 static Oid saved_user;
 static int saved_sec;
 
@@ -485,33 +646,6 @@ txn_end(void)
 	SetUserIdAndSecContext(saved_user, saved_sec);
 	CommitTransactionCommand();
 	pgstat_report_activity(STATE_IDLE, NULL);
-}
-
-static bool
-slot_has_key(const Slot *slot, const char *key)
-{
-	for (int i = 0; i < slot->req.nkeys; i++)
-		if (strcmp(slot->req.keys[i].key, key) == 0)
-			return true;
-	return false;
-}
-
-/* Attempts in flight on key in this database. */
-static int
-in_flight_on(const char *key)
-{
-	int n = 0;
-
-	for (int i = 0; i < mailbox->nslots; i++)
-	{
-		Slot  *slot = &mailbox->slots[i];
-		uint32 st = pg_atomic_read_u32(&slot->state);
-
-		if ((st == SLOT_GRANTED || st == SLOT_SUCCEEDED || st == SLOT_FAILED) &&
-			slot->dbid == MyDatabaseId && slot_has_key(slot, key))
-			n++;
-	}
-	return n;
 }
 
 /* The slots of this database in state st, in order of arrival. */
@@ -563,7 +697,24 @@ clear_username_keys(const FinoteAttempts *req)
 					NULL);
 }
 
-/* Record the outcomes reported; returns how many. */
+/* Bounded, and at most once a second: expired rows cost only space. */
+static void
+purge(void)
+{
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+
+	if (TimestampDifferenceExceeds(last_purge, now, 1000))
+	{
+		finote_attempts_purge();
+		last_purge = now;
+	}
+}
+
+/*
+ * Record the outcomes handed over, in one transaction; then end them, under
+ * slots_lock with gen bumped, so that a login deciding meanwhile reads its
+ * keys' rows again (see the top). Returns how many.
+ */
 static int
 record_outcomes(int *idx)
 {
@@ -572,6 +723,7 @@ record_outcomes(int *idx)
 	if (n == 0)
 		return 0;
 	txn_begin("finote: recording login attempts");
+	purge();
 	for (int i = 0; i < n; i++)
 	{
 		Slot *slot = &mailbox->slots[idx[i]];
@@ -582,11 +734,14 @@ record_outcomes(int *idx)
 			clear_username_keys(&slot->req);
 	}
 	txn_end();
+	LWLockAcquire(&mailbox->slots_lock, LW_EXCLUSIVE);
 	for (int i = 0; i < n; i++)
-	{
 		(void) pg_atomic_exchange_u32(&mailbox->slots[idx[i]].state, SLOT_DONE);
+	mailbox->gen++;
+	LWLockRelease(&mailbox->slots_lock);
+	ConditionVariableBroadcast(&mailbox->resolved);
+	for (int i = 0; i < n; i++)
 		wake(idx[i]);
-	}
 	return n;
 }
 
@@ -601,98 +756,32 @@ answer(int i, uint32 st)
 }
 
 /*
- * Decide the asks, first come first served; an ask that would let a key
- * pass its budget if the attempts in flight failed stays for a later round.
- * Returns how many were asked.
+ * Registrations, which count every attempt: each counted at once, in one
+ * transaction, or refused while a delay runs; answered after the commit.
+ * Returns how many.
  */
 static int
-decide_asks(int *idx)
+count_asks(int *idx)
 {
-	static FinoteQuery q_rows = {
-		.sql = "SELECT key, attempts, blocked_until, expires_at FROM finote.attempts"
-			   " WHERE key OPERATOR(pg_catalog.=) ANY ($1)",
-		.nargs = 1,
-		.argtypes = {TEXTARRAYOID},
-	};
-	int			n = collect(SLOT_ASK, SLOT_ASK, idx);
-	int			nkeys = 0;
-	int			nrows;
-	Datum	   *keys;
-	char	  **row_key;
-	int32	   *row_attempts;
-	TimestampTz *row_blocked;
-	TimestampTz *row_expires;
-	TimestampTz now;
-	uint32	   *counted;
+	int		n = collect(SLOT_ASK, SLOT_ASK, idx);
+	uint32 *answers;
 
 	if (n == 0)
 		return 0;
-	counted = palloc0(sizeof(uint32) * n); /* outlives the transaction */
-	txn_begin("finote: deciding login attempts");
-	now = GetCurrentTransactionStartTimestamp();
-	finote_attempts_purge();
-	keys = palloc(sizeof(Datum) * n * FINOTE_ATTEMPT_KEYS);
-	for (int i = 0; i < n; i++)
-		for (int k = 0; k < mailbox->slots[idx[i]].req.nkeys; k++)
-			keys[nkeys++] = CStringGetTextDatum(mailbox->slots[idx[i]].req.keys[k].key);
-	nrows = nkeys == 0 ? 0 : finote_exec(&q_rows,
-										 (Datum[]){PointerGetDatum(construct_array(
-											 keys, nkeys, TEXTOID, -1, false, TYPALIGN_INT))},
-										 NULL);
-	row_key = palloc(sizeof(char *) * (nrows + 1));
-	row_attempts = palloc(sizeof(int32) * (nrows + 1));
-	row_blocked = palloc(sizeof(TimestampTz) * (nrows + 1));
-	row_expires = palloc(sizeof(TimestampTz) * (nrows + 1));
-	for (int r = 0; r < nrows; r++)
-	{
-		bool isnull;
-
-		row_key[r] = TextDatumGetCString(finote_result_column(r, 1, &isnull));
-		row_attempts[r] = DatumGetInt32(finote_result_column(r, 2, &isnull));
-		row_blocked[r] = DatumGetTimestampTz(finote_result_column(r, 3, &isnull));
-		row_expires[r] = DatumGetTimestampTz(finote_result_column(r, 4, &isnull));
-	}
-
+	answers = palloc(sizeof(uint32) * n); /* outlives the transaction */
+	txn_begin("finote: counting registrations");
+	purge();
 	for (int i = 0; i < n; i++)
 	{
-		Slot		   *slot = &mailbox->slots[idx[i]];
-		FinoteAttempts *req = &slot->req;
-		int32			wait = 0;
-		bool			go = true;
+		FinoteAttempts *req = &mailbox->slots[idx[i]].req;
 
-		if (req->every)
-		{
-			/* Registrations: counted now, in this transaction, or refused. */
-			req->wait = finote_attempts_count(req, true);
-			counted[i] = req->wait > 0 ? SLOT_REFUSED : SLOT_DONE;
-			continue;
-		}
-		for (int k = 0; k < req->nkeys; k++)
-		{
-			int32 failures = 0;
-			int	  flying;
-
-			for (int r = 0; r < nrows; r++)
-				if (strcmp(row_key[r], req->keys[k].key) == 0)
-					wait = Max(wait, finote_attempts_row_wait(now, row_attempts[r], row_blocked[r],
-															  row_expires[r], &failures));
-			flying = in_flight_on(req->keys[k].key);
-			if (flying > 0 && failures + flying >= req->keys[k].limit)
-				go = false;
-		}
-		if (wait > 0)
-		{
-			req->wait = wait;
-			answer(idx[i], SLOT_REFUSED);
-		}
-		else if (go)
-			answer(idx[i], SLOT_GRANTED);
+		req->wait = finote_attempts_count(req, true);
+		answers[i] = req->wait > 0 ? SLOT_REFUSED : SLOT_DONE;
 	}
 	txn_end();
 	for (int i = 0; i < n; i++)
-		if (counted[i] != 0)
-			answer(idx[i], counted[i]);
-	pfree(counted);
+		answer(idx[i], answers[i]);
+	pfree(answers);
 	return n;
 }
 
@@ -780,7 +869,7 @@ finote_attempt_server_main(Datum main_arg)
 		CHECK_FOR_INTERRUPTS();
 		old = MemoryContextSwitchTo(round_cxt);
 		n = record_outcomes(idx);
-		n += decide_asks(idx);
+		n += count_asks(idx);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(round_cxt);
 

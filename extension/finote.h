@@ -96,6 +96,7 @@ typedef struct FinoteQuery
 } FinoteQuery;
 
 extern int	  finote_exec(FinoteQuery *q, Datum *values, const char *nulls);
+extern int	  finote_exec_latest(FinoteQuery *q, Datum *values, const char *nulls);
 extern Datum  finote_exec_value(FinoteQuery *q, Datum *values, const char *nulls,
 								bool *found);
 extern Datum  finote_result_column(int row, int col, bool *isnull);
