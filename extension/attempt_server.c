@@ -91,7 +91,7 @@
 #define MY_PROCNO (MyProc->pgprocno)
 #endif
 
-#define SERVER_DATABASES 16	 /* databases with a server at once */
+#define SERVER_DATABASES 16	   /* databases with a server at once */
 #define ANSWER_WAIT_MS	 10000 /* longest wait of an attempt for its answer */
 #define POLL_MS			 100   /* how often a waiting backend checks the server lives */
 #define IDLE_EXIT_MS	 2000  /* the server exits after this long without attempts */
@@ -120,7 +120,7 @@ enum
 typedef struct Slot
 {
 	pg_atomic_uint32 state;
-	uint64			 seq;	/* order of arrival: first asked, first decided */
+	uint64			 seq; /* order of arrival: first asked, first decided */
 	Oid				 dbid;
 	bool			 clear; /* granted: a success has username keys to clear */
 	FinoteAttempts	 req;
@@ -144,8 +144,8 @@ typedef struct Mailbox
 	int				  tranche;
 	int				  nslots;
 	pg_atomic_uint64  next_seq;
-	Server			 servers[SERVER_DATABASES];
-	Slot			 slots[FLEXIBLE_ARRAY_MEMBER];
+	Server			  servers[SERVER_DATABASES];
+	Slot			  slots[FLEXIBLE_ARRAY_MEMBER];
 } Mailbox;
 
 /*
@@ -187,7 +187,7 @@ mailbox_attach(void)
 		ref->handle = DSM_HANDLE_INVALID;
 	if (ref->handle == DSM_HANDLE_INVALID)
 	{
-		Size size = add_size(offsetof(Mailbox, slots), mul_size(MaxBackends, sizeof(Slot)));
+		Size	 size = add_size(offsetof(Mailbox, slots), mul_size(MaxBackends, sizeof(Slot)));
 		Mailbox *mb;
 
 		seg = dsm_create(size, 0);
@@ -259,11 +259,11 @@ raise_busy(const char *why)
 static void
 server_ensure(bool nudge)
 {
-	ServerArgs	args;
-	Server	   *s;
-	int			procno = -1;
-	bool		start = false;
-	TimestampTz now;
+	ServerArgs				args;
+	Server				   *s;
+	int						procno = -1;
+	bool					start = false;
+	TimestampTz				now;
 	BackgroundWorkerHandle *handle;
 
 	LWLockAcquire(&mailbox->lock, LW_SHARED);
@@ -364,7 +364,7 @@ abandon_attempt(void)
 	in_flight = false;
 	slot = &mailbox->slots[MY_PROCNO];
 	if (pg_atomic_compare_exchange_u32(&slot->state, &expected, SLOT_FREE))
-		return;	/* not granted yet: nothing to count */
+		return; /* not granted yet: nothing to count */
 	if (expected == SLOT_GRANTED)
 		(void) pg_atomic_exchange_u32(&slot->state, SLOT_FAILED);
 	s = server_entry(MyDatabaseId, false);
@@ -613,8 +613,8 @@ finote_attempt_server_outcome(bool succeeded)
 
 static Oid		   server_role;
 static TimestampTz last_purge; /* expired rows are purged at most once a second */
-static Oid saved_user;
-static int saved_sec;
+static Oid		   saved_user;
+static int		   saved_sec;
 
 static void
 txn_begin(const char *what)

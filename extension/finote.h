@@ -202,13 +202,13 @@ typedef struct FinoteAttempts
 	int32			 wait;	 /* seconds; 0: the attempt is reserved */
 } FinoteAttempts;
 
-extern void  finote_attempts_login_keys(FinoteAttempts *a, FinoteBudget budget, text *username,
+extern void	 finote_attempts_login_keys(FinoteAttempts *a, FinoteBudget budget, text *username,
 										bool name_valid, Datum addr, bool addr_isnull);
-extern void  finote_attempts_register_keys(FinoteAttempts *a, FinoteBudget budget, Datum addr,
+extern void	 finote_attempts_register_keys(FinoteAttempts *a, FinoteBudget budget, Datum addr,
 										   bool addr_isnull);
-extern void  finote_attempts_reserve(FinoteAttempts *a, const char *what);
-extern void  finote_attempts_refund(FinoteAttempts *a);
-extern void  finote_attempts_failed(FinoteAttempts *a);
+extern void	 finote_attempts_reserve(FinoteAttempts *a, const char *what);
+extern void	 finote_attempts_refund(FinoteAttempts *a);
+extern void	 finote_attempts_failed(FinoteAttempts *a);
 extern int32 finote_attempts_row_wait(TimestampTz now, int32 attempts, TimestampTz blocked_until,
 									  TimestampTz expires_at, int32 *failures);
 extern void	 finote_attempts_purge(void);
