@@ -511,6 +511,8 @@ ask_self(Slot *slot, const FinoteAttempts *a, TimestampTz deadline)
 		{
 			/* Failures were committed meanwhile: read the rows again. */
 			LWLockRelease(&mailbox->slots_lock);
+			if (now >= deadline)
+				raise_busy("the login attempts in flight did not end in time");
 			continue;
 		}
 		for (int k = 0; wait == 0 && k < a->nkeys; k++)
