@@ -1,8 +1,8 @@
 /*
  * attempt_server.c
- *	  The attempt budgets of 1.2.2: one long-lived background worker per
- *	  database, the attempt server, keeps finote.attempts, and backends ask
- *	  it through a mailbox in shared memory. A login starts no process.
+ *	  The attempt budgets of 1.2.2: attempts in flight in a mailbox in
+ *	  shared memory, and one long-lived background worker per database, the
+ *	  attempt server, that writes finote.attempts. A login starts no process.
  *
  * 1.1.3 reserved each attempt in a short-lived worker of its own (a process
  * start and a commit) and gave a successful login's reservation back through
@@ -34,14 +34,16 @@
  *   turned into a failure by an abort callback, so the reservation survives
  *   the rollback; a success whose username keys have rows has them cleared
  *   (SUCCEEDED); registrations, which count every attempt, are counted by
- *   it at once (ASK), as in 1.1.3. The server runs its statements as
- *   finote_throttle, with search_path pinned, like the 1.1.3 worker, and
- *   never waits long for a lock a client holds (lock_timeout).
+ *   it at once (ASK), as in 1.1.3. A login makes sure a server runs before
+ *   it goes on, and the server does not leave while attempts are in
+ *   flight. It runs its statements as finote_throttle, with search_path
+ *   pinned, like the 1.1.3 worker, and never waits long for a lock a client
+ *   holds (lock_timeout).
  *
  * Options left (test/bench/FINDINGS.md, section 16): the server deciding
  * every login (a round trip to another process per login: under load each
- * costs a scheduling delay, measured 1.16-1.22 times the 1.1.2 login); a failure path that
- * commits its count without raising (the SQLSTATE reaching the caller some
+ * hop waits for the scheduler, 1.16-1.22 times the 1.1.2 login measured);
+ * a failure path that commits its count without raising (the SQLSTATE reaching the caller some
  * other way) changes the SQL API that every client relies on; counting in
  * shared memory alone loses every budget at a restart and on a standby
  * promoted after a failover (here the rows stay the truth; only attempts in
