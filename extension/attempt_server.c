@@ -153,9 +153,10 @@ typedef struct Mailbox
 /*
  * Where backends find it: in the main shared memory, by name. The pinned
  * segment outlives a library update (a new package on a running cluster):
- * the name changes with the layout, so that a library never reads another's.
+ * the name carries the layout's sizes, so that a library never reads
+ * another layout.
  */
-#define MAILBOX_NAME "finote attempt mailbox, layout 1"
+#define MAILBOX_NAME "finote attempt mailbox %zu/%zu"
 typedef struct MailboxRef
 {
 	dsm_handle handle;
@@ -180,11 +181,13 @@ mailbox_attach(void)
 	MailboxRef	*ref;
 	dsm_segment *seg;
 	bool		 found;
+	char		 name[64];
 
 	if (mailbox)
 		return mailbox;
+	snprintf(name, sizeof(name), MAILBOX_NAME, offsetof(Mailbox, slots), sizeof(Slot));
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	ref = ShmemInitStruct(MAILBOX_NAME, sizeof(MailboxRef), &found);
+	ref = ShmemInitStruct(name, sizeof(MailboxRef), &found);
 	if (!found)
 		ref->handle = DSM_HANDLE_INVALID;
 	if (ref->handle == DSM_HANDLE_INVALID)
