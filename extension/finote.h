@@ -7,7 +7,8 @@
  * wipe.c (zeroing what held a secret), validate.c (input rules of the API),
  * body.c (request bodies as typed JSON), worker.c (work in a transaction of
  * its own), throttle.c (failed-login bookkeeping before 1.1.3), attempts.c
- * (attempt budgets, 1.1.3), auth.c
+ * (attempt budgets, 1.1.3), attempt_rows.c (their rows), attempt_server.c
+ * (the budgets' long-lived worker and attempts in flight, 1.2.2), auth.c
  * (accounts and sessions), notes.c (notes), cursor.c (the list's cursor),
  * search.c (the words of a search, their patterns and the keys of the
  * search index); from 1.2 revisions.c (a note's history), trash.c (deleted

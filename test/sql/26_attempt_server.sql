@@ -3,7 +3,7 @@
 -- reservation, and count failures only. What a single session can show:
 -- logins start no process per attempt, an attempt cut short counts as a
 -- failure (its reservation survives the rollback), and a correct login
--- never spends the budget. Concurrency is in test/t/117_login_concurrency.t.
+-- never spends the budget. Concurrency is in test/t/119_login_concurrency.t.
 \i test/sql/include/setup.sql
 \set VERBOSITY terse
 
