@@ -26,8 +26,9 @@ REGRESS_1.2 = $(REGRESS_1.1.3) 17_conflicts 18_revisions 19_trash 20_export \
 	21_account_delete 22_hostile_functions_1_2
 # 1.2.1: the collapse of revisions only within one writer's burst.
 REGRESS_1.2.1 = $(REGRESS_1.2) 23_collapse_writers
-# 1.2.2 (issue 20): the export in bounded pieces.
-REGRESS_1.2.2 = $(REGRESS_1.2.1) 25_export_bounded
+# 1.2.2: the export in bounded pieces (issue 20), the attempt server
+# whose budgets count failures only (issue 25).
+REGRESS_1.2.2 = $(REGRESS_1.2.1) 25_export_bounded 26_attempt_server
 # Every version sql/ holds a script for, oldest first: each must have its
 # REGRESS_x list above (installcheck-versions says which one is missing).
 VERSIONS := $(shell ls sql | sed -n -e 's/^finote--\([0-9.]*\)\.sql$$/\1/p' \
@@ -67,7 +68,7 @@ help: ## this list
 	@sed -n 's/^\([a-z][a-z-]*\):.*## \(.*\)$$/\1\t\2/p' $(firstword $(MAKEFILE_LIST)) | \
 		while IFS="$$(printf '\t')" read -r target what; do printf '  %-22s %s\n' "$$target" "$$what"; done
 
-.PHONY: shim test test-docker test-hostile test-matrix deb test-deb run lint bench bench-migrate
+.PHONY: shim test test-docker test-hostile test-matrix deb test-deb run lint bench bench-migrate bench-login
 .PHONY: installcheck-versions check-one
 # Every version's suite against a database created at that version, all on
 # the library just installed.
@@ -133,6 +134,11 @@ test-deb: ## the Debian packages installed and used in clean containers
 # test; about 15 minutes): test/bench/README.md.
 bench: ## the benchmark (about 15 minutes): test/bench/README.md
 	test/bench/run
+
+# make bench's login part on its own (about 2 minutes): finote.login at the
+# default version against the 1.1.2 login, same library, same cluster.
+bench-login: ## make bench's login part on its own (about 2 minutes)
+	test/bench/login-ratio
 
 # bin/finote-db migrate from 1.1.2 to the default version while the shim
 # serves a mixed workload on the bench data set: failed requests, p99 and

@@ -24,6 +24,11 @@
  * The worker's statements run as finote_throttle, a role that can only touch
  * this table (created by the 1.1.3 script), with search_path pinned and every
  * name qualified: it runs outside the API functions' SET clause.
+ *
+ * That is the 1.1.3 to 1.2.1 way (FINOTE_BUDGET_WORKER), kept for databases
+ * at those versions. From 1.2.2 (FINOTE_BUDGET_SERVER) the same keys, rows
+ * and delays are kept by the long-lived attempt server of attempt_server.c,
+ * which counts failures only and starts no process per login.
  */
 #include "finote.h"
 
@@ -42,8 +47,6 @@
 #include "utils/inet.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
-
-#define FIRST_DELAY_SECS 30
 
 PGDLLEXPORT void finote_attempt_worker_main(Datum main_arg);
 
@@ -84,12 +87,13 @@ address_key(Datum addr, bool isnull)
 }
 
 void
-finote_attempts_login_keys(FinoteAttempts *a, text *username, bool name_valid,
-						   Datum addr, bool addr_isnull)
+finote_attempts_login_keys(FinoteAttempts *a, FinoteBudget budget, text *username,
+						   bool name_valid, Datum addr, bool addr_isnull)
 {
 	char *addr_key = address_key(addr, addr_isnull);
 
 	memset(a, 0, sizeof(*a));
+	a->server = budget == FINOTE_BUDGET_SERVER;
 	if (name_valid)
 	{
 		char *user = username_key(username);
@@ -110,11 +114,14 @@ finote_attempts_login_keys(FinoteAttempts *a, text *username, bool name_valid,
  * calls of shims older than 1.1.3 have none, and must not share one budget.
  */
 void
-finote_attempts_register_keys(FinoteAttempts *a, Datum addr, bool addr_isnull)
+finote_attempts_register_keys(FinoteAttempts *a, FinoteBudget budget, Datum addr,
+							  bool addr_isnull)
 {
 	char *addr_key = address_key(addr, addr_isnull);
 
 	memset(a, 0, sizeof(*a));
+	a->server = budget == FINOTE_BUDGET_SERVER;
+	a->every = true;
 	if (addr_key)
 		add_key(a, "register", addr_key, NULL, finote_register_max_per_address,
 				finote_register_window, false);
@@ -164,7 +171,9 @@ run_worker(FinoteAttempts *a)
  * Reserve one attempt against every key of a, or raise PT429 with the wait.
  * what names the attempts in the message ("failed login attempts"). With no
  * worker slot free, or a worker that failed, the attempt is refused: refusing
- * is safe, letting an attempt through uncounted is not.
+ * is safe, letting an attempt through uncounted is not. From 1.2.2 the
+ * attempt server decides, and a login's attempt is then in flight until
+ * finote_attempts_refund or finote_attempts_failed.
  */
 void
 finote_attempts_reserve(FinoteAttempts *a, const char *what)
@@ -172,7 +181,9 @@ finote_attempts_reserve(FinoteAttempts *a, const char *what)
 	if (a->nkeys == 0)
 		return;
 	a->refund = false;
-	if (!run_worker(a))
+	if (a->server)
+		a->wait = finote_attempt_server_ask(a);
+	else if (!run_worker(a))
 		ereport(ERROR,
 				(errcode(FINOTE_ERRCODE_THROTTLED),
 				 errmsg("too many %s, try again later", what),
@@ -189,17 +200,34 @@ finote_attempts_reserve(FinoteAttempts *a, const char *what)
  * A successful login: the username's keys start over, and the address gets
  * its reservation back (an attacker's own account must not reset the
  * address's budget). Best effort: a refund that finds no worker slot only
- * leaves the attempt counted.
+ * leaves the attempt counted. From 1.2.2 nothing was counted for the
+ * attempt: the server only clears the username's keys.
  */
 void
 finote_attempts_refund(FinoteAttempts *a)
 {
 	if (a->nkeys == 0)
 		return;
+	if (a->server)
+	{
+		finote_attempt_server_outcome(true);
+		return;
+	}
 	a->refund = true;
 	if (!run_worker(a))
 		ereport(WARNING,
 				(errmsg("finote: a successful login could not give its attempt back")));
+}
+
+/*
+ * A failed attempt, before its error is raised. 1.1.3's reservation counts
+ * already; from 1.2.2 the server counts it now, in a transaction of its own.
+ */
+void
+finote_attempts_failed(FinoteAttempts *a)
+{
+	if (a->nkeys > 0 && a->server)
+		finote_attempt_server_outcome(false);
 }
 
 static void
@@ -232,101 +260,11 @@ worker_refund(FinoteAttempts *req)
 				NULL);
 }
 
-/* The decision for one locked row; returns the wait, 0 when allowed. */
-static int32
-decide(const FinoteAttemptKey *k, TimestampTz now, int32 attempts, TimestampTz blocked_until,
-	   TimestampTz expires_at, int32 *new_attempts, TimestampTz *new_blocked,
-	   TimestampTz *new_expires)
-{
-	bool fresh = expires_at <= now;
-
-	if (!fresh && blocked_until > now)
-		return (int32) Max(1, (blocked_until - now + USECS_PER_SEC - 1) / USECS_PER_SEC);
-
-	*new_attempts = fresh ? 1 : attempts + 1;
-	*new_blocked = now;
-	if (*new_attempts >= k->limit)
-	{
-		int	  over = Min(*new_attempts - k->limit, 30);
-		int64 delay = Min((int64) FIRST_DELAY_SECS << over, (int64) k->window);
-
-		*new_blocked = now + delay * USECS_PER_SEC;
-	}
-	*new_expires = (k->fixed && !fresh) ? expires_at : now + (int64) k->window * USECS_PER_SEC;
-	return 0;
-}
-
 static void
 worker_decide(FinoteAttempts *req)
 {
-	static FinoteQuery q_purge = {
-		/*
-		 * Bounded, so that no attempt pays for all the expired rows; rows
-		 * another worker has locked are left to a later one, so that the
-		 * purge neither waits nor takes locks out of key order (deadlock).
-		 */
-		.sql = "DELETE FROM finote.attempts WHERE key OPERATOR(pg_catalog.=) ANY (ARRAY("
-			   "  SELECT key FROM finote.attempts"
-			   "   WHERE expires_at OPERATOR(pg_catalog.<) pg_catalog.now()"
-			   "   LIMIT 100 FOR UPDATE SKIP LOCKED))",
-	};
-	static FinoteQuery q_ensure = {
-		.sql = "INSERT INTO finote.attempts (key) SELECT pg_catalog.unnest($1)"
-			   " ON CONFLICT (key) DO NOTHING",
-		.nargs = 1,
-		.argtypes = {TEXTARRAYOID},
-	};
-	static FinoteQuery q_lock = {
-		.sql = "SELECT key, attempts, blocked_until, expires_at FROM finote.attempts"
-			   " WHERE key OPERATOR(pg_catalog.=) ANY ($1)"
-			   " ORDER BY key COLLATE \"C\" FOR UPDATE",
-		.nargs = 1,
-		.argtypes = {TEXTARRAYOID},
-	};
-	static FinoteQuery q_count = {
-		.sql = "UPDATE finote.attempts SET attempts = $2, blocked_until = $3, expires_at = $4"
-			   " WHERE key OPERATOR(pg_catalog.=) $1",
-		.nargs = 4,
-		.argtypes = {TEXTOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID},
-	};
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
-	Datum		keys[FINOTE_ATTEMPT_KEYS];
-	Datum		keyarray;
-	int32		attempts[FINOTE_ATTEMPT_KEYS];
-	TimestampTz blocked[FINOTE_ATTEMPT_KEYS];
-	TimestampTz expires[FINOTE_ATTEMPT_KEYS];
-	int32		wait = 0;
-	int			n;
-
-	for (int i = 0; i < req->nkeys; i++)
-		keys[i] = CStringGetTextDatum(req->keys[i].key);
-	keyarray = PointerGetDatum(construct_array(keys, req->nkeys, TEXTOID, -1, false,
-											   TYPALIGN_INT));
-	finote_exec(&q_purge, NULL, NULL);
-	finote_exec(&q_ensure, &keyarray, NULL);
-	n = finote_exec(&q_lock, &keyarray, NULL);
-	for (int r = 0; r < n; r++)
-	{
-		bool		isnull;
-		char	   *key = TextDatumGetCString(finote_result_column(r, 1, &isnull));
-		int32		a = DatumGetInt32(finote_result_column(r, 2, &isnull));
-		TimestampTz b = DatumGetTimestampTz(finote_result_column(r, 3, &isnull));
-		TimestampTz e = DatumGetTimestampTz(finote_result_column(r, 4, &isnull));
-
-		for (int i = 0; i < req->nkeys; i++)
-			if (strcmp(key, req->keys[i].key) == 0)
-				wait = Max(wait, decide(&req->keys[i], now, a, b, e, &attempts[i],
-										&blocked[i], &expires[i]));
-	}
-	if (n != req->nkeys)
-		elog(ERROR, "finote: attempt keys missing after insert");
-	/* All or nothing: a refused attempt counts against no key. */
-	for (int i = 0; wait == 0 && i < req->nkeys; i++)
-		finote_exec(&q_count,
-					(Datum[]){keys[i], Int32GetDatum(attempts[i]),
-							  TimestampTzGetDatum(blocked[i]), TimestampTzGetDatum(expires[i])},
-					NULL);
-	req->wait = wait;
+	finote_attempts_purge();
+	req->wait = finote_attempts_count(req, true);
 }
 
 void

@@ -25,6 +25,10 @@ PG_FUNCTION_INFO_V1(finote_register_1_1_3);
 PG_FUNCTION_INFO_V1(finote_login_1_1_3);
 PG_FUNCTION_INFO_V1(finote_change_password_1_1_3);
 PG_FUNCTION_INFO_V1(finote_account_delete_1_2);
+PG_FUNCTION_INFO_V1(finote_register_1_2_2);
+PG_FUNCTION_INFO_V1(finote_login_1_2_2);
+PG_FUNCTION_INFO_V1(finote_change_password_1_2_2);
+PG_FUNCTION_INFO_V1(finote_account_delete_1_2_2);
 
 static FinoteQuery q_set_password = {
 	.sql = "UPDATE finote.users SET password_hash = $2 WHERE id OPERATOR(pg_catalog.=) $1",
@@ -177,7 +181,7 @@ open_session(Datum user_id)
  * "taken" come faster than the budget allows.
  */
 static Datum
-register_user(FunctionCallInfo fcinfo, bool budget)
+register_user(FunctionCallInfo fcinfo, FinoteBudget budget)
 {
 	static FinoteQuery q = {
 		.sql = "INSERT INTO finote.users AS u (username, password_hash) VALUES ($1, $2)"
@@ -199,7 +203,7 @@ register_user(FunctionCallInfo fcinfo, bool budget)
 	{
 		FinoteAttempts a;
 
-		finote_attempts_register_keys(&a, PG_GETARG_DATUM(2), PG_ARGISNULL(2));
+		finote_attempts_register_keys(&a, budget, PG_GETARG_DATUM(2), PG_ARGISNULL(2));
 		finote_attempts_reserve(&a, "registrations");
 	}
 	args[0] = PointerGetDatum(username);
@@ -218,13 +222,20 @@ register_user(FunctionCallInfo fcinfo, bool budget)
 Datum
 finote_register(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_DATUM(register_user(fcinfo, false));
+	PG_RETURN_DATUM(register_user(fcinfo, FINOTE_BUDGET_NONE));
 }
 
 Datum
 finote_register_1_1_3(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_DATUM(register_user(fcinfo, true));
+	PG_RETURN_DATUM(register_user(fcinfo, FINOTE_BUDGET_WORKER));
+}
+
+/* 1.2.2: counted by the attempt server, without a process start. */
+Datum
+finote_register_1_2_2(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(register_user(fcinfo, FINOTE_BUDGET_SERVER));
 }
 
 /*
@@ -233,7 +244,7 @@ finote_register_1_1_3(PG_FUNCTION_ARGS)
  * per-username count of throttle.c (which databases before 1.1.3 keep).
  */
 static Datum
-login_user(FunctionCallInfo fcinfo, bool budget)
+login_user(FunctionCallInfo fcinfo, FinoteBudget budget)
 {
 	static FinoteQuery q_user = {
 		.sql = "SELECT id, password_hash FROM finote.users"
@@ -254,7 +265,8 @@ login_user(FunctionCallInfo fcinfo, bool budget)
 	if (budget)
 	{
 		/* Every attempt costs argon2id work, so even a malformed name spends the address's budget. */
-		finote_attempts_login_keys(&a, username, valid_name, PG_GETARG_DATUM(2), PG_ARGISNULL(2));
+		finote_attempts_login_keys(&a, budget, username, valid_name, PG_GETARG_DATUM(2),
+								   PG_ARGISNULL(2));
 		finote_attempts_reserve(&a, "failed login attempts");
 	}
 	else
@@ -274,6 +286,8 @@ login_user(FunctionCallInfo fcinfo, bool budget)
 		/* A name that breaks the rules can never log in: nothing to count. */
 		if (valid_name && !budget)
 			finote_throttle_record_failure(username);
+		if (budget)
+			finote_attempts_failed(&a);
 		ereport(ERROR,
 				(errcode(FINOTE_ERRCODE_BAD_CREDENTIALS),
 				 errmsg("invalid username or password")));
@@ -294,13 +308,20 @@ login_user(FunctionCallInfo fcinfo, bool budget)
 Datum
 finote_login(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_DATUM(login_user(fcinfo, false));
+	PG_RETURN_DATUM(login_user(fcinfo, FINOTE_BUDGET_NONE));
 }
 
 Datum
 finote_login_1_1_3(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_DATUM(login_user(fcinfo, true));
+	PG_RETURN_DATUM(login_user(fcinfo, FINOTE_BUDGET_WORKER));
+}
+
+/* 1.2.2: budgets that count failures only, kept by the attempt server. */
+Datum
+finote_login_1_2_2(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(login_user(fcinfo, FINOTE_BUDGET_SERVER));
 }
 
 /* finote.logout(token text) RETURNS void; an unknown token is no error. */
@@ -351,7 +372,8 @@ finote_whoami(PG_FUNCTION_ARGS)
  */
 static void
 verify_current_password(FunctionCallInfo fcinfo, Datum user_id, text *password,
-						const char *message, bool budget, int addr_argno, FinoteAttempts *a)
+						const char *message, FinoteBudget budget, int addr_argno,
+						FinoteAttempts *a)
 {
 	static FinoteQuery q_user = {
 		.sql = "SELECT password_hash, username FROM finote.users WHERE id OPERATOR(pg_catalog.=) $1",
@@ -367,7 +389,7 @@ verify_current_password(FunctionCallInfo fcinfo, Datum user_id, text *password,
 	username = DatumGetTextPP(finote_result_column(0, 2, &isnull));
 	if (budget)
 	{
-		finote_attempts_login_keys(a, username, true, PG_GETARG_DATUM(addr_argno),
+		finote_attempts_login_keys(a, budget, username, true, PG_GETARG_DATUM(addr_argno),
 								   PG_ARGISNULL(addr_argno));
 		finote_attempts_reserve(a, "failed login attempts");
 	}
@@ -378,6 +400,8 @@ verify_current_password(FunctionCallInfo fcinfo, Datum user_id, text *password,
 	{
 		if (!budget)
 			finote_throttle_record_failure(username);
+		else
+			finote_attempts_failed(a);
 		ereport(ERROR,
 				(errcode(FINOTE_ERRCODE_BAD_CREDENTIALS),
 				 errmsg("%s", message)));
@@ -390,7 +414,7 @@ verify_current_password(FunctionCallInfo fcinfo, Datum user_id, text *password,
  * other sessions; the calling one stays.
  */
 static void
-change_password(FunctionCallInfo fcinfo, bool budget)
+change_password(FunctionCallInfo fcinfo, FinoteBudget budget)
 {
 	static FinoteQuery q_revoke = {
 		.sql = "DELETE FROM finote.sessions"
@@ -424,27 +448,34 @@ change_password(FunctionCallInfo fcinfo, bool budget)
 Datum
 finote_change_password(PG_FUNCTION_ARGS)
 {
-	change_password(fcinfo, false);
+	change_password(fcinfo, FINOTE_BUDGET_NONE);
 	PG_RETURN_VOID();
 }
 
 Datum
 finote_change_password_1_1_3(PG_FUNCTION_ARGS)
 {
-	change_password(fcinfo, true);
+	change_password(fcinfo, FINOTE_BUDGET_WORKER);
+	PG_RETURN_VOID();
+}
+
+Datum
+finote_change_password_1_2_2(PG_FUNCTION_ARGS)
+{
+	change_password(fcinfo, FINOTE_BUDGET_SERVER);
 	PG_RETURN_VOID();
 }
 
 /*
  * finote.account_delete(token text, password text, client_addr inet)
- * RETURNS void, 1.2: with the account's password (checked as
+ * RETURNS void, 1.2 (1.2.2: with the attempt server's budgets): with the account's password (checked as
  * change_password checks it), the user goes, and with it, by the foreign
  * keys' ON DELETE CASCADE, every row that is theirs: sessions, notes,
  * trash and revisions, in this one transaction. Attempt budgets are kept by
  * key, not by user, and stay to run out as they would have.
  */
-Datum
-finote_account_delete_1_2(PG_FUNCTION_ARGS)
+static void
+account_delete(FunctionCallInfo fcinfo, FinoteBudget budget)
 {
 	static FinoteQuery q_delete = {
 		.sql = "DELETE FROM finote.users WHERE id OPERATOR(pg_catalog.=) $1",
@@ -458,9 +489,22 @@ finote_account_delete_1_2(PG_FUNCTION_ARGS)
 	SPI_connect();
 	user_id = finote_session_user(fcinfo);
 	password = finote_arg_text(fcinfo, 1, "password");
-	verify_current_password(fcinfo, user_id, password, "password is incorrect", true, 2, &a);
+	verify_current_password(fcinfo, user_id, password, "password is incorrect", budget, 2, &a);
 	finote_exec(&q_delete, &user_id, NULL);
 	finote_attempts_refund(&a);
 	SPI_finish();
+}
+
+Datum
+finote_account_delete_1_2(PG_FUNCTION_ARGS)
+{
+	account_delete(fcinfo, FINOTE_BUDGET_WORKER);
+	PG_RETURN_VOID();
+}
+
+Datum
+finote_account_delete_1_2_2(PG_FUNCTION_ARGS)
+{
+	account_delete(fcinfo, FINOTE_BUDGET_SERVER);
 	PG_RETURN_VOID();
 }

@@ -7,7 +7,8 @@
  * wipe.c (zeroing what held a secret), validate.c (input rules of the API),
  * body.c (request bodies as typed JSON), worker.c (work in a transaction of
  * its own), throttle.c (failed-login bookkeeping before 1.1.3), attempts.c
- * (attempt budgets, 1.1.3), auth.c
+ * (attempt budgets, 1.1.3), attempt_rows.c (their rows), attempt_server.c
+ * (the budgets' long-lived worker and attempts in flight, 1.2.2), auth.c
  * (accounts and sessions), notes.c (notes), list.c (the list and its
  * search), cursor.c (the list's cursor),
  * search.c (the words of a search, their patterns and the keys of the
@@ -22,6 +23,7 @@
 #include "fmgr.h"
 #include "executor/spi.h"
 #include "datatype/timestamp.h"
+#include "postmaster/bgworker.h"
 #include "utils/array.h"
 #include "utils/uuid.h"
 
@@ -96,6 +98,7 @@ typedef struct FinoteQuery
 } FinoteQuery;
 
 extern int	  finote_exec(FinoteQuery *q, Datum *values, const char *nulls);
+extern int	  finote_exec_latest(FinoteQuery *q, Datum *values, const char *nulls);
 extern Datum  finote_exec_value(FinoteQuery *q, Datum *values, const char *nulls,
 								bool *found);
 extern Datum  finote_result_column(int row, int col, bool *isnull);
@@ -153,6 +156,9 @@ extern void	 finote_check_password(text *password, const char *name);
 extern void	 finote_check_length(text *value, const char *name, int max_chars);
 
 /* A transaction of its own (worker.c) */
+extern bool finote_start_worker(const char *function, const char *name, Datum main_arg,
+								const void *extra, size_t extra_len,
+								BackgroundWorkerHandle **handle);
 extern bool finote_run_worker(const char *function, const char *name, Datum main_arg,
 							  const void *extra, size_t extra_len);
 
@@ -164,7 +170,16 @@ extern void finote_throttle_clear(text *username);
 /*
  * Attempt budgets (attempts.c, 1.1.3): an attempt's keys, reserved at once
  * by a background worker; the same struct travels to it in shared memory.
+ * From 1.2.2 the keys go to the attempt server (attempt_server.c) instead,
+ * which counts failures only: FINOTE_BUDGET_SERVER.
  */
+typedef enum FinoteBudget
+{
+	FINOTE_BUDGET_NONE,	  /* before 1.1.3: throttle.c */
+	FINOTE_BUDGET_WORKER, /* 1.1.3 to 1.2.1: a worker per reservation and refund */
+	FINOTE_BUDGET_SERVER  /* 1.2.2: the attempt server, failures only */
+} FinoteBudget;
+
 #define FINOTE_ATTEMPT_KEYS		 3
 #define FINOTE_ATTEMPT_KEY_BYTES 256
 typedef struct FinoteAttemptKey
@@ -182,16 +197,28 @@ typedef struct FinoteAttempts
 	Oid				 roleid;  /* and runs its statements as finote_throttle */
 	int				 nkeys;
 	FinoteAttemptKey keys[FINOTE_ATTEMPT_KEYS];
+	bool			 server; /* FINOTE_BUDGET_SERVER */
+	bool			 every;	 /* every attempt counts (registrations), not failures only */
 	bool			 refund; /* give a successful login's attempt back */
 	bool			 done;	 /* the worker committed its decision */
 	int32			 wait;	 /* seconds; 0: the attempt is reserved */
 } FinoteAttempts;
 
-extern void finote_attempts_login_keys(FinoteAttempts *a, text *username, bool name_valid,
-									   Datum addr, bool addr_isnull);
-extern void finote_attempts_register_keys(FinoteAttempts *a, Datum addr, bool addr_isnull);
-extern void finote_attempts_reserve(FinoteAttempts *a, const char *what);
-extern void finote_attempts_refund(FinoteAttempts *a);
+extern void	 finote_attempts_login_keys(FinoteAttempts *a, FinoteBudget budget, text *username,
+										bool name_valid, Datum addr, bool addr_isnull);
+extern void	 finote_attempts_register_keys(FinoteAttempts *a, FinoteBudget budget, Datum addr,
+										   bool addr_isnull);
+extern void	 finote_attempts_reserve(FinoteAttempts *a, const char *what);
+extern void	 finote_attempts_refund(FinoteAttempts *a);
+extern void	 finote_attempts_failed(FinoteAttempts *a);
+extern int32 finote_attempts_row_wait(TimestampTz now, int32 attempts, TimestampTz blocked_until,
+									  TimestampTz expires_at, int32 *failures);
+extern void	 finote_attempts_purge(void);
+extern int32 finote_attempts_count(const FinoteAttempts *req, bool refuse_blocked);
+
+/* The attempt server (attempt_server.c, 1.2.2) */
+extern int32 finote_attempt_server_ask(const FinoteAttempts *a);
+extern void	 finote_attempt_server_outcome(bool succeeded);
 
 /* Sessions (auth.c): the user of the token in argument 0; 28000 if none. */
 extern Datum finote_session_user(FunctionCallInfo fcinfo);

@@ -9,6 +9,8 @@
  */
 #include "finote.h"
 
+#include "utils/snapmgr.h"
+
 static SPIPlanPtr
 finote_plan(FinoteQuery *q)
 {
@@ -39,6 +41,23 @@ finote_exec(FinoteQuery *q, Datum *values, const char *nulls)
 
 	if (rc < 0)
 		elog(ERROR, "finote: SPI_execute_plan failed: %s",
+			 SPI_result_code_string(rc));
+	return (int) SPI_processed;
+}
+
+/*
+ * Execute q read-only with a snapshot taken now rather than the
+ * transaction's: what other transactions have committed since this one's
+ * snapshot counts too (a REPEATABLE READ caller must not see stale rows).
+ */
+int
+finote_exec_latest(FinoteQuery *q, Datum *values, const char *nulls)
+{
+	int rc = SPI_execute_snapshot(finote_plan(q), values, nulls, GetLatestSnapshot(),
+								  InvalidSnapshot, true, false, 0);
+
+	if (rc < 0)
+		elog(ERROR, "finote: SPI_execute_snapshot failed: %s",
 			 SPI_result_code_string(rc));
 	return (int) SPI_processed;
 }

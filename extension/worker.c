@@ -1,7 +1,8 @@
 /*
  * worker.c
  *	  Work in a transaction of its own: a dynamic background worker of this
- *	  library, started and waited for.
+ *	  library, started and waited for (or, for the attempt server of 1.2.2,
+ *	  started and left to run).
  *
  * A failed login raises an error, which rolls back the caller's
  * transaction; what must outlive it (the attempt it spent) is written by a
@@ -16,17 +17,16 @@
 #include "postmaster/bgworker.h"
 
 /*
- * Run function (a worker entry point of this library, named name in
+ * Register function (a worker entry point of this library, named name in
  * pg_stat_activity) with main_arg and extra_len bytes of extra (at most
- * BGW_EXTRALEN), connected to a database, and wait until it exits. Returns
- * false when no worker slot was free: then nothing ran.
+ * BGW_EXTRALEN), to connect to a database; the postmaster signals this
+ * backend as it starts and stops. Returns false when no worker slot was free.
  */
 bool
-finote_run_worker(const char *function, const char *name, Datum main_arg,
-				  const void *extra, size_t extra_len)
+finote_start_worker(const char *function, const char *name, Datum main_arg,
+					const void *extra, size_t extra_len, BackgroundWorkerHandle **handle)
 {
-	BackgroundWorker		worker = {0};
-	BackgroundWorkerHandle *handle;
+	BackgroundWorker worker = {0};
 
 	Assert(extra_len <= BGW_EXTRALEN);
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -41,7 +41,20 @@ finote_run_worker(const char *function, const char *name, Datum main_arg,
 		memcpy(worker.bgw_extra, extra, extra_len);
 	worker.bgw_notify_pid = MyProcPid;
 
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	return RegisterDynamicBackgroundWorker(&worker, handle);
+}
+
+/*
+ * Start a worker as finote_start_worker does and wait until it exits.
+ * Returns false when no worker slot was free: then nothing ran.
+ */
+bool
+finote_run_worker(const char *function, const char *name, Datum main_arg,
+				  const void *extra, size_t extra_len)
+{
+	BackgroundWorkerHandle *handle;
+
+	if (!finote_start_worker(function, name, main_arg, extra, extra_len, &handle))
 		return false;
 	if (WaitForBackgroundWorkerShutdown(handle) != BGWH_STOPPED)
 		ereport(ERROR,

@@ -34,6 +34,11 @@ static const struct sqlstate_row sqlstate_map[] = {
 	/* If-Match named another version: "note has changed since version N" (handler.c adds the note) */
 	{"PT412", {412, "precondition_failed", NULL}},
 	{"PT429", {429, "too_many_attempts", "too many attempts; try again later"}},
+	/*
+	 * the server's resources, taken for a moment: no background worker slot
+	 * for finote's attempt server (finote 1.2.2), memory, connections
+	 */
+	{"53*", {503, "unavailable", "the database is busy"}},
 	{"08*", {503, "unavailable", "the database is unavailable"}},
 	{"57P01", {503, "unavailable", "the database is unavailable"}},
 	{"57P02", {503, "unavailable", "the database is unavailable"}},

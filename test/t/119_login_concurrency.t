@@ -1,0 +1,134 @@
+# Issue 25, finote 1.2.2: the attempt budgets count failures only. Correct
+# logins at once, of one user or of 60 users, all from one address, through
+# SQL and through three shims on one cluster, are never refused; wrong
+# ones at once still never pass the budget (5 guesses per username and
+# address); and when no background worker slot is free for the attempt
+# server, logins answer 503 with Retry-After, never 500.
+#
+# Before 1.2.2 a reservation in flight counted as a failure until it was
+# given back: the 6th concurrent correct login of one user from one address
+# was refused with 429 (T117_VERSION=1.2.1 runs this file against 1.2.1).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use FinoteTest;
+use Test::More;
+use POSIX ();
+
+my $version = $ENV{T117_VERSION};
+my $pg_port = free_port();
+my ($dir, $dburl) = start_cluster('t117', $pg_port, $version ? (version => $version) : ());
+is(psql($pg_port, 'finote', q{SELECT extversion FROM pg_extension WHERE extname = 'finote'}),
+    $version // '1.2.2', 'the database is at the version under test');
+psql($pg_port, 'finote', q{SELECT count(finote.register('solo', 'solo password'))});
+psql($pg_port, 'finote', q{SELECT count(finote.register('user' || i, 'user password'))
+                             FROM generate_series(0, 59) i});
+
+my $bindir = `pg_config --bindir`;
+chomp $bindir;
+
+# pgbench: $clients clients, one transaction each, of $sql (:client_id is
+# 0 to $clients - 1). Returns (transactions done, the errors' messages).
+sub sql_burst {
+    my ($clients, $sql) = @_;
+    my $script = "$STATE/t117-$$.sql";
+    open my $fh, '>', $script or die "$script: $!";
+    print $fh "$sql\n";
+    close $fh;
+    my $out = `'$bindir/pgbench' -n -h 127.0.0.1 -p $pg_port -U postgres -c $clients -j 4 -t 1 -f '$script' finote 2>&1`;
+    unlink $script;
+    my ($done) = $out =~ m{number of transactions actually processed: (\d+)/};
+    my @errors = $out =~ m{aborted in command \d+ query \d+: ERROR:\s+(.*)}g;
+    return ($done // 0, @errors);
+}
+
+my ($done, @errors) = sql_burst(20, q{SELECT finote.login('solo', 'solo password', '10.9.9.9');});
+is($done, 20, 'SQL: 20 concurrent correct logins of one user from one address all succeed')
+  or diag explain \@errors;
+($done, @errors) = sql_burst(60, q{SELECT finote.login('user' || :client_id, 'user password', '10.9.9.9');});
+is($done, 60, 'SQL: 60 users log in at once from one address, none refused')
+  or diag explain \@errors;
+
+# Three shims on the cluster, each with the default hashing gate (2 at once):
+# up to 6 logins in the database at once. The gate waits rather than 503.
+my @shims = map {
+    start_shim(PORT => free_port(), DATABASE_URL => $dburl, SESSION_SECRET => 's' x 32,
+        DB_POOL_MAX => 20, FINOTE_HASH_CONCURRENCY => 2, FINOTE_HASH_WAIT_MS => 60000,
+        FINOTE_STATEMENT_TIMEOUT_MS => 60000, FINOTE_POOL_WAIT_MS => 60000)
+} 1 .. 3;
+
+# $n requests at once, spread over the shims; $body->($i) is request $i's
+# body. All wait at a pipe and start together. Returns status => count.
+sub http_burst {
+    my ($n, $body, @via) = @_;
+    pipe(my $go_rd, my $go_wr) or die "pipe: $!";
+    pipe(my $rd, my $wr) or die "pipe: $!";
+    my @pids;
+    for my $i (0 .. $n - 1) {
+        my $pid = fork // die "fork: $!";
+        if (!$pid) {
+            close $go_wr;
+            close $rd;
+            sysread($go_rd, my $x, 1);    # returns at the parent's close
+            my $r = api($via[$i % @via], 'POST', '/api/auth/login', $body->($i));
+            syswrite($wr, "$r->{status} " . ($r->{headers}{'retry-after'} // '-') . "\n");
+            POSIX::_exit(0);    # not exit: the parent's END blocks stop the cluster
+        }
+        push @pids, $pid;
+    }
+    close $wr;
+    close $go_rd;
+    close $go_wr;
+    my (%status, %retry_after);
+    for my $line (<$rd>) {
+        my ($s, $ra) = split ' ', $line;
+        $status{$s}++;
+        $retry_after{$s} = $ra;
+    }
+    waitpid($_, 0) for @pids;
+    return (\%status, \%retry_after);
+}
+
+my ($st) = http_burst(20, sub { { username => 'solo', password => 'solo password' } }, @shims);
+is_deeply($st, { 200 => 20 }, '3 shims: 20 concurrent correct logins of one user from one address: 20 × 200');
+($st) = http_burst(60, sub { { username => "user$_[0]", password => 'user password' } }, @shims);
+is_deeply($st, { 200 => 60 }, '3 shims: 60 users at once from one address: 60 × 200');
+
+# Wrong passwords at once still never pass the budget of one username and
+# address (5): SQL from 10.9.9.10, and through the shims (from 127.0.0.1).
+($done, @errors) = sql_burst(40, q{SELECT finote.login('solo', 'guess ' || :client_id, '10.9.9.10');});
+my $guesses = grep { /invalid username or password/ } @errors;
+my $throttled = grep { /too many failed login attempts/ } @errors;
+is($guesses, 5, 'SQL: 40 concurrent wrong attempts from one address: 5 real guesses');
+is($throttled, 35, 'SQL: the other 35 refused as throttled') or diag explain \@errors;
+is(psql($pg_port, 'finote', q{SELECT attempts FROM finote.attempts WHERE key = 'login:solo 10.9.9.10'}),
+    5, 'SQL: 5 failures counted');
+($st) = http_burst(40, sub { { username => 'solo', password => "guess $_[0]" } }, @shims);
+is_deeply($st, { 401 => 5, 429 => 35 }, '3 shims: 40 concurrent wrong attempts: 5 × 401, 35 × 429');
+
+# A correct login from elsewhere is unaffected, and clears the username's
+# budget at that address only.
+($done, @errors) = sql_burst(1, q{SELECT finote.login('solo', 'solo password', '10.9.9.11');});
+is($done, 1, 'the owner at another address logs in');
+
+# No background worker slot for the attempt server: max_worker_processes 1,
+# which the logical replication launcher holds. A login storm is 503 with
+# Retry-After, never 500.
+psql($pg_port, 'postgres', 'ALTER SYSTEM SET max_worker_processes = 1');
+stop_cluster($dir);
+pgcluster_start($dir, $pg_port);
+my $ra;
+($st, $ra) = http_burst(20, sub { { username => "user$_[0]", password => 'user password' } }, @shims);
+is_deeply($st, { 503 => 20 }, 'no worker slot: a storm of 20 logins is 20 × 503') or diag explain $st;
+is($ra->{503}, 1, '503 with Retry-After: 1');
+($done, @errors) = sql_burst(1, q{SELECT finote.login('solo', 'solo password', '10.9.9.9');});
+like($errors[0] // '', qr/no background worker slot is free/, 'SQL: the error says why (53000)');
+psql($pg_port, 'postgres', 'ALTER SYSTEM RESET max_worker_processes');
+stop_cluster($dir);
+pgcluster_start($dir, $pg_port);
+($st) = http_burst(6, sub { { username => "user$_[0]", password => 'user password' } }, @shims);
+is_deeply($st, { 200 => 6 }, 'with slots again, logins succeed');
+
+stop_shim($_) for @shims;
+done_testing();
