@@ -38,7 +38,7 @@ static const struct sqlstate_row sqlstate_map[] = {
 	{"57P01", {503, "unavailable", "the database is unavailable"}},
 	{"57P02", {503, "unavailable", "the database is unavailable"}},
 	{"57P03", {503, "unavailable", "the database is unavailable"}},
-	/* cancelled at FINOTE_STATEMENT_TIMEOUT_MS (dbcall.c) */
+	/* cancelled at FINOTE_STATEMENT_TIMEOUT_MS (dbwait.c) */
 	{"57014", {503, "unavailable", "the database did not answer in time"}},
 };
 

@@ -217,11 +217,7 @@ extern void gate_init(void);
 extern bool gate_enter(void);
 extern void gate_leave(void);
 
-/* dbcall.c: a route's statement, bounded in time, its answer copied out */
-#define ROUTE_PARAMS	  11 /* every statement's text parameters, $1..$11 */
-#define DB_ANSWER_COLUMNS 3
-/* their types, all text (routes.c) */
-extern const Oid route_param_types[ROUTE_PARAMS];
+/* dbwait.c: the wait for a statement's answer, its timeout and cancel */
 enum db_outcome
 {
 	DB_DONE,		  /* the statement finished, or failed: see the answer */
@@ -229,6 +225,13 @@ enum db_outcome
 	DB_TIMEOUT,		  /* no answer even to the cancel: connection dropped */
 	DB_CLIENT_GONE	  /* the client hung up: statement cancelled */
 };
+extern PGresult *db_wait(PGconn *db, struct req *rq, enum db_outcome *outcome);
+
+/* dbcall.c: a route's statement, bounded in time, its answer copied out */
+#define ROUTE_PARAMS	  11 /* every statement's text parameters, $1..$11 */
+#define DB_ANSWER_COLUMNS 3
+/* their types, all text (routes.c) */
+extern const Oid route_param_types[ROUTE_PARAMS];
 struct db_answer
 {
 	enum db_outcome outcome;
@@ -241,7 +244,6 @@ struct db_answer
 	const char	   *log;	  /* libpq's whole message, for 5xx logging */
 	char		   *log_copy; /* when there is no result to point into */
 };
-extern PGresult *db_wait(PGconn *db, struct req *rq, enum db_outcome *outcome);
 extern void		 db_call(struct req *rq, const struct route *route,
 						 const char *const *params, struct db_answer *a);
 extern void		 db_take_answer(struct db_answer *a, PGconn *db, PGresult *res);
