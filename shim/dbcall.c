@@ -83,30 +83,89 @@ db_take_answer(struct db_answer *a, PGconn *db, PGresult *res)
 }
 
 /*
+ * Whether the statement failed for its connection rather than for itself:
+ * the connection broke (a restart, a switchover, an administrator's
+ * pg_terminate_backend), or its server only reads (25006: after a failover
+ * the old leader may come back as a replica, and a new connection through
+ * HAProxy may reach it before the health check says so).
+ */
+static bool
+connection_lost(PGconn *db, const struct db_answer *a)
+{
+	return !a->row && PQstatus(db) != CONNECTION_OK &&
+		   (strncmp(a->sqlstate, "08", 2) == 0 || strncmp(a->sqlstate, "57P0", 4) == 0);
+}
+
+static bool
+read_only_server(const struct db_answer *a)
+{
+	return !a->row && strcmp(a->sqlstate, "25006") == 0;
+}
+
+/*
  * Run route's statement for rq with params and fill *a; the connection is
  * back in the pool when this returns. The caller frees a (db_answer_free).
+ *
+ * A connection is waited for until FINOTE_DB_WAIT_MS after the request
+ * arrived (pool.c). A statement that failed for its connection is sent once
+ * more, on a new connection, when that cannot do a thing twice:
+ *
+ *	- a read (GET) whose connection broke: it changed nothing;
+ *	- any call a read-only server refused (25006): the error aborted its
+ *	  transaction, so nothing of it was done.
+ *
+ * A change whose connection broke after it was sent is not sent again: it
+ * may have committed (the server can die between the commit and its
+ * answer, and a commit waiting for a synchronous standby when the server
+ * is stopped is kept locally though the client hears 57P01), so its answer
+ * is the 503 (with Retry-After) the lost connection maps to, and the client
+ * decides. Sending it again safely needs a key that names the change, which
+ * the database would remember (an Idempotency-Key): then it too is retried
+ * here.
  */
 void
 db_call(struct req *rq, const struct route *route, const char *const *params,
 		struct db_answer *a)
 {
-	PGconn	 *db;
-	PGresult *res;
+	double until = rq->started + cfg.db_wait_ms / 1000.0;
+	bool   reads = strcmp(route->method, "GET") == 0;
 
-	memset(a, 0, sizeof(*a));
-	db = rq->db; /* taken to learn the extension version (handler.c) */
-	rq->db = NULL;
-	if (!db && !(db = pool_acquire()))
+	for (int attempt = 1;; attempt++)
 	{
-		a->outcome = DB_NO_CONNECTION;
-		return;
-	}
-	res = exec_route(rq, db, route, params, &a->outcome);
-	if (a->outcome == DB_DONE)
+		PGconn	   *db = rq->db; /* taken to learn the extension version (handler.c) */
+		PGresult   *res;
+		const char *retry = NULL;
+
+		rq->db = NULL;
+		memset(a, 0, sizeof(*a));
+		if (!db && !(db = pool_acquire_by(until)))
+		{
+			a->outcome = DB_NO_CONNECTION;
+			return;
+		}
+		res = exec_route(rq, db, route, params, &a->outcome);
+		if (a->outcome != DB_DONE)
+		{
+			PQclear(res);
+			pool_release(db);
+			return;
+		}
 		db_take_answer(a, db, res);
-	else
-		PQclear(res);
-	pool_release(db);
+		if (read_only_server(a))
+			retry = "read_only";
+		else if (connection_lost(db, a))
+			retry = reads ? "connection_lost" : NULL;
+		else
+		{
+			pool_release(db);
+			return;
+		}
+		pool_drop(db);
+		if (!retry || attempt == 2 || now_seconds() >= until)
+			return;
+		metrics_db_retry(retry);
+		db_answer_free(a);
+	}
 }
 
 void

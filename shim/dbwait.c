@@ -83,26 +83,25 @@ ms_until(double t)
 								  : (int) ms + 1;
 }
 
-/*
- * Wait for the result of the statement just sent on db. Returns it, or
- * NULL with *outcome DB_TIMEOUT or DB_CLIENT_GONE; then the statement may
- * still be running and the connection must not be reused (pool_release
- * closes a connection that is not idle). rq is the request to watch, or
- * NULL.
- */
-PGresult *
-db_wait(PGconn *db, struct req *rq, enum db_outcome *outcome)
+/* The deadlines of one statement's wait. */
+struct wait
 {
-	double	  start = now_seconds();
-	double	  cancel_at = start + cfg.statement_timeout_ms / 1000.0;
-	double	  give_up_at = cancel_at + CANCEL_GRACE_MS / 1000.0;
-	double	  watch_at = start + CLIENT_WATCH_MS / 1000.0;
-	bool	  cancelled = false;
-	int		  client = -2; /* -2: not looked for yet */
-	PGresult *res;
-	PGresult *more;
+	double cancel_at;
+	double give_up_at;
+	double watch_at;
+	bool   cancelled;
+	int	   client; /* the client's socket; -2: not looked for yet */
+};
 
-	*outcome = DB_DONE;
+/*
+ * Poll until libpq has the next result (or knows there is none) without
+ * blocking. False, with *outcome set, when the wait ended first: the
+ * statement timed out and the cancel was not answered either, or the client
+ * hung up.
+ */
+static bool
+await_result(PGconn *db, struct req *rq, struct wait *w, enum db_outcome *outcome)
+{
 	/*
 	 * Wait first, read after: the answer is never there the moment the
 	 * statement is sent, and reading first cost a recv that said EAGAIN on
@@ -112,39 +111,83 @@ db_wait(PGconn *db, struct req *rq, enum db_outcome *outcome)
 	{
 		struct pollfd pfd[2] = {{PQsocket(db), POLLIN, 0}, {-1, POLLRDHUP, 0}};
 		double		  now = now_seconds();
-		double		  next = cancelled ? give_up_at : cancel_at;
+		double		  next = w->cancelled ? w->give_up_at : w->cancel_at;
 
-		if (now >= give_up_at)
+		if (now >= w->give_up_at)
 		{
 			*outcome = DB_TIMEOUT;
-			return NULL;
+			return false;
 		}
-		if (now >= cancel_at && !cancelled)
+		if (now >= w->cancel_at && !w->cancelled)
 		{
 			cancel_statement(db);
-			cancelled = true;
+			w->cancelled = true;
 			continue;
 		}
-		if (rq && client == -2 && now >= watch_at)
-			client = client_socket(rq->ri);
-		if (rq && client == -2 && watch_at < next)
-			next = watch_at;
-		pfd[1].fd = client >= 0 ? client : -1;
+		if (rq && w->client == -2 && now >= w->watch_at)
+			w->client = client_socket(rq->ri);
+		if (rq && w->client == -2 && w->watch_at < next)
+			next = w->watch_at;
+		pfd[1].fd = w->client >= 0 ? w->client : -1;
 		if (poll(pfd, 2, ms_until(next)) < 0 && errno != EINTR)
 			break;
 		if (pfd[1].revents & (POLLRDHUP | POLLHUP | POLLERR))
 		{
-			if (!cancelled)
+			if (!w->cancelled)
 				cancel_statement(db);
 			*outcome = DB_CLIENT_GONE;
-			return NULL;
+			return false;
 		}
 		if (pfd[0].revents && !PQconsumeInput(db))
 			break;
 	}
-	/* one statement, one result; a lost connection gives an error result */
-	res = PQgetResult(db);
-	while ((more = PQgetResult(db)))
-		PQclear(more);
-	return res;
+	return true;
+}
+
+/*
+ * Wait for the result of the statement just sent on db. Returns it, or
+ * NULL with *outcome DB_TIMEOUT or DB_CLIENT_GONE; then the statement may
+ * still be running and the connection must not be reused (pool_release
+ * closes a connection that is not idle). rq is the request to watch, or
+ * NULL.
+ *
+ * One statement, one result; but the result comes when the statement ends,
+ * and its implicit transaction commits after that, at the Sync: an error
+ * after the result (the commit failed, the server went away before saying
+ * it was done) is the answer instead, and the connection is read up to the
+ * server's ReadyForQuery under the same deadlines, never blocking on a
+ * server that went silent.
+ */
+PGresult *
+db_wait(PGconn *db, struct req *rq, enum db_outcome *outcome)
+{
+	double		start = now_seconds();
+	struct wait w = {
+		.cancel_at = start + cfg.statement_timeout_ms / 1000.0,
+		.give_up_at = start + (cfg.statement_timeout_ms + CANCEL_GRACE_MS) / 1000.0,
+		.watch_at = start + CLIENT_WATCH_MS / 1000.0,
+		.cancelled = false,
+		.client = -2,
+	};
+	PGresult   *res = NULL;
+	PGresult   *more;
+
+	*outcome = DB_DONE;
+	while (await_result(db, rq, &w, outcome))
+	{
+		if (!(more = PQgetResult(db)))
+			return res;
+		if (res && PQresultStatus(res) != PGRES_FATAL_ERROR &&
+			PQresultStatus(more) == PGRES_FATAL_ERROR)
+		{
+			PQclear(res);
+			res = more;
+		}
+		else if (res)
+			PQclear(more);
+		else
+			res = more;
+	}
+	PQclear(res);
+	return NULL;
 }

@@ -33,6 +33,7 @@ struct config
 	char		 *cors_buf;		   /* the strings cors_origins points into */
 	int			  pool_max;
 	int			  pool_wait_ms;
+	int			  db_wait_ms; /* FINOTE_DB_WAIT_MS: riding through a database away */
 	bool		  prepare; /* FINOTE_PREPARE: route statements prepared per connection */
 	int			  request_timeout_ms;
 	int			  header_timeout_ms;	/* FINOTE_HEADER_TIMEOUT_MS */
@@ -292,7 +293,9 @@ extern void		 pool_init(void);
 extern PGresult *pool_query_version(PGconn *conn);
 extern int		 pool_extension_version(void);
 extern PGconn	*pool_acquire(void);
+extern PGconn	*pool_acquire_by(double until);
 extern void		 pool_release(PGconn *conn);
+extern void		 pool_drop(PGconn *conn);
 extern void		 pool_close(void);
 extern void		 pool_counts(int *in_use, int *idle);
 extern bool		 pool_is_prepared(PGconn *conn, int stmt);
@@ -324,6 +327,8 @@ extern void metrics_observe_request(int label, int method, int status,
 									double seconds);
 extern void metrics_observe_pool_wait(double seconds, bool timed_out);
 extern void metrics_db_error(const char *kind);
+extern void metrics_db_reconnect(void);
+extern void metrics_db_retry(const char *reason);
 extern void metrics_init(void);
 extern void metrics_serve(struct req *rq, int in_use, int idle);
 
