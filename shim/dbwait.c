@@ -169,8 +169,8 @@ db_wait(PGconn *db, struct req *rq, enum db_outcome *outcome)
 		.cancelled = false,
 		.client = -2,
 	};
-	PGresult   *res = NULL;
-	PGresult   *more;
+	PGresult *res = NULL;
+	PGresult *more;
 
 	*outcome = DB_DONE;
 	while (await_result(db, rq, &w, outcome))

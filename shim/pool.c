@@ -50,7 +50,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int			   ext_version; /* VERSION_* the database last said; 0: unknown */
 static PGconn		 **idle;		/* stack of idle connections */
 static int			   n_idle;
-static int			   n_busy; /* borrowed, or being opened */
+static int			   n_busy;	 /* borrowed, or being opened */
 static int			   n_closed; /* closed and not replaced yet: the next opens are reconnects */
 
 /* The database as the last connection attempt found it (under lock). */
@@ -84,7 +84,7 @@ known_add(PGconn *conn)
 {
 	struct known *k;
 
-	bool		  replaces;
+	bool replaces;
 
 	pthread_mutex_lock(&lock);
 	if ((k = known_find(NULL)))

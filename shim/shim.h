@@ -34,7 +34,7 @@ struct config
 	int			  pool_max;
 	int			  pool_wait_ms;
 	int			  db_wait_ms; /* FINOTE_DB_WAIT_MS: riding through a database away */
-	bool		  prepare; /* FINOTE_PREPARE: route statements prepared per connection */
+	bool		  prepare;	  /* FINOTE_PREPARE: route statements prepared per connection */
 	int			  request_timeout_ms;
 	int			  header_timeout_ms;	/* FINOTE_HEADER_TIMEOUT_MS */
 	int			  statement_timeout_ms; /* FINOTE_STATEMENT_TIMEOUT_MS */
@@ -245,10 +245,10 @@ struct db_answer
 	const char	   *log;	  /* libpq's whole message, for 5xx logging */
 	char		   *log_copy; /* when there is no result to point into */
 };
-extern void		 db_call(struct req *rq, const struct route *route,
-						 const char *const *params, struct db_answer *a);
-extern void		 db_take_answer(struct db_answer *a, PGconn *db, PGresult *res);
-extern void		 db_answer_free(struct db_answer *a);
+extern void db_call(struct req *rq, const struct route *route,
+					const char *const *params, struct db_answer *a);
+extern void db_take_answer(struct db_answer *a, PGconn *db, PGresult *res);
+extern void db_answer_free(struct db_answer *a);
 
 /* export.c: a streamed answer, spooled so that no connection waits on the client */
 extern void export_run(struct req *rq, const struct route *route,

@@ -157,9 +157,11 @@ sub load_report {
     Test::More::diag(sprintf('failed: %d; changes in flight at a break answered 503 with Retry-After: %d',
         scalar @{ $account->{failed} }, scalar @{ $account->{in_doubt} }));
     for my $kind (qw(failed in_doubt)) {
+        my @list = @{ $account->{$kind} };
         Test::More::diag(sprintf('  %s: %s %s %s %s at %+.2f s, took %.2f s', $kind,
             (map { $_ // '' } @$_{qw(method path status message)}), $_->{start} - $t0, $_->{end} - $_->{start}))
-          for @{ $account->{$kind} };
+          for @list[0 .. ($#list < 19 ? $#list : 19)];
+        Test::More::diag(sprintf('  %s: %d more', $kind, @list - 20)) if @list > 20;
     }
     my $l = $account->{longest} or return;
     Test::More::diag(sprintf('longest: %s %s %s, %.2f s, at %+.2f s', @$l{qw(method path status)},
