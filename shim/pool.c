@@ -83,8 +83,7 @@ static void
 known_add(PGconn *conn)
 {
 	struct known *k;
-
-	bool replaces;
+	bool		  replaces;
 
 	pthread_mutex_lock(&lock);
 	if ((k = known_find(NULL)))
