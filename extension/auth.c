@@ -75,10 +75,11 @@ session_lookup(text *token, bytea **hash_out)
 	return user_id;
 }
 
+/* The user of the session whose token is the API function's first argument. */
 Datum
-finote_session_user(text *token)
+finote_session_user(FunctionCallInfo fcinfo)
 {
-	return session_lookup(token, NULL);
+	return session_lookup(finote_token_arg(fcinfo), NULL);
 }
 
 /*
@@ -455,7 +456,7 @@ finote_account_delete_1_2(PG_FUNCTION_ARGS)
 	FinoteAttempts a;
 
 	SPI_connect();
-	user_id = finote_session_user(finote_token_arg(fcinfo));
+	user_id = finote_session_user(fcinfo);
 	password = finote_arg_text(fcinfo, 1, "password");
 	verify_current_password(fcinfo, user_id, password, "password is incorrect", true, 2, &a);
 	finote_exec(&q_delete, &user_id, NULL);

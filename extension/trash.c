@@ -30,14 +30,6 @@ PG_FUNCTION_INFO_V1(finote_trash_delete_1_2);
  */
 #define PAGE_BYTES (512 * 1024)
 
-static void
-raise_not_found(void)
-{
-	ereport(ERROR,
-			(errcode(FINOTE_ERRCODE_NOT_FOUND),
-			 errmsg("note not found")));
-}
-
 /*
  * finote.note_delete(token, id, if_version) RETURNS void, 1.2: the note
  * moves to the trash; if_version given and not its version is PT412.
@@ -59,7 +51,7 @@ finote_note_delete_1_2(PG_FUNCTION_ARGS)
 	Datum args[2];
 
 	SPI_connect();
-	args[0] = finote_session_user(finote_token_arg(fcinfo));
+	args[0] = finote_session_user(fcinfo);
 	args[1] = finote_note_id_arg(fcinfo, 1);
 	finote_note_lock(fcinfo, args[0], args[1], 2);
 	finote_exec(&q, args, NULL);
@@ -117,7 +109,7 @@ finote_trash_list_1_2(PG_FUNCTION_ARGS)
 		finote_cursor_parse(PG_GETARG_TEXT_PP(2), &pinned_unused, &after_ts, &after_id);
 
 	SPI_connect();
-	args[0] = finote_session_user(finote_token_arg(fcinfo));
+	args[0] = finote_session_user(fcinfo);
 	args[1] = TimestampTzGetDatum(after_ts);
 	args[2] = UUIDPGetDatum(&after_id);
 	args[3] = Int32GetDatum(lim);
@@ -159,11 +151,11 @@ finote_trash_restore_1_2(PG_FUNCTION_ARGS)
 	bool  found;
 
 	SPI_connect();
-	args[0] = finote_session_user(finote_token_arg(fcinfo));
+	args[0] = finote_session_user(fcinfo);
 	args[1] = finote_note_id_arg(fcinfo, 1);
 	result = finote_exec_value(&q, args, NULL, &found);
 	if (!found)
-		raise_not_found();
+		finote_not_found("note");
 	finote_purge_expired(FINOTE_SWEEP_ROWS, false);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
@@ -188,10 +180,10 @@ finote_trash_delete_1_2(PG_FUNCTION_ARGS)
 	Datum args[2];
 
 	SPI_connect();
-	args[0] = finote_session_user(finote_token_arg(fcinfo));
+	args[0] = finote_session_user(fcinfo);
 	args[1] = finote_note_id_arg(fcinfo, 1);
 	if (finote_exec(&q, args, NULL) == 0)
-		raise_not_found();
+		finote_not_found("note");
 	SPI_finish();
 	PG_RETURN_VOID();
 }
