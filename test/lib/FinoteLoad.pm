@@ -125,19 +125,25 @@ sub load_stop {
 # [from, to], from just before the database was told to go, to the moment it
 # was gone. A change (create, update, login) that started before a break
 # ended and ended after it began was in flight at the break: it may answer
-# 503 with Retry-After (it may or may not have been done). Anything else
-# that is not 2xx failed. Returns {failed => [records], in_doubt => [records],
+# 503 with Retry-After (it may or may not have been done). A login the
+# attempt budget refused (429 with Retry-After: a reservation a cut-off
+# login kept, or no worker slot free to count it, attempts.c) is the
+# budget's answer, not a failure: it is listed apart. Anything else that is
+# not 2xx failed. Returns {failed, in_doubt, refused => [records],
 # longest => record, count => n, by_kind => {kind => {status => n}}}.
 sub load_account {
     my ($records, @breaks) = @_;
-    my %account = (failed => [], in_doubt => [], count => scalar @$records, by_kind => {});
+    my %account = (failed => [], in_doubt => [], refused => [], count => scalar @$records, by_kind => {});
     for my $r (@$records) {
         $account{by_kind}{ $r->{kind} }{ $r->{status} }++;
         $account{longest} = $r if !$account{longest}
           || $r->{end} - $r->{start} > $account{longest}{end} - $account{longest}{start};
         next if $r->{status} =~ /^2/;
         my $in_flight = grep { $r->{start} < $_->[1] && $r->{end} > $_->[0] } @breaks;
-        if ($r->{kind} ne 'read' && $in_flight && $r->{status} == 503 && $r->{retry_after}) {
+        if ($r->{kind} eq 'login' && $r->{status} == 429 && $r->{retry_after}) {
+            push @{ $account{refused} }, $r;
+        }
+        elsif ($r->{kind} ne 'read' && $in_flight && $r->{status} == 503 && $r->{retry_after}) {
             push @{ $account{in_doubt} }, $r;
         }
         else {
@@ -154,9 +160,9 @@ sub load_report {
     my %by = %{ $account->{by_kind} };
     Test::More::diag(sprintf('%d requests: %s', $account->{count}, join('; ',
         map { my $k = $_; "$k " . join(' ', map { "$_=$by{$k}{$_}" } sort keys %{ $by{$k} }) } sort keys %by)));
-    Test::More::diag(sprintf('failed: %d; changes in flight at a break answered 503 with Retry-After: %d',
-        scalar @{ $account->{failed} }, scalar @{ $account->{in_doubt} }));
-    for my $kind (qw(failed in_doubt)) {
+    Test::More::diag(sprintf('failed: %d; changes in flight at a break answered 503 with Retry-After: %d; logins the budget refused: %d',
+        scalar @{ $account->{failed} }, scalar @{ $account->{in_doubt} }, scalar @{ $account->{refused} }));
+    for my $kind (qw(failed in_doubt refused)) {
         my @list = @{ $account->{$kind} };
         Test::More::diag(sprintf('  %s: %s %s %s %s at %+.2f s, took %.2f s', $kind,
             (map { $_ // '' } @$_{qw(method path status message)}), $_->{start} - $t0, $_->{end} - $_->{start}))
