@@ -36,6 +36,7 @@ my @refused = (
     [{ FINOTE_THREAD_STACK_KB => '64' }, qr/FINOTE_THREAD_STACK_KB must be an integer from 128/],
     [{ FINOTE_HASH_CONCURRENCY => '0' }, qr/FINOTE_HASH_CONCURRENCY/],
     [{ FINOTE_HASH_WAIT_MS => '-1' }, qr/FINOTE_HASH_WAIT_MS/],
+    [{ FINOTE_DB_WAIT_MS => '-1' }, qr/FINOTE_DB_WAIT_MS must be an integer from 0 to 600000/],
     [{ FINOTE_EXPORT_MAX => '0' }, qr/FINOTE_EXPORT_MAX must be an integer from 1/],
     [{ FINOTE_EXPORT_TIMEOUT_MS => 'long' }, qr/FINOTE_EXPORT_TIMEOUT_MS/],
     [{ FINOTE_EXPORT_SEND_TIMEOUT_MS => '10' }, qr/FINOTE_EXPORT_SEND_TIMEOUT_MS must be an integer from 1000/],
