@@ -1,5 +1,7 @@
 /*
- * errors.c: the one table from SQLSTATE to HTTP status and error code.
+ * errors.c: the one table from SQLSTATE to HTTP status and error code, and
+ * the answers it gives to a database call that failed or got no answer
+ * (handler.c's routes and export.c's stream both send them).
  *
  * The extension says what went wrong with a SQLSTATE (extension/README.md, Errors); this
  * table is the whole of the shim's knowledge about it. Rows are matched in
@@ -65,6 +67,58 @@ error_for_sqlstate(const char *sqlstate)
 			return &sqlstate_map[i].error;
 	}
 	return &internal;
+}
+
+/*
+ * Answer a call that got no answer from the database (no connection, the
+ * statement timeout, the client gone) and return true; false when there is
+ * an answer (rows or an error) for the caller to send.
+ */
+bool
+answer_db_unanswered(struct req *rq, const struct db_answer *a)
+{
+	if (a->outcome == DB_NO_CONNECTION)
+		http_send_unavailable(rq);
+	else if (a->outcome == DB_TIMEOUT)
+		http_send_error(rq, 503, "unavailable", "the database did not answer in time", NULL);
+	else if (a->outcome == DB_CLIENT_GONE)
+	{
+		/* nobody to answer: log it as nginx does, and close */
+		rq->status = 499;
+		rq->close = true;
+		conn_close_after(rq);
+	}
+	else
+		return false;
+	return true;
+}
+
+/* Send the error the SQLSTATE table gives for a failed call. */
+void
+answer_db_error(struct req *rq, const struct route *route, const struct db_answer *a)
+{
+	const struct pg_error *pe = error_for_sqlstate(a->sqlstate[0] ? a->sqlstate : NULL);
+
+	if (pe->status >= 500)
+	{
+		const char *msg = a->log ? a->log : "no result";
+
+		fprintf(stderr, "finote-shim: %s %s: SQLSTATE %s: %.*s\n", route->method,
+				route->pattern, a->sqlstate[0] ? a->sqlstate : "none",
+				(int) strcspn(msg, "\n"), msg);
+		metrics_db_error("query");
+	}
+	if (pe->status == 429)
+	{
+		char			  wait[16];
+		const char *const headers[] = {"Retry-After", wait, NULL};
+
+		snprintf(wait, sizeof(wait), "%d", retry_after_seconds(a->detail));
+		http_send_error(rq, pe->status, pe->code, pe->message, headers);
+		return;
+	}
+	http_send_error(rq, pe->status, pe->code,
+					pe->message ? pe->message : (a->message ? a->message : pe->code), NULL);
 }
 
 /*

@@ -272,9 +272,6 @@ extern enum if_match if_match_parse(const char *header, char *version, size_t le
 
 /* handler.c: the flow of one request */
 extern void handler_init(void);
-extern bool answer_db_unanswered(struct req *rq, const struct db_answer *a);
-extern void answer_db_error(struct req *rq, const struct route *route,
-							const struct db_answer *a);
 extern int	handle_request(struct mg_connection *conn);
 extern void handler_drain(int timeout_ms);
 extern int	handle_civetweb_error(struct mg_connection *conn, int status,
@@ -294,6 +291,9 @@ struct pg_error
 };
 extern const struct pg_error *error_for_sqlstate(const char *sqlstate);
 extern int					  retry_after_seconds(const char *detail);
+extern bool					  answer_db_unanswered(struct req *rq, const struct db_answer *a);
+extern void					  answer_db_error(struct req *rq, const struct route *route,
+											  const struct db_answer *a);
 
 /* pool.c */
 extern void		 pool_init(void);
