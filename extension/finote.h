@@ -192,11 +192,17 @@ extern void finote_attempts_register_keys(FinoteAttempts *a, Datum addr, bool ad
 extern void finote_attempts_reserve(FinoteAttempts *a, const char *what);
 extern void finote_attempts_refund(FinoteAttempts *a);
 
-/* Sessions (auth.c), used by notes.c */
+/*
+ * Sessions (auth.c), used by notes.c. A call that writes checks its session
+ * with finote_session_user_for_write: from 1.2.2 (lock_user) that locks the
+ * user's row FOR KEY SHARE, so that an account_delete running at the same
+ * time either comes first (28000) or waits for the write.
+ */
 extern Datum finote_session_user(text *token);
+extern Datum finote_session_user_for_write(text *token, bool lock_user);
 /* A session's writer id (1.2.1): crypto_generichash's shortest digest. */
 #define FINOTE_WRITER_BYTES 16
-extern Datum finote_session_user_writer(text *token, bytea **writer);
+extern Datum finote_session_user_writer(text *token, bool lock_user, bytea **writer);
 
 /*
  * A change of a note from 1.2 (notes.c): the note locked and its version
