@@ -25,8 +25,9 @@ REGRESS_1.2 = $(REGRESS_1.1.3) 17_conflicts 18_revisions 19_trash 20_export \
 	21_account_delete 22_hostile_functions_1_2
 # 1.2.1: the collapse of revisions only within one writer's burst.
 REGRESS_1.2.1 = $(REGRESS_1.2) 23_collapse_writers
-# 1.2.2 (issue 20): the body functions out of plans.
-REGRESS_1.2.2 = $(REGRESS_1.2.1) 24_body_plans
+# 1.2.2 (issue 20): the body functions out of plans; look-alikes with more
+# specific signatures than the functions and operators the extension uses.
+REGRESS_1.2.2 = $(REGRESS_1.2.1) 24_body_plans 24_hostile_signatures
 VERSIONS = 1.0 1.1 1.1.1 1.1.2 1.1.3 1.2 1.2.1 1.2.2
 DEFAULT_VERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" extension/finote.control)
 FINOTE_TEST_VERSION ?= $(DEFAULT_VERSION)
