@@ -178,4 +178,17 @@ unlike(FinoteDb::slurp("$tmp/delete2"), qr/ERROR/, 'then the deletion');
 is(val(q{SELECT count(*) FROM finote.users WHERE username = 'gone2_224'}), 0, 'the user is gone');
 is(val("SELECT count(*) FROM finote.revisions WHERE note_id = '$nid'"), 0, 'with the revision the update wrote');
 
+# ---- 5. Logins that must rehash, at once: each holds the row FOR SHARE, so
+# none may wait for the others to upgrade its lock (a deadlock, 40P01).
+val(q{SELECT finote.register('rehash224', 'rehash password 224')});
+psql_ok($srv, 'finote', 'ALTER DATABASE finote SET finote.password_opslimit = 2') or die;
+my @logins = map { bg("rehash$_", q{SELECT length(finote.login('rehash224', 'rehash password 224') ->> 'token')}) } 1 .. 4;
+waitpid $_, 0 for @logins;
+is(join('', map { FinoteDb::slurp("$tmp/rehash$_") } 1 .. 4), "64\n" x 4,
+    '4 logins that must rehash, at once: all succeed, none deadlocks');
+# Those that overlapped another left the rehash to a later login.
+login_token('rehash224', 'rehash password 224');
+like(val(q{SELECT password_hash FROM finote.users WHERE username = 'rehash224'}), qr/,t=2,/,
+    'the password is rehashed');
+
 done_testing();
