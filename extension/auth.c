@@ -114,12 +114,12 @@ finote_session_user_for_write(text *token, bool lock_user)
 }
 
 /*
- * finote_session_user_for_write, and in *writer the session's writer id (1.2.1): a
- * BLAKE2b of its stored token hash, under a context of its own, so that it
- * equals no other digest the database keeps. It names the session within
- * finote.revisions (written_by) and nothing else: it is a digest of a digest
- * of a random secret, which cannot be turned back into the token, so it is
- * no secret and goes into dumps with the revisions.
+ * finote_session_user_for_write, and in *writer the session's writer id
+ * (1.2.1): a BLAKE2b of its stored token hash, under a context of its own,
+ * so that it equals no other digest the database keeps. It names the
+ * session within finote.revisions (written_by) and nothing else: it is a
+ * digest of a digest of a random secret, which cannot be turned back into
+ * the token, so it is no secret and goes into dumps with the revisions.
  */
 Datum
 finote_session_user_writer(text *token, bool lock_user, bytea **writer)
