@@ -1,5 +1,6 @@
 # Finote: the finote extension (PGXS), the HTTP shim, and the project's
-# two commands, `make run` and `make test`.
+# two commands, `make run` and `make test`. `make help` lists the targets:
+# each is described by the `## ` comment on its line.
 
 EXTENSION_SRCS = $(wildcard extension/*.c)
 MODULE_big = finote
@@ -28,7 +29,10 @@ REGRESS_1.2.1 = $(REGRESS_1.2) 23_collapse_writers
 # 1.2.2 (issue 20): the body functions out of plans; look-alikes with more
 # specific signatures than the functions and operators the extension uses.
 REGRESS_1.2.2 = $(REGRESS_1.2.1) 24_body_plans 24_hostile_signatures
-VERSIONS = 1.0 1.1 1.1.1 1.1.2 1.1.3 1.2 1.2.1 1.2.2
+# Every version sql/ holds a script for, oldest first: each must have its
+# REGRESS_x list above (installcheck-versions says which one is missing).
+VERSIONS := $(shell ls sql | sed -n -e 's/^finote--\([0-9.]*\)\.sql$$/\1/p' \
+	-e 's/^finote--[0-9.]*--\([0-9.]*\)\.sql$$/\1/p' | sort -u -V)
 DEFAULT_VERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" extension/finote.control)
 FINOTE_TEST_VERSION ?= $(DEFAULT_VERSION)
 export FINOTE_TEST_VERSION
@@ -48,78 +52,57 @@ CONTRIB_TESTDB = finote_regress
 # rebuild every object, or the library mixes two layouts of it.
 $(OBJS): extension/finote.h
 
-# The operator's targets: thin wrappers around bin/finote-db and, for the
-# release engineer's check and new-version, bin/finote-release (OPERATIONS.md).
-# Every target works on $DATABASE_URL:
-#
-#   make db-status
-#   make db-migrate [TO=1.1]
-#   make db-check [ARGS='--skip 4']
-#   make db-backup [FILE=finote.dump]
-#   make db-restore FILE=finote.dump
-#   make db-seed
-#   make db-reset ARGS='--yes'            (in production also --destroy-all-data)
-#   make db-new-version FROM=1.1 TO=1.2
-#
-# (PGXS defines VERSION, so the target version is TO=.) They live here, not
-# in an included file, so that a build from Makefile, extension/ and sql/
-# alone (docker/build-extension.sh) still parses.
-FINOTE_DB = PG_CONFIG='$(PG_CONFIG)' bin/finote-db
-FINOTE_RELEASE = PG_CONFIG='$(PG_CONFIG)' bin/finote-release
+# `make` builds the shim too. Not in pg_buildext's per-version builds
+# (USE_PGXS=1 on their command line): debian/rules builds the shim once, with
+# the package's hardening flags, and a build from Makefile, extension/ and
+# sql/ alone (docker/build-extension.sh) has no shim to build.
+ifndef USE_PGXS
+ifneq ($(wildcard shim/Makefile),)
+all: shim
+endif
+endif
 
-.PHONY: db-status db-migrate db-check db-backup db-restore db-seed db-reset db-new-version
-db-status:
-	@$(FINOTE_DB) status
-db-migrate:
-	@$(FINOTE_DB) migrate $(TO)
-db-check:
-	@$(FINOTE_RELEASE) check $(ARGS)
-db-backup:
-	@$(FINOTE_DB) backup $(FILE)
-db-restore:
-	@test -n "$(FILE)" || { echo "usage: make db-restore FILE=backup.dump" >&2; exit 2; }
-	@$(FINOTE_DB) restore $(FILE)
-db-seed:
-	@$(FINOTE_DB) seed
-db-reset:
-	@$(FINOTE_DB) reset $(ARGS)
-db-new-version:
-	@test -n "$(FROM)" && test -n "$(TO)" || { echo "usage: make db-new-version FROM=1.1 TO=1.2" >&2; exit 2; }
-	@$(FINOTE_RELEASE) new-version $(FROM) $(TO)
+.PHONY: help
+help: ## this list
+	@echo 'make [TARGET]: Finote (README.md). The operator tools are bin/finote-db and bin/finote-release.'
+	@sed -n 's/^\([a-z][a-z-]*\):.*## \(.*\)$$/\1\t\2/p' $(firstword $(MAKEFILE_LIST)) | \
+		while IFS="$$(printf '\t')" read -r target what; do printf '  %-22s %s\n' "$$target" "$$what"; done
 
 .PHONY: shim test test-docker test-hostile test-matrix deb test-deb run lint bench bench-migrate
 .PHONY: installcheck-versions check-one
 # Every version's suite against a database created at that version, all on
 # the library just installed.
-installcheck-versions:
+installcheck-versions: ## every version's pg_regress suite, each at its own version (a running server)
+	@test -z "$(strip $(foreach v,$(VERSIONS),$(if $(REGRESS_$(v)),,$(v))))" || \
+		{ echo "Makefile: no REGRESS list for $(foreach v,$(VERSIONS),$(if $(REGRESS_$(v)),,$(v)))" >&2; exit 1; }
 	@for v in $(VERSIONS); do \
 		echo "== pg_regress: finote $$v suite at version $$v"; \
 		$(MAKE) -s installcheck FINOTE_TEST_VERSION=$$v || exit 1; \
 	done
 
-shim:
+shim: ## the HTTP shim, shim/finote-shim
 	$(MAKE) -C shim PG_CONFIG=$(PG_CONFIG)
 
 # clang-format (.clang-format) and cppcheck over extension/ and shim/;
 # .ci/lint --fix formats.
-lint:
+lint: ## clang-format, cppcheck, shellcheck (.ci/lint --fix formats)
 	.ci/lint
 
 # Everything, on a fresh machine: packages, build, install, throwaway cluster,
 # pg_regress, end-to-end suites. Exits non-zero on any failure.
-test:
+test: ## everything on this machine: packages, build, lint, pg_regress, TAP, ASan, browser
 	test/bin/test-all
 
 # One test on its own, without test's package install and lint: a
 # pg_regress file on a throwaway cluster, or a TAP file.
 #   make check-one TEST=03_notes          make check-one TEST=test/t/110_auth.t
-check-one:
+check-one: ## one test: TEST=03_notes (pg_regress) or TEST=test/t/110_auth.t
 	@test -n "$(TEST)" || { echo "usage: make check-one TEST=03_notes | TEST=test/t/110_auth.t" >&2; exit 2; }
 	@test/bin/check-one $(TEST)
 
 # The Docker deployment on a real engine: images built with compose, then the
 # runbook's scenarios (docker/README.md). Starts dockerd if none answers.
-test-docker:
+test-docker: ## the compose deployment on a real Docker engine
 	test/docker/scenarios
 
 # What one hostile client costs the others: each attack of issue 14 against
@@ -127,38 +110,38 @@ test-docker:
 # failures, the shim's RSS (test/bench/HOSTILE.md; about 6 minutes). Fails
 # on a failed legitimate request or on the shim's memory bound. Thousands of
 # sockets: the open-file limit is raised as far as allowed.
-test-hostile:
+test-hostile: ## what hostile clients cost the others, shim alone and behind nginx
 	ulimit -n 20000 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; test/bin/test-hostile
 
 # Every supported PostgreSQL (15 bookworm, 17 trixie, 18 sid), each in a
 # Docker container of its Debian release, from `git archive HEAD`: build with
 # zero warnings, every version's pg_regress suite, finote-db check, the HTTP
 # suites; one line per version (test/matrix/run).
-test-matrix:
+test-matrix: ## PostgreSQL 15, 17 and 18 in Debian containers
 	test/matrix/run
 
 # Debian packages postgresql-NN-finote and finote-shim for bookworm (15),
 # trixie (17) and sid (18), each built in a container of that release, into
 # .finote/deb/SUITE/ (test/deb/build); test-deb installs them into clean
 # containers and uses them as a DBA and an operator would (test/deb/test).
-deb:
+deb: ## the Debian packages for bookworm, trixie and sid, into .finote/deb/
 	test/deb/build
 
-test-deb:
+test-deb: ## the Debian packages installed and used in clean containers
 	test/deb/test
 
 # How close the shim comes to the database's own limit (not part of make
 # test; about 15 minutes): test/bench/README.md.
-bench:
+bench: ## the benchmark (about 15 minutes): test/bench/README.md
 	test/bench/run
 
 # bin/finote-db migrate from 1.1.2 to the default version while the shim
 # serves a mixed workload on the bench data set: failed requests, p99 and
 # lock waits during the migration (not part of make test; about 10 minutes):
 # test/bench/README.md.
-bench-migrate:
+bench-migrate: ## finote-db migrate under load (about 10 minutes)
 	test/bench/migrate-under-load
 
 # The service on a local cluster kept in .finote/run (data survives restarts).
-run:
+run: ## the service on a local cluster kept in .finote/run
 	test/bin/run

@@ -3,7 +3,7 @@
 #
 #   docker/migrate.sh [URL]        URL: postgresql://superuser@host:port/dbname
 #
-# The only migration step Finote has (README, The SQL API):
+# The only migration step Finote has (extension/README.md, Versions and upgrades):
 #   CREATE EXTENSION IF NOT EXISTS finote; ALTER EXTENSION finote UPDATE;
 # done by the operator's tool, `finote-db migrate` (bin/finote-db, OPERATIONS.md):
 # one transaction, each lock waited for at most FINOTE_LOCK_TIMEOUT and the

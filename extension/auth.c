@@ -97,20 +97,21 @@ session_lookup(text *token, bytea **hash_out, bool lock_user)
 	return user_id;
 }
 
+/* The user of the session whose token is the API function's first argument. */
 Datum
-finote_session_user(text *token)
+finote_session_user(FunctionCallInfo fcinfo)
 {
-	return session_lookup(token, NULL, false);
+	return session_lookup(finote_token_arg(fcinfo), NULL, false);
 }
 
 /*
- * The session's user for a call that writes: from 1.2.2 (lock_user) with
+ * finote_session_user for a call that writes: from 1.2.2 (lock_user) with
  * the user's row locked FOR KEY SHARE (session_lookup).
  */
 Datum
-finote_session_user_for_write(text *token, bool lock_user)
+finote_session_user_for_write(FunctionCallInfo fcinfo, bool lock_user)
 {
-	return session_lookup(token, NULL, lock_user);
+	return session_lookup(finote_token_arg(fcinfo), NULL, lock_user);
 }
 
 /*
@@ -402,7 +403,7 @@ finote_whoami(PG_FUNCTION_ARGS)
 	Datum result;
 
 	SPI_connect();
-	result = user_json(finote_session_user(finote_token_arg(fcinfo)));
+	result = user_json(finote_session_user(fcinfo));
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }
@@ -547,7 +548,7 @@ account_delete(FunctionCallInfo fcinfo, bool serialise)
 	FinoteAttempts a;
 
 	SPI_connect();
-	user_id = finote_session_user(finote_token_arg(fcinfo));
+	user_id = finote_session_user(fcinfo);
 	password = finote_arg_text(fcinfo, 1, "password");
 	verify_current_password(fcinfo, user_id, password, "password is incorrect", true, 2, &a,
 							serialise);

@@ -133,7 +133,7 @@ finote_export_1_2(PG_FUNCTION_ARGS)
 	rsinfo->setDesc = desc;
 
 	SPI_connect();
-	args[0] = finote_session_user(finote_token_arg(fcinfo));
+	args[0] = finote_session_user(fcinfo);
 	args[1] = BoolGetDatum(!PG_ARGISNULL(1) && PG_GETARG_BOOL(1));
 	put_row(store, desc, finote_exec_value(&q_head, args, NULL, &found));
 	spool(&q_notes, args, store, desc);

@@ -118,7 +118,7 @@ _PG_init(void)
 
 	/*
 	 * 1.2: history and trash. The defaults and the storage they cost are
-	 * measured in README.md, "Settings".
+	 * measured in extension/README.md, "Settings".
 	 */
 	DefineCustomIntVariable("finote.revisions_keep",
 							"Revisions kept per note, the newest ones.",

@@ -8,7 +8,8 @@
  * body.c (request bodies as typed JSON), worker.c (work in a transaction of
  * its own), throttle.c (failed-login bookkeeping before 1.1.3), attempts.c
  * (attempt budgets, 1.1.3), auth.c
- * (accounts and sessions), notes.c (notes), cursor.c (the list's cursor),
+ * (accounts and sessions), notes.c (notes), list.c (the list and its
+ * search), cursor.c (the list's cursor),
  * search.c (the words of a search, their patterns and the keys of the
  * search index); from 1.2 revisions.c (a note's history), trash.c (deleted
  * notes), purge.c (what the retention settings expire) and export.c (a
@@ -44,7 +45,7 @@
 
 /*
  * The SQLSTATEs of the API, chosen once; the HTTP shim maps them to statuses
- * (README lists them). All but the throttle are standard codes, so a PL/pgSQL
+ * (extension/README.md lists them). All but the throttle are standard codes, so a PL/pgSQL
  * caller can catch them by name.
  */
 #define FINOTE_ERRCODE_BAD_INPUT	   ERRCODE_INVALID_PARAMETER_VALUE			   /* 22023 */
@@ -193,13 +194,14 @@ extern void finote_attempts_reserve(FinoteAttempts *a, const char *what);
 extern void finote_attempts_refund(FinoteAttempts *a);
 
 /*
- * Sessions (auth.c), used by notes.c. A call that writes checks its session
- * with finote_session_user_for_write: from 1.2.2 (lock_user) that locks the
- * user's row FOR KEY SHARE, so that an account_delete running at the same
- * time either comes first (28000) or waits for the write.
+ * Sessions (auth.c): the user of the token in argument 0; 28000 if none. A
+ * call that writes checks its session with finote_session_user_for_write:
+ * from 1.2.2 (lock_user) that locks the user's row FOR KEY SHARE, so that
+ * an account_delete running at the same time either comes first (28000)
+ * or waits for the write.
  */
-extern Datum finote_session_user(text *token);
-extern Datum finote_session_user_for_write(text *token, bool lock_user);
+extern Datum finote_session_user(FunctionCallInfo fcinfo);
+extern Datum finote_session_user_for_write(FunctionCallInfo fcinfo, bool lock_user);
 /* A session's writer id (1.2.1): crypto_generichash's shortest digest. */
 #define FINOTE_WRITER_BYTES 16
 extern Datum finote_session_user_writer(text *token, bool lock_user, bytea **writer);
@@ -207,7 +209,7 @@ extern Datum finote_session_user_writer(text *token, bool lock_user, bytea **wri
 /*
  * A change of a note from 1.2 (notes.c): the note locked and its version
  * checked against an optional if_version argument, then the change applied,
- * with the revision of the replaced text it calls for (revisions.c). How a
+ * with the revision of the replaced text it calls for. How a
  * change may skip that revision (the collapse of finote.revision_collapse):
  */
 typedef enum FinoteCollapse
@@ -222,11 +224,13 @@ extern Datum finote_note_change(Datum user_id, Datum note_id, Datum *fields,
 								const char *field_nulls, FinoteCollapse collapse,
 								bytea *writer);
 extern Datum finote_note_id_arg(FunctionCallInfo fcinfo, int argno);
+extern void	 finote_not_found(const char *what) pg_attribute_noreturn();
 
-/* History (revisions.c) */
-extern void finote_revisions_trim(Datum user_id, Datum note_id);
-
-/* Expiry (purge.c): at most max_rows rows past the retention settings. */
+/*
+ * Expiry (purge.c): a note's history trimmed to finote.revisions_keep after
+ * a change; at most max_rows rows past the retention settings.
+ */
+extern void	 finote_revisions_trim(Datum user_id, Datum note_id);
 extern int64 finote_purge_expired(int max_rows, bool counts);
 #define FINOTE_SWEEP_ROWS 10
 

@@ -13,7 +13,8 @@
  *	  `finote-db purge`, which calls it until it returns 0 (OPERATIONS.md).
  * The sweep skips rows another transaction holds (SKIP LOCKED), so that it
  * never waits for, nor deadlocks with, a user's write. A note's count of
- * revisions is kept at each change (revisions.c); finote.purge also trims
+ * revisions is kept at each change (finote_revisions_trim, called by
+ * notes.c); finote.purge also trims
  * notes after finote.revisions_keep was lowered, which walks every
  * revision, and so is left out of the sweep.
  */
@@ -25,6 +26,27 @@ PG_FUNCTION_INFO_V1(finote_purge_1_2);
 
 #define PURGE_DEFAULT 1000
 #define PURGE_MAX	  100000
+
+/*
+ * Keep the newest finote.revisions_keep revisions of a note; called after a
+ * change added one, so that a note's history never grows past the setting
+ * by more than that one revision, and the work is bounded by it.
+ */
+void
+finote_revisions_trim(Datum user_id, Datum note_id)
+{
+	static FinoteQuery q = {
+		.sql = "DELETE FROM finote.revisions r"
+			   " WHERE r.user_id = $1 AND r.note_id = $2"
+			   "   AND r.version <= (SELECT k.version FROM finote.revisions k"
+			   "                      WHERE k.user_id = $1 AND k.note_id = $2"
+			   "                      ORDER BY k.version DESC OFFSET $3 LIMIT 1)",
+		.nargs = 3,
+		.argtypes = {UUIDOID, UUIDOID, INT4OID},
+	};
+
+	finote_exec(&q, (Datum[]){user_id, note_id, Int32GetDatum(finote_revisions_keep)}, NULL);
+}
 
 /* Notes in the trash past retention, oldest first, and their revisions. */
 static FinoteQuery q_trash = {

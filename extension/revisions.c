@@ -1,7 +1,7 @@
 /*
  * revisions.c
  *	  A note's history (1.2): finote.note_revisions, note_revision and
- *	  note_restore, and the bound of finote.revisions_keep.
+ *	  note_restore.
  *
  * A revision is written by finote_note_change (notes.c) in the statement
  * that replaces the text it holds, so that a change and its revision commit
@@ -22,35 +22,6 @@ PG_FUNCTION_INFO_V1(finote_note_restore_1_2_2);
 
 /* A cursor is a version: a bigint in decimal. */
 #define CURSOR_MAX_DIGITS 19
-
-/*
- * Keep the newest finote.revisions_keep revisions of a note; called after a
- * change added one, so that a note's history never grows past the setting
- * by more than that one revision, and the work is bounded by it.
- */
-void
-finote_revisions_trim(Datum user_id, Datum note_id)
-{
-	static FinoteQuery q = {
-		.sql = "DELETE FROM finote.revisions r"
-			   " WHERE r.user_id = $1 AND r.note_id = $2"
-			   "   AND r.version <= (SELECT k.version FROM finote.revisions k"
-			   "                      WHERE k.user_id = $1 AND k.note_id = $2"
-			   "                      ORDER BY k.version DESC OFFSET $3 LIMIT 1)",
-		.nargs = 3,
-		.argtypes = {UUIDOID, UUIDOID, INT4OID},
-	};
-
-	finote_exec(&q, (Datum[]){user_id, note_id, Int32GetDatum(finote_revisions_keep)}, NULL);
-}
-
-static void
-raise_not_found(const char *what)
-{
-	ereport(ERROR,
-			(errcode(FINOTE_ERRCODE_NOT_FOUND),
-			 errmsg("%s not found", what)));
-}
 
 /* The version after which a page starts, from a cursor; 22023 if it is not one. */
 static int64
@@ -119,10 +90,10 @@ finote_note_revisions_1_2(PG_FUNCTION_ARGS)
 		before = cursor_version(PG_GETARG_TEXT_PP(3));
 
 	SPI_connect();
-	args[0] = finote_session_user(finote_token_arg(fcinfo));
+	args[0] = finote_session_user(fcinfo);
 	args[1] = finote_note_id_arg(fcinfo, 1);
 	if (!DatumGetBool(finote_exec_value(&q_exists, args, NULL, &found)))
-		raise_not_found("note");
+		finote_not_found("note");
 	args[2] = Int64GetDatum(before);
 	args[3] = Int32GetDatum(lim);
 	result = finote_exec_value(&q_page, args, NULL, &found);
@@ -144,7 +115,7 @@ revision_get(Datum user_id, Datum note_id, Datum revision_id)
 	Datum result = finote_exec_value(&q, (Datum[]){user_id, note_id, revision_id}, NULL, &found);
 
 	if (!found)
-		raise_not_found("revision");
+		finote_not_found("revision");
 	return result;
 }
 
@@ -156,7 +127,7 @@ finote_note_revision_1_2(PG_FUNCTION_ARGS)
 	Datum result;
 
 	SPI_connect();
-	user_id = finote_session_user(finote_token_arg(fcinfo));
+	user_id = finote_session_user(fcinfo);
 	result = revision_get(user_id, finote_note_id_arg(fcinfo, 1), finote_note_id_arg(fcinfo, 2));
 	SPI_finish();
 	PG_RETURN_DATUM(result);
@@ -188,10 +159,10 @@ note_restore(FunctionCallInfo fcinfo, bool lock_user)
 	Datum result;
 
 	SPI_connect();
-	user_id = finote_session_user_for_write(finote_token_arg(fcinfo), lock_user);
+	user_id = finote_session_user_for_write(fcinfo, lock_user);
 	finote_note_lock(fcinfo, user_id, note_id, 3);
 	if (finote_exec(&q, (Datum[]){user_id, note_id, revision_id}, NULL) == 0)
-		raise_not_found("revision");
+		finote_not_found("revision");
 	fields[0] = SPI_datumTransfer(finote_result_column(0, 1, &isnull), false, -1);
 	fields[1] = SPI_datumTransfer(finote_result_column(0, 2, &isnull), false, -1);
 	fields[2] = (Datum) 0;

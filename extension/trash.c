@@ -33,14 +33,6 @@ PG_FUNCTION_INFO_V1(finote_trash_delete_1_2_2);
  */
 #define PAGE_BYTES (512 * 1024)
 
-static void
-raise_not_found(void)
-{
-	ereport(ERROR,
-			(errcode(FINOTE_ERRCODE_NOT_FOUND),
-			 errmsg("note not found")));
-}
-
 /*
  * The writes below lock the user's row from 1.2.2 (lock_user), so that one
  * racing the account's deletion is 28000, not a foreign key violation or a
@@ -66,7 +58,7 @@ note_delete(FunctionCallInfo fcinfo, bool lock_user)
 	Datum args[2];
 
 	SPI_connect();
-	args[0] = finote_session_user_for_write(finote_token_arg(fcinfo), lock_user);
+	args[0] = finote_session_user_for_write(fcinfo, lock_user);
 	args[1] = finote_note_id_arg(fcinfo, 1);
 	finote_note_lock(fcinfo, args[0], args[1], 2);
 	finote_exec(&q, args, NULL);
@@ -137,7 +129,7 @@ finote_trash_list_1_2(PG_FUNCTION_ARGS)
 		finote_cursor_parse(PG_GETARG_TEXT_PP(2), &pinned_unused, &after_ts, &after_id);
 
 	SPI_connect();
-	args[0] = finote_session_user(finote_token_arg(fcinfo));
+	args[0] = finote_session_user(fcinfo);
 	args[1] = TimestampTzGetDatum(after_ts);
 	args[2] = UUIDPGetDatum(&after_id);
 	args[3] = Int32GetDatum(lim);
@@ -179,11 +171,11 @@ trash_restore(FunctionCallInfo fcinfo, bool lock_user)
 	bool  found;
 
 	SPI_connect();
-	args[0] = finote_session_user_for_write(finote_token_arg(fcinfo), lock_user);
+	args[0] = finote_session_user_for_write(fcinfo, lock_user);
 	args[1] = finote_note_id_arg(fcinfo, 1);
 	result = finote_exec_value(&q, args, NULL, &found);
 	if (!found)
-		raise_not_found();
+		finote_not_found("note");
 	finote_purge_expired(FINOTE_SWEEP_ROWS, false);
 	SPI_finish();
 	return result;
@@ -220,10 +212,10 @@ trash_delete(FunctionCallInfo fcinfo, bool lock_user)
 	Datum args[2];
 
 	SPI_connect();
-	args[0] = finote_session_user_for_write(finote_token_arg(fcinfo), lock_user);
+	args[0] = finote_session_user_for_write(fcinfo, lock_user);
 	args[1] = finote_note_id_arg(fcinfo, 1);
 	if (finote_exec(&q, args, NULL) == 0)
-		raise_not_found();
+		finote_not_found("note");
 	SPI_finish();
 }
 

@@ -1,7 +1,7 @@
 /*
  * errors.c: the one table from SQLSTATE to HTTP status and error code.
  *
- * The extension says what went wrong with a SQLSTATE (README.md, Errors); this
+ * The extension says what went wrong with a SQLSTATE (extension/README.md, Errors); this
  * table is the whole of the shim's knowledge about it. Rows are matched in
  * order, and a row ending in "*" matches a whole SQLSTATE class. Anything
  * not listed is a 500 with a generic message: the real SQLSTATE and message

@@ -31,7 +31,7 @@
  * whose rows are all newer than the database do not exist for it (404). So
  * one shim serves a 1.0 database and, after ALTER EXTENSION finote UPDATE,
  * the same database at 1.1 (the version is learned on each new connection
- * and by /readyz). 1.0 calls are positional on the parameters 1.0's SQL API (README.md)
+ * and by /readyz). 1.0 calls are positional on the parameters 1.0's SQL API (extension/README.md)
  * fixes, and stay valid on 1.1, which appends optional parameters; 1.2
  * appends if_version to note_update and note_delete the same way.
  */
@@ -278,45 +278,6 @@ route_match(const char *path, int method, int version, struct path_ids *ids,
 			snprintf(allow + strlen(allow), allowlen - strlen(allow), "%s%s",
 					 allow[0] ? ", " : "", method_names[m]);
 	return found;
-}
-
-/*
- * "1.1" or "1.1.3" as a VERSION(); 0 for anything else (each part 0-99, no
- * sign, no trailing text), so that an unknown version never selects rows.
- */
-int
-version_parse(const char *s)
-{
-	int part[3] = {0, 0, 0};
-	int n = 0;
-
-	for (;;)
-	{
-		int digits = 0;
-
-		if (n == 3)
-			return 0;
-		for (; *s >= '0' && *s <= '9'; s++, digits++)
-			part[n] = part[n] * 10 + (*s - '0');
-		if (digits == 0 || digits > 2)
-			return 0;
-		n++;
-		if (*s == '\0')
-			break;
-		if (*s++ != '.')
-			return 0;
-	}
-	return n >= 2 ? VERSION(part[0], part[1], part[2]) : 0;
-}
-
-/* "1.1" for a patch level of 0, else "1.1.3": as the extension names them. */
-void
-version_format(int version, char *out, size_t outlen)
-{
-	if (version % 100 == 0)
-		snprintf(out, outlen, "%d.%d", version / 10000, version / 100 % 100);
-	else
-		snprintf(out, outlen, "%d.%d.%d", version / 10000, version / 100 % 100, version % 100);
 }
 
 /* For `finote-shim --routes`: the table as the OpenAPI drift test reads it. */

@@ -147,8 +147,8 @@ struct wall_second
 extern const char *wall_second(struct wall_second *cache, enum wall_format format);
 
 /*
- * routes.c: extension versions, major.minor.patch as one number that compares
- * like the versions do (1.1.2 < 1.1.3 < 1.2), and the route table.
+ * Extension versions, major.minor.patch as one number that compares like the
+ * versions do (1.1.2 < 1.1.3 < 1.2); version.c parses and formats them.
  */
 #define VERSION(major, minor, patch) ((major) *10000 + (minor) *100 + (patch))
 #define VERSION_1_0					 VERSION(1, 0, 0)
@@ -158,6 +158,7 @@ extern const char *wall_second(struct wall_second *cache, enum wall_format forma
 #define VERSION_NEWEST				 VERSION_1_2 /* the newest one the route table speaks */
 extern int	version_parse(const char *s);
 extern void version_format(int version, char *out, size_t outlen);
+/* routes.c: the route table */
 enum auth
 {
 	AUTH_NONE,

@@ -1,4 +1,4 @@
-# Extension 1.1 through the shim (README, Versions and upgrades): one shim serves a 1.0
+# Extension 1.1 through the shim (extension/README.md, Versions and upgrades): one shim serves a 1.0
 # database with the 1.0 rows, and after ALTER EXTENSION finote UPDATE the
 # same database with pinned notes and tags, without a restart.
 use strict;

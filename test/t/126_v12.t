@@ -1,4 +1,4 @@
-# Extension 1.2 through the shim (README, HTTP API): versions and ETags,
+# Extension 1.2 through the shim (shim/README.md): versions and ETags,
 # If-Match and 412 with the current note, revisions, trash; 1.1 clients
 # unchanged; the 1.1.3 shim, built from git history, against a 1.2 database;
 # and this shim against a 1.1.2 database. The export and account deletion

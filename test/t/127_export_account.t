@@ -1,4 +1,4 @@
-# Extension 1.2 through the shim: the export (README, HTTP API) of a small
+# Extension 1.2 through the shim: the export (shim/README.md) of a small
 # account and of one like the bench's heaviest user (~37k notes), streamed
 # with bounded shim memory and no database connection held while a slow
 # client reads, at most FINOTE_EXPORT_MAX at once; and account deletion

@@ -48,17 +48,6 @@ $out = $run->($local, ['status']);
 like($out, qr/pending:\s+none \(up to date\)/, '1: status: up to date');
 my $seeded = psql_val($local, 'finote', $rows_sql);
 
-# The make targets of the Makefile say the same.
-{
-    local $ENV{DATABASE_URL} = url_for($local, 'finote');
-    my $mk = `cd '$ROOT' && make -s db-status PG_CONFIG='$local->{pg_config}' 2>&1`;
-    is($?, 0, 'make db-status');
-    like($mk, qr/installed:\s+\Q$default\E/, '  prints the status');
-    $mk = `cd '$ROOT' && make -s db-migrate PG_CONFIG='$local->{pg_config}' 2>&1`;
-    like($mk, qr/nothing to do/, 'make db-migrate');
-    $mk = `cd '$ROOT' && make -s db-restore PG_CONFIG='$local->{pg_config}' 2>&1`;
-    like($mk, qr/usage: make db-restore FILE=/, 'make db-restore without FILE says how');
-}
 
 # 2. Local, restart with data: stop and start the cluster; nothing to redo.
 FinoteDb::stop_dir($local->{dir});

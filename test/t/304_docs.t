@@ -2,7 +2,12 @@
 # Every relative Markdown link resolves to a file (and its #anchor to a
 # heading there), every path named in backticks that starts at one of the
 # tree's top-level directories exists, no file points outside the
-# repository, and the README names the version finote.control installs.
+# repository, the SQL API reference names the version finote.control
+# installs, and no document names a version or a component that does not
+# exist: every upgrade script a document names is in sql/, every version an
+# example passes to the tools is one of sql/'s, and a component's version is
+# said with the Debian release it is of, and is that release's when this
+# machine runs it. The README stays a page a newcomer reads in two minutes.
 use strict;
 use warnings;
 use FindBin;
@@ -62,7 +67,55 @@ my @outside = grep { $_ ne 'test/t/304_docs.t' && !m{^test/bench/results/} }
 is("@outside", '', 'no file points outside the repository');
 
 my ($default) = slurp('extension/finote.control') =~ /^default_version = '([^']+)'/m;
-like(slurp('README.md'), qr/^## The SQL API \(extension \Q$default\E\)$/m,
-    "README's SQL API names the installed version, $default");
+like(slurp('extension/README.md'), qr/^## The SQL API \(extension \Q$default\E\)$/m,
+    "extension/README.md's SQL API names the installed version, $default");
+
+# Versions: those sql/ holds scripts for, and the scripts themselves.
+my %scripts = map { s{^sql/}{}r => 1 } grep { m{^sql/finote--.*\.sql$} } @files;
+my %versions = map { /^finote--(?:[\d.]+--)?([\d.]+)\.sql$/ ? ($1 => 1) : () } keys %scripts;
+my (@no_script, @no_version);
+for my $md (grep { !m{^test/bench/results/} } @docs) {
+    my $text = slurp($md);
+    for my $s ($text =~ /\b(finote--\d+(?:\.\d+)*(?:--\d+(?:\.\d+)*)?\.sql)\b/g) {
+        push @no_script, "$md: $s" unless $scripts{$s};
+    }
+    # what an example hands the tools: migrate TO, new-version FROM TO,
+    # VERSION 'x', UPDATE TO 'x', make db-migrate TO=x
+    my @named = (
+        $text =~ /finote-db migrate (\d+\.\d+(?:\.\d+)?)\b/g,
+        $text =~ /new-version (\d+\.\d+(?:\.\d+)?) (\d+\.\d+(?:\.\d+)?)\b/g,
+        $text =~ /\b(?:VERSION|UPDATE TO) '(\d+\.\d+(?:\.\d+)?)'/g,
+        $text =~ /\b(?:TO|FROM)=(\d+\.\d+(?:\.\d+)?)\b/g);
+    for my $v (@named) {
+        push @no_version, "$md: $v" unless $versions{$v};
+    }
+}
+is(join("\n", sort @no_script), '', 'every upgrade script a document names is in sql/');
+is(join("\n", sort @no_version), '', 'every version an example names has its scripts in sql/');
+
+# Components: "civetweb 1.15" alone says nothing true for long; with its
+# release ("1.15 on bookworm") it can be checked where that release runs.
+my ($codename) = (-r '/etc/os-release' ? slurp('/etc/os-release') : '') =~ /^VERSION_CODENAME=(\w+)/m;
+my %package = (civetweb => 'libcivetweb-dev', nginx => 'nginx', pgbackrest => 'pgbackrest',
+    patroni => 'patroni', haproxy => 'haproxy', etcd => 'etcd-server');
+my (@unplaced, @wrong);
+for my $md (grep { !m{^test/bench/(results/|FINDINGS)} } @docs) {
+    my $text = slurp($md);
+    while ($text =~ /\b(civetweb|nginx|pgbackrest|patroni|haproxy|etcd)[ (]+(?:Debian's:? )?(\d+\.\d+(?:\.\d+)?)([^\n]{0,24})/gi) {
+        my ($name, $ver, $after) = (lc $1, $2, $3);
+        my ($release) = $after =~ /\b(bookworm|trixie|sid)\b/;
+        if (!$release) { push @unplaced, "$md: $name $ver"; next }
+        next unless $codename && $release eq $codename;
+        my $have = `dpkg-query -W -f='\${Version}' $package{$name} 2>/dev/null`;
+        push @wrong, "$md: $name $ver on $release, installed $have"
+          if length $have && $have !~ /^(?:\d+:)?\Q$ver\E(?:[.+~-]|$)/;
+    }
+}
+is(join("\n", @unplaced), '', 'a component version a document names says its Debian release');
+is(join("\n", @wrong), '', "the versions said for $codename are the ones installed") if $codename;
+
+my $readme = slurp('README.md');
+my $lines = () = $readme =~ /\n/g;
+ok($lines <= 150, "README.md is short: $lines lines (at most 150)");
 
 done_testing();
