@@ -26,9 +26,11 @@ REGRESS_1.2 = $(REGRESS_1.1.3) 17_conflicts 18_revisions 19_trash 20_export \
 	21_account_delete 22_hostile_functions_1_2
 # 1.2.1: the collapse of revisions only within one writer's burst.
 REGRESS_1.2.1 = $(REGRESS_1.2) 23_collapse_writers
-# 1.2.2: the export in bounded pieces (issue 20), the attempt server
-# whose budgets count failures only (issue 25).
-REGRESS_1.2.2 = $(REGRESS_1.2.1) 25_export_bounded 26_attempt_server
+# 1.2.2: the body functions out of plans and look-alikes with more specific
+# signatures (issue 20), the export in bounded pieces (issue 20), the
+# attempt server whose budgets count failures only (issue 25).
+REGRESS_1.2.2 = $(REGRESS_1.2.1) 24_body_plans 24_hostile_signatures 25_export_bounded \
+	26_attempt_server
 # Every version sql/ holds a script for, oldest first: each must have its
 # REGRESS_x list above (installcheck-versions says which one is missing).
 VERSIONS := $(shell ls sql | sed -n -e 's/^finote--\([0-9.]*\)\.sql$$/\1/p' \

@@ -49,15 +49,34 @@ raise_bad_session(void)
  * The user id (a uuid Datum) of the live session token names; raises 28000
  * for a missing, malformed, revoked or expired token. With hash_out, also
  * returns the session's stored hash.
+ *
+ * With lock_user (1.2.2, the calls that write), the user's row is also
+ * locked FOR KEY SHARE until the transaction ends, so that the call and an
+ * account_delete are serialised: a deletion that committed first, or that
+ * the call waited for, leaves no row (28000, as for any session gone); one
+ * that comes later waits for the call and deletes what it wrote. Before,
+ * a write between this check and its own insert met the deletion as a
+ * foreign key violation (23503, an HTTP 500) or a deadlock. The lock
+ * conflicts only with deleting the user, not with a password change.
  */
 static Datum
-session_lookup(text *token, bytea **hash_out)
+session_lookup(text *token, bytea **hash_out, bool lock_user)
 {
 	static FinoteQuery q = {
 		.sql = "SELECT user_id FROM finote.sessions"
 			   " WHERE user_id OPERATOR(pg_catalog.=) $1"
 			   "   AND token_hash OPERATOR(pg_catalog.=) $2"
 			   "   AND expires_at OPERATOR(pg_catalog.>) pg_catalog.now()",
+		.nargs = 2,
+		.argtypes = {UUIDOID, BYTEAOID},
+	};
+	static FinoteQuery q_lock = {
+		.sql = "SELECT s.user_id FROM finote.sessions s"
+			   "  JOIN finote.users u ON u.id OPERATOR(pg_catalog.=) s.user_id"
+			   " WHERE s.user_id OPERATOR(pg_catalog.=) $1"
+			   "   AND s.token_hash OPERATOR(pg_catalog.=) $2"
+			   "   AND s.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()"
+			   " FOR KEY SHARE OF u",
 		.nargs = 2,
 		.argtypes = {UUIDOID, BYTEAOID},
 	};
@@ -70,7 +89,7 @@ session_lookup(text *token, bytea **hash_out)
 		raise_bad_session();
 	args[0] = UUIDPGetDatum(&tok.user_id);
 	args[1] = PointerGetDatum(finote_token_hash(&tok));
-	user_id = finote_exec_value(&q, args, NULL, &found);
+	user_id = finote_exec_value(lock_user ? &q_lock : &q, args, NULL, &found);
 	finote_token_wipe(&tok);
 	if (!found)
 		raise_bad_session();
@@ -83,24 +102,34 @@ session_lookup(text *token, bytea **hash_out)
 Datum
 finote_session_user(FunctionCallInfo fcinfo)
 {
-	return session_lookup(finote_token_arg(fcinfo), NULL);
+	return session_lookup(finote_token_arg(fcinfo), NULL, false);
 }
 
 /*
- * finote_session_user, and in *writer the session's writer id (1.2.1): a
- * BLAKE2b of its stored token hash, under a context of its own, so that it
- * equals no other digest the database keeps. It names the session within
- * finote.revisions (written_by) and nothing else: it is a digest of a digest
- * of a random secret, which cannot be turned back into the token, so it is
- * no secret and goes into dumps with the revisions.
+ * finote_session_user for a call that writes: from 1.2.2 (lock_user) with
+ * the user's row locked FOR KEY SHARE (session_lookup).
  */
 Datum
-finote_session_user_writer(text *token, bytea **writer)
+finote_session_user_for_write(FunctionCallInfo fcinfo, bool lock_user)
+{
+	return session_lookup(finote_token_arg(fcinfo), NULL, lock_user);
+}
+
+/*
+ * finote_session_user_for_write, and in *writer the session's writer id
+ * (1.2.1): a BLAKE2b of its stored token hash, under a context of its own,
+ * so that it equals no other digest the database keeps. It names the
+ * session within finote.revisions (written_by) and nothing else: it is a
+ * digest of a digest of a random secret, which cannot be turned back into
+ * the token, so it is no secret and goes into dumps with the revisions.
+ */
+Datum
+finote_session_user_writer(text *token, bool lock_user, bytea **writer)
 {
 	static const char		 context[] = "finote.revisions.written_by";
 	crypto_generichash_state st;
 	bytea					*hash;
-	Datum					 user_id = session_lookup(token, &hash);
+	Datum					 user_id = session_lookup(token, &hash, lock_user);
 
 	*writer = palloc(VARHDRSZ + FINOTE_WRITER_BYTES);
 	SET_VARSIZE(*writer, VARHDRSZ + FINOTE_WRITER_BYTES);
@@ -242,15 +271,43 @@ finote_register_1_2_2(PG_FUNCTION_ARGS)
  * finote.login(username text, password text) RETURNS jsonb; from 1.1.3 with
  * client_addr inet, and the attempt budgets of attempts.c instead of the
  * per-username count of throttle.c (which databases before 1.1.3 keep).
+ *
+ * From 1.2.2 (serialise) a login and a change of the password serialise on
+ * the user's row: the login reads the hash FOR SHARE and holds it until its
+ * session is committed, and change_password locks the row before it reads
+ * the current hash (verify_current_password). A login that read the old
+ * hash therefore commits its session before the change revokes the other
+ * sessions, and a later one waits for the change and reads the new hash.
+ * Before, a login that had read the old hash could commit its session
+ * after the revoke, and the old password kept a session (issue 20).
+ * Concurrent logins of one user share the lock and do not wait for each
+ * other. Since two of them may hold it, a login that must rehash (the
+ * argon2id settings were raised) does so only when no other transaction
+ * holds the row (SKIP LOCKED): two such logins would otherwise deadlock on
+ * upgrading their locks, and a later login rehashes instead.
  */
 static Datum
-login_user(FunctionCallInfo fcinfo, FinoteBudget budget)
+login_user(FunctionCallInfo fcinfo, FinoteBudget budget, bool serialise)
 {
 	static FinoteQuery q_user = {
 		.sql = "SELECT id, password_hash FROM finote.users"
 			   " WHERE pg_catalog.lower(username) OPERATOR(pg_catalog.=) pg_catalog.lower($1)",
 		.nargs = 1,
 		.argtypes = {TEXTOID},
+	};
+	static FinoteQuery q_user_share = {
+		.sql = "SELECT id, password_hash FROM finote.users"
+			   " WHERE pg_catalog.lower(username) OPERATOR(pg_catalog.=) pg_catalog.lower($1)"
+			   " FOR SHARE",
+		.nargs = 1,
+		.argtypes = {TEXTOID},
+	};
+	static FinoteQuery q_rehash_unshared = {
+		.sql = "UPDATE finote.users SET password_hash = $2"
+			   " WHERE id OPERATOR(pg_catalog.=) (SELECT id FROM finote.users"
+			   "  WHERE id OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE SKIP LOCKED)",
+		.nargs = 2,
+		.argtypes = {UUIDOID, TEXTOID},
 	};
 	text		  *username = finote_arg_text(fcinfo, 0, "username");
 	text		  *password = finote_arg_text(fcinfo, 1, "password");
@@ -272,7 +329,8 @@ login_user(FunctionCallInfo fcinfo, FinoteBudget budget)
 	else
 		finote_throttle_check(username);
 
-	if (valid_name && finote_exec(&q_user, (Datum[]){PointerGetDatum(username)}, NULL) > 0)
+	if (valid_name && finote_exec(serialise ? &q_user_share : &q_user,
+								  (Datum[]){PointerGetDatum(username)}, NULL) > 0)
 	{
 		bool isnull;
 
@@ -294,7 +352,7 @@ login_user(FunctionCallInfo fcinfo, FinoteBudget budget)
 	}
 
 	if (new_hash)
-		finote_exec(&q_set_password,
+		finote_exec(serialise ? &q_rehash_unshared : &q_set_password,
 					(Datum[]){user_id, CStringGetTextDatum(new_hash)}, NULL);
 	if (budget)
 		finote_attempts_refund(&a);
@@ -308,20 +366,23 @@ login_user(FunctionCallInfo fcinfo, FinoteBudget budget)
 Datum
 finote_login(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_DATUM(login_user(fcinfo, FINOTE_BUDGET_NONE));
+	PG_RETURN_DATUM(login_user(fcinfo, FINOTE_BUDGET_NONE, false));
 }
 
 Datum
 finote_login_1_1_3(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_DATUM(login_user(fcinfo, FINOTE_BUDGET_WORKER));
+	PG_RETURN_DATUM(login_user(fcinfo, FINOTE_BUDGET_WORKER, false));
 }
 
-/* 1.2.2: budgets that count failures only, kept by the attempt server. */
+/*
+ * 1.2.2: budgets that count failures only, kept by the attempt server, and
+ * the login serialised with a change of the password on the user's row.
+ */
 Datum
 finote_login_1_2_2(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_DATUM(login_user(fcinfo, FINOTE_BUDGET_SERVER));
+	PG_RETURN_DATUM(login_user(fcinfo, FINOTE_BUDGET_SERVER, true));
 }
 
 /* finote.logout(token text) RETURNS void; an unknown token is no error. */
@@ -357,7 +418,7 @@ finote_whoami(PG_FUNCTION_ARGS)
 	Datum result;
 
 	SPI_connect();
-	result = user_json(session_lookup(finote_token_arg(fcinfo), NULL));
+	result = user_json(finote_session_user(fcinfo));
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }
@@ -369,14 +430,27 @@ finote_whoami(PG_FUNCTION_ARGS)
  * before, so that a stolen session cannot be used to guess the password
  * either. A wrong one is 28P01 with message, and counts. a is filled for
  * finote_attempts_refund.
+ *
+ * With serialise (1.2.2) the user's row is locked before its hash is read,
+ * until the transaction ends: the logins that read the old hash (FOR SHARE,
+ * login_user) have committed their sessions when the lock is granted, so
+ * the change's revoke sees them, and later logins wait for the change. Two
+ * changes, or a change and an account_delete, run one after the other, the
+ * second checking the password against the first one's outcome.
  */
 static void
 verify_current_password(FunctionCallInfo fcinfo, Datum user_id, text *password,
 						const char *message, FinoteBudget budget, int addr_argno,
-						FinoteAttempts *a)
+						FinoteAttempts *a, bool serialise)
 {
 	static FinoteQuery q_user = {
 		.sql = "SELECT password_hash, username FROM finote.users WHERE id OPERATOR(pg_catalog.=) $1",
+		.nargs = 1,
+		.argtypes = {UUIDOID},
+	};
+	static FinoteQuery q_user_lock = {
+		.sql = "SELECT password_hash, username FROM finote.users WHERE id OPERATOR(pg_catalog.=) $1"
+			   " FOR NO KEY UPDATE",
 		.nargs = 1,
 		.argtypes = {UUIDOID},
 	};
@@ -384,7 +458,9 @@ verify_current_password(FunctionCallInfo fcinfo, Datum user_id, text *password,
 	text *username;
 	bool  isnull;
 
-	finote_exec(&q_user, &user_id, NULL);
+	/* Gone while we waited for the lock: an account_delete got there first. */
+	if (finote_exec(serialise ? &q_user_lock : &q_user, &user_id, NULL) == 0)
+		raise_bad_session();
 	hash = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	username = DatumGetTextPP(finote_result_column(0, 2, &isnull));
 	if (budget)
@@ -414,7 +490,7 @@ verify_current_password(FunctionCallInfo fcinfo, Datum user_id, text *password,
  * other sessions; the calling one stays.
  */
 static void
-change_password(FunctionCallInfo fcinfo, FinoteBudget budget)
+change_password(FunctionCallInfo fcinfo, FinoteBudget budget, bool serialise)
 {
 	static FinoteQuery q_revoke = {
 		.sql = "DELETE FROM finote.sessions"
@@ -430,12 +506,12 @@ change_password(FunctionCallInfo fcinfo, FinoteBudget budget)
 	FinoteAttempts a;
 
 	SPI_connect();
-	user_id = session_lookup(token, &session_hash);
+	user_id = session_lookup(token, &session_hash, false);
 	current = finote_arg_text(fcinfo, 1, "current_password");
 	new_password = finote_arg_text(fcinfo, 2, "new_password");
 	finote_check_password(new_password, "new_password");
 	verify_current_password(fcinfo, user_id, current, "current password is incorrect",
-							budget, 3, &a);
+							budget, 3, &a, serialise);
 
 	finote_exec(&q_set_password,
 				(Datum[]){user_id, CStringGetTextDatum(finote_password_hash(new_password))}, NULL);
@@ -448,21 +524,21 @@ change_password(FunctionCallInfo fcinfo, FinoteBudget budget)
 Datum
 finote_change_password(PG_FUNCTION_ARGS)
 {
-	change_password(fcinfo, FINOTE_BUDGET_NONE);
+	change_password(fcinfo, FINOTE_BUDGET_NONE, false);
 	PG_RETURN_VOID();
 }
 
 Datum
 finote_change_password_1_1_3(PG_FUNCTION_ARGS)
 {
-	change_password(fcinfo, FINOTE_BUDGET_WORKER);
+	change_password(fcinfo, FINOTE_BUDGET_WORKER, false);
 	PG_RETURN_VOID();
 }
 
 Datum
 finote_change_password_1_2_2(PG_FUNCTION_ARGS)
 {
-	change_password(fcinfo, FINOTE_BUDGET_SERVER);
+	change_password(fcinfo, FINOTE_BUDGET_SERVER, true);
 	PG_RETURN_VOID();
 }
 
@@ -472,10 +548,12 @@ finote_change_password_1_2_2(PG_FUNCTION_ARGS)
  * change_password checks it), the user goes, and with it, by the foreign
  * keys' ON DELETE CASCADE, every row that is theirs: sessions, notes,
  * trash and revisions, in this one transaction. Attempt budgets are kept by
- * key, not by user, and stay to run out as they would have.
+ * key, not by user, and stay to run out as they would have. From 1.2.2
+ * (serialise) the password is checked under the row lock, as for
+ * change_password.
  */
 static void
-account_delete(FunctionCallInfo fcinfo, FinoteBudget budget)
+account_delete(FunctionCallInfo fcinfo, FinoteBudget budget, bool serialise)
 {
 	static FinoteQuery q_delete = {
 		.sql = "DELETE FROM finote.users WHERE id OPERATOR(pg_catalog.=) $1",
@@ -489,7 +567,8 @@ account_delete(FunctionCallInfo fcinfo, FinoteBudget budget)
 	SPI_connect();
 	user_id = finote_session_user(fcinfo);
 	password = finote_arg_text(fcinfo, 1, "password");
-	verify_current_password(fcinfo, user_id, password, "password is incorrect", budget, 2, &a);
+	verify_current_password(fcinfo, user_id, password, "password is incorrect", budget, 2, &a,
+							serialise);
 	finote_exec(&q_delete, &user_id, NULL);
 	finote_attempts_refund(&a);
 	SPI_finish();
@@ -498,13 +577,13 @@ account_delete(FunctionCallInfo fcinfo, FinoteBudget budget)
 Datum
 finote_account_delete_1_2(PG_FUNCTION_ARGS)
 {
-	account_delete(fcinfo, FINOTE_BUDGET_WORKER);
+	account_delete(fcinfo, FINOTE_BUDGET_WORKER, false);
 	PG_RETURN_VOID();
 }
 
 Datum
 finote_account_delete_1_2_2(PG_FUNCTION_ARGS)
 {
-	account_delete(fcinfo, FINOTE_BUDGET_SERVER);
+	account_delete(fcinfo, FINOTE_BUDGET_SERVER, true);
 	PG_RETURN_VOID();
 }

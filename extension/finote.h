@@ -220,11 +220,18 @@ extern int32 finote_attempts_count(const FinoteAttempts *req, bool refuse_blocke
 extern int32 finote_attempt_server_ask(const FinoteAttempts *a);
 extern void	 finote_attempt_server_outcome(bool succeeded);
 
-/* Sessions (auth.c): the user of the token in argument 0; 28000 if none. */
+/*
+ * Sessions (auth.c): the user of the token in argument 0; 28000 if none. A
+ * call that writes checks its session with finote_session_user_for_write:
+ * from 1.2.2 (lock_user) that locks the user's row FOR KEY SHARE, so that
+ * an account_delete running at the same time either comes first (28000)
+ * or waits for the write.
+ */
 extern Datum finote_session_user(FunctionCallInfo fcinfo);
+extern Datum finote_session_user_for_write(FunctionCallInfo fcinfo, bool lock_user);
 /* A session's writer id (1.2.1): crypto_generichash's shortest digest. */
 #define FINOTE_WRITER_BYTES 16
-extern Datum finote_session_user_writer(text *token, bytea **writer);
+extern Datum finote_session_user_writer(text *token, bool lock_user, bytea **writer);
 
 /*
  * A change of a note from 1.2 (notes.c): the note locked and its version

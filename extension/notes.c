@@ -23,11 +23,13 @@
 
 PG_FUNCTION_INFO_V1(finote_note_create);
 PG_FUNCTION_INFO_V1(finote_note_create_1_1);
+PG_FUNCTION_INFO_V1(finote_note_create_1_2_2);
 PG_FUNCTION_INFO_V1(finote_note_get);
 PG_FUNCTION_INFO_V1(finote_note_update);
 PG_FUNCTION_INFO_V1(finote_note_update_1_1);
 PG_FUNCTION_INFO_V1(finote_note_update_1_2);
 PG_FUNCTION_INFO_V1(finote_note_update_1_2_1);
+PG_FUNCTION_INFO_V1(finote_note_update_1_2_2);
 PG_FUNCTION_INFO_V1(finote_note_delete);
 PG_FUNCTION_INFO_V1(finote_note_tags);
 
@@ -154,9 +156,13 @@ finote_note_id_arg(FunctionCallInfo fcinfo, int argno)
 	return PG_GETARG_DATUM(argno);
 }
 
-/* note_create(token, title, content [, pinned, tags]) RETURNS jsonb */
+/*
+ * note_create(token, title, content [, pinned, tags]) RETURNS jsonb; from
+ * 1.2.2 (lock_user) a create racing the account's deletion is 28000, not a
+ * foreign key violation (finote_session_user_for_write).
+ */
 static Datum
-note_create(FunctionCallInfo fcinfo, FinoteQuery *q)
+note_create(FunctionCallInfo fcinfo, FinoteQuery *q, bool lock_user)
 {
 	Datum args[1 + NOTE_FIELDS];
 	char  nulls[1 + NOTE_FIELDS] = {' '};
@@ -165,7 +171,7 @@ note_create(FunctionCallInfo fcinfo, FinoteQuery *q)
 
 	note_fields(fcinfo, 1, args + 1, nulls + 1);
 	SPI_connect();
-	args[0] = finote_session_user(fcinfo);
+	args[0] = finote_session_user_for_write(fcinfo, lock_user);
 	result = finote_exec_value(q, args, nulls, &found);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
@@ -174,13 +180,19 @@ note_create(FunctionCallInfo fcinfo, FinoteQuery *q)
 Datum
 finote_note_create(PG_FUNCTION_ARGS)
 {
-	return note_create(fcinfo, &q_create_1_0);
+	return note_create(fcinfo, &q_create_1_0, false);
 }
 
 Datum
 finote_note_create_1_1(PG_FUNCTION_ARGS)
 {
-	return note_create(fcinfo, &q_create_1_1);
+	return note_create(fcinfo, &q_create_1_1, false);
+}
+
+Datum
+finote_note_create_1_2_2(PG_FUNCTION_ARGS)
+{
+	return note_create(fcinfo, &q_create_1_1, true);
 }
 
 /* note_update(token, id, title, content [, pinned, tags]) RETURNS jsonb */
@@ -342,10 +354,12 @@ finote_note_change(Datum user_id, Datum note_id, Datum *fields, const char *fiel
 /*
  * finote.note_update(token, id, title, content, pinned, tags, if_version)
  * RETURNS jsonb, 1.2: if_version given and not the note's version is PT412,
- * and changes nothing. 1.2.1 only narrows the collapse to the same writer.
+ * and changes nothing. 1.2.1 only narrows the collapse to the same writer;
+ * 1.2.2 locks the user's row (lock_user), so that an update racing the
+ * account's deletion is 28000, not a deadlock.
  */
 static Datum
-note_update_versioned(FunctionCallInfo fcinfo, FinoteCollapse collapse)
+note_update_versioned(FunctionCallInfo fcinfo, FinoteCollapse collapse, bool lock_user)
 {
 	Datum  fields[NOTE_FIELDS];
 	char   nulls[NOTE_FIELDS];
@@ -356,9 +370,9 @@ note_update_versioned(FunctionCallInfo fcinfo, FinoteCollapse collapse)
 	note_fields(fcinfo, 2, fields, nulls);
 	SPI_connect();
 	if (collapse == FINOTE_COLLAPSE_SAME_WRITER)
-		user_id = finote_session_user_writer(finote_token_arg(fcinfo), &writer);
+		user_id = finote_session_user_writer(finote_token_arg(fcinfo), lock_user, &writer);
 	else
-		user_id = finote_session_user(fcinfo);
+		user_id = finote_session_user_for_write(fcinfo, lock_user);
 	finote_note_lock(fcinfo, user_id, finote_note_id_arg(fcinfo, 1), 6);
 	result = finote_note_change(user_id, finote_note_id_arg(fcinfo, 1), fields, nulls, collapse, writer);
 	SPI_finish();
@@ -368,13 +382,19 @@ note_update_versioned(FunctionCallInfo fcinfo, FinoteCollapse collapse)
 Datum
 finote_note_update_1_2(PG_FUNCTION_ARGS)
 {
-	return note_update_versioned(fcinfo, FINOTE_COLLAPSE_ANY_WRITER);
+	return note_update_versioned(fcinfo, FINOTE_COLLAPSE_ANY_WRITER, false);
 }
 
 Datum
 finote_note_update_1_2_1(PG_FUNCTION_ARGS)
 {
-	return note_update_versioned(fcinfo, FINOTE_COLLAPSE_SAME_WRITER);
+	return note_update_versioned(fcinfo, FINOTE_COLLAPSE_SAME_WRITER, false);
+}
+
+Datum
+finote_note_update_1_2_2(PG_FUNCTION_ARGS)
+{
+	return note_update_versioned(fcinfo, FINOTE_COLLAPSE_SAME_WRITER, true);
 }
 
 /* finote.note_get(token text, id uuid) RETURNS jsonb */

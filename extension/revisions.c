@@ -18,6 +18,7 @@
 PG_FUNCTION_INFO_V1(finote_note_revisions_1_2);
 PG_FUNCTION_INFO_V1(finote_note_revision_1_2);
 PG_FUNCTION_INFO_V1(finote_note_restore_1_2);
+PG_FUNCTION_INFO_V1(finote_note_restore_1_2_2);
 
 /* A cursor is a version: a bigint in decimal. */
 #define CURSOR_MAX_DIGITS 19
@@ -137,9 +138,11 @@ finote_note_revision_1_2(PG_FUNCTION_ARGS)
  * revision's title, content and tags become the note's. It is a change like
  * any other, except that it always keeps the text it replaces as a revision
  * (no collapse), so that a restore can be undone by restoring that one.
+ * From 1.2.2 (lock_user) a restore racing the account's deletion is 28000,
+ * not a deadlock (finote_session_user_for_write).
  */
-Datum
-finote_note_restore_1_2(PG_FUNCTION_ARGS)
+static Datum
+note_restore(FunctionCallInfo fcinfo, bool lock_user)
 {
 	static FinoteQuery q = {
 		.sql = "SELECT r.title, r.content, r.tags FROM finote.revisions r"
@@ -156,7 +159,7 @@ finote_note_restore_1_2(PG_FUNCTION_ARGS)
 	Datum result;
 
 	SPI_connect();
-	user_id = finote_session_user(fcinfo);
+	user_id = finote_session_user_for_write(fcinfo, lock_user);
 	finote_note_lock(fcinfo, user_id, note_id, 3);
 	if (finote_exec(&q, (Datum[]){user_id, note_id, revision_id}, NULL) == 0)
 		finote_not_found("revision");
@@ -166,5 +169,17 @@ finote_note_restore_1_2(PG_FUNCTION_ARGS)
 	fields[3] = SPI_datumTransfer(finote_result_column(0, 3, &isnull), false, -1);
 	result = finote_note_change(user_id, note_id, fields, nulls, FINOTE_COLLAPSE_NEVER, NULL);
 	SPI_finish();
-	PG_RETURN_DATUM(result);
+	return result;
+}
+
+Datum
+finote_note_restore_1_2(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(note_restore(fcinfo, false));
+}
+
+Datum
+finote_note_restore_1_2_2(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(note_restore(fcinfo, true));
 }

@@ -20,6 +20,9 @@ PG_FUNCTION_INFO_V1(finote_note_delete_1_2);
 PG_FUNCTION_INFO_V1(finote_trash_list_1_2);
 PG_FUNCTION_INFO_V1(finote_trash_restore_1_2);
 PG_FUNCTION_INFO_V1(finote_trash_delete_1_2);
+PG_FUNCTION_INFO_V1(finote_note_delete_1_2_2);
+PG_FUNCTION_INFO_V1(finote_trash_restore_1_2_2);
+PG_FUNCTION_INFO_V1(finote_trash_delete_1_2_2);
 
 /*
  * A page ends before the note that would bring the notes' stored text past
@@ -31,11 +34,15 @@ PG_FUNCTION_INFO_V1(finote_trash_delete_1_2);
 #define PAGE_BYTES (512 * 1024)
 
 /*
+ * The writes below lock the user's row from 1.2.2 (lock_user), so that one
+ * racing the account's deletion is 28000, not a foreign key violation or a
+ * deadlock (finote_session_user_for_write).
+ *
  * finote.note_delete(token, id, if_version) RETURNS void, 1.2: the note
  * moves to the trash; if_version given and not its version is PT412.
  */
-Datum
-finote_note_delete_1_2(PG_FUNCTION_ARGS)
+static void
+note_delete(FunctionCallInfo fcinfo, bool lock_user)
 {
 	static FinoteQuery q = {
 		.sql = "WITH d AS (DELETE FROM finote.notes n WHERE n.user_id = $1 AND n.id = $2"
@@ -51,12 +58,25 @@ finote_note_delete_1_2(PG_FUNCTION_ARGS)
 	Datum args[2];
 
 	SPI_connect();
-	args[0] = finote_session_user(fcinfo);
+	args[0] = finote_session_user_for_write(fcinfo, lock_user);
 	args[1] = finote_note_id_arg(fcinfo, 1);
 	finote_note_lock(fcinfo, args[0], args[1], 2);
 	finote_exec(&q, args, NULL);
 	finote_purge_expired(FINOTE_SWEEP_ROWS, false);
 	SPI_finish();
+}
+
+Datum
+finote_note_delete_1_2(PG_FUNCTION_ARGS)
+{
+	note_delete(fcinfo, false);
+	PG_RETURN_VOID();
+}
+
+Datum
+finote_note_delete_1_2_2(PG_FUNCTION_ARGS)
+{
+	note_delete(fcinfo, true);
 	PG_RETURN_VOID();
 }
 
@@ -132,8 +152,8 @@ finote_trash_list_1_2(PG_FUNCTION_ARGS)
  * finote.trash_restore(token, id) RETURNS jsonb: the note, back in the
  * list with version + 1.
  */
-Datum
-finote_trash_restore_1_2(PG_FUNCTION_ARGS)
+static Datum
+trash_restore(FunctionCallInfo fcinfo, bool lock_user)
 {
 	static FinoteQuery q = {
 		.sql = "WITH d AS (DELETE FROM finote.trash t WHERE t.user_id = $1 AND t.id = $2"
@@ -151,22 +171,34 @@ finote_trash_restore_1_2(PG_FUNCTION_ARGS)
 	bool  found;
 
 	SPI_connect();
-	args[0] = finote_session_user(fcinfo);
+	args[0] = finote_session_user_for_write(fcinfo, lock_user);
 	args[1] = finote_note_id_arg(fcinfo, 1);
 	result = finote_exec_value(&q, args, NULL, &found);
 	if (!found)
 		finote_not_found("note");
 	finote_purge_expired(FINOTE_SWEEP_ROWS, false);
 	SPI_finish();
-	PG_RETURN_DATUM(result);
+	return result;
+}
+
+Datum
+finote_trash_restore_1_2(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(trash_restore(fcinfo, false));
+}
+
+Datum
+finote_trash_restore_1_2_2(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(trash_restore(fcinfo, true));
 }
 
 /*
  * finote.trash_delete(token, id) RETURNS void: the note is deleted for good,
  * with its revisions (at most finote.revisions_keep of them).
  */
-Datum
-finote_trash_delete_1_2(PG_FUNCTION_ARGS)
+static void
+trash_delete(FunctionCallInfo fcinfo, bool lock_user)
 {
 	static FinoteQuery q = {
 		.sql = "WITH d AS (DELETE FROM finote.trash t WHERE t.user_id = $1 AND t.id = $2"
@@ -180,10 +212,23 @@ finote_trash_delete_1_2(PG_FUNCTION_ARGS)
 	Datum args[2];
 
 	SPI_connect();
-	args[0] = finote_session_user(fcinfo);
+	args[0] = finote_session_user_for_write(fcinfo, lock_user);
 	args[1] = finote_note_id_arg(fcinfo, 1);
 	if (finote_exec(&q, args, NULL) == 0)
 		finote_not_found("note");
 	SPI_finish();
+}
+
+Datum
+finote_trash_delete_1_2(PG_FUNCTION_ARGS)
+{
+	trash_delete(fcinfo, false);
+	PG_RETURN_VOID();
+}
+
+Datum
+finote_trash_delete_1_2_2(PG_FUNCTION_ARGS)
+{
+	trash_delete(fcinfo, true);
 	PG_RETURN_VOID();
 }

@@ -32,7 +32,7 @@ is(api($shim, 'GET', '/api/notes?tag=zzz', undef, @auth)->{json}{notes}[0]{id}, 
 psql($pg_port, 'finote', 'ALTER EXTENSION finote UPDATE');
 $r = api($shim, 'GET', '/readyz');
 is($r->{status}, 200, 'ready after the update');
-is($r->{json}{extension_version}, '1.2.1', '/readyz tells the newest version, 1.2.1');
+is($r->{json}{extension_version}, '1.2.2', '/readyz tells the newest version, 1.2.2');
 $r = api($shim, 'GET', '/api/tags', undef, @auth);
 is($r->{status}, 200, '1.1: /api/tags');
 is_deeply($r->{json}, { tags => [] }, '1.1: no tags yet');

@@ -23,10 +23,10 @@ my $r;
 sub etag { my ($r) = @_; my $e = $r->{headers}{etag}; return ref $e ? join(',', @$e) : $e }
 sub ids { my ($list) = @_; return [map { $_->{id} } @$list] }
 
-# The shim is built for 1.2; 1.2.1 (the default) is a patch of it, no new API.
+# The shim is built for 1.2; 1.2.2 (the default) is a patch of it, no new API.
 $r = api($shim, 'GET', '/readyz');
-is($r->{status}, 200, 'ready at 1.2.1');
-is($r->{json}{extension_version}, '1.2.1', '/readyz tells 1.2.1');
+is($r->{status}, 200, 'ready at 1.2.2');
+is($r->{json}{extension_version}, '1.2.2', '/readyz tells 1.2.2');
 
 my ($login) = register_and_login($shim, 'alice', 'alicepassword');
 my @auth = (Authorization => "Bearer $login->{json}{token}");
@@ -193,8 +193,8 @@ SKIP: {
         start_shim(PORT => free_port(), DATABASE_URL => $dburl, SESSION_SECRET => 'w' x 32, tag => 'shim-1.1.3');
     };
     $r = api($old_shim, 'GET', '/readyz');
-    like($r->{json}{error}{message} // '', qr/has finote 1\.2\.1; this shim needs 1\.1\.3/,
-        '1.1.3 shim: /readyz names the 1.2.1 database (it was built for 1.1.3)');
+    like($r->{json}{error}{message} // '', qr/has finote 1\.2\.2; this shim needs 1\.1\.3/,
+        '1.1.3 shim: /readyz names the 1.2.2 database (it was built for 1.1.3)');
     my ($l) = register_and_login($old_shim, 'erin', 'erinpassword');
     my @e = (Authorization => "Bearer $l->{json}{token}");
     $r = api($old_shim, 'POST', '/api/notes', { title => 'from 1.1.3', content => 'c', pinned => JSON::PP::true, tags => ['a'] }, @e);
@@ -251,7 +251,7 @@ is(api($shim, 'GET', '/api/trash', undef, @fa)->{status}, 200, 'and the 1.2 rout
 psql($pg_old, 'finote', 'ALTER EXTENSION finote UPDATE');
 $r = api($shim, 'GET', '/readyz');
 is($r->{status}, 200, 'after ALTER EXTENSION UPDATE to the patch release: still ready');
-is($r->{json}{extension_version}, '1.2.1', 'ready at 1.2.1');
-is(api($shim, 'GET', '/api/trash', undef, @fa)->{status}, 200, 'the 1.2 routes at 1.2.1');
+is($r->{json}{extension_version}, '1.2.2', 'ready at 1.2.2');
+is(api($shim, 'GET', '/api/trash', undef, @fa)->{status}, 200, 'the 1.2 routes at 1.2.2');
 stop_shim($shim);
 done_testing();
