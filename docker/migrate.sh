@@ -11,10 +11,10 @@
 # so that a busy table does not queue the service's requests behind the
 # migration, and the version checked after.
 # Then the API login role, by `finote-db app-role`: $FINOTE_APP_ROLE
-# (finote_app) is created if missing, with LOGIN and membership in
-# finote_api; when FINOTE_APP_PASSWORD is set it becomes that role's password
-# (the one in the shim's DATABASE_URL). This script only waits for the server
-# and says what changed.
+# (finote_app) is created if missing, with LOGIN, membership in finote_api
+# and search_path = pg_catalog, pg_temp; when FINOTE_APP_PASSWORD is set it
+# becomes that role's password (the one in the shim's DATABASE_URL). This
+# script only waits for the server and says what changed.
 #
 # Connects as a superuser (finote is a C extension) to URL, or else to the
 # server named by libpq's variables (PGHOST, PGPORT, PGUSER, PGDATABASE;

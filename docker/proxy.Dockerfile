@@ -15,7 +15,6 @@ RUN FINOTE_APT_CLEAN=1 /tmp/finote-setup/apt-install.sh /tmp/finote-setup/proxy-
 COPY docker/proxy/ /usr/local/share/finote/proxy/
 ENV FINOTE_PROXY_LISTEN=8080 \
     FINOTE_UPSTREAM=shim:3000 \
-    FINOTE_PROXY_PREFIX=/tmp/finote-proxy \
     FINOTE_TLS_DIR=/etc/finote/tls
 USER www-data
 EXPOSE 8080

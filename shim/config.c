@@ -248,7 +248,8 @@ config_load(void)
 	int			host_prefix;
 
 	cfg.production = strcmp(env, "production") == 0;
-	cfg.listen_addr = env_or("FINOTE_LISTEN_ADDR", "0.0.0.0");
+	/* loopback unless told: the shim is meant to sit behind a proxy */
+	cfg.listen_addr = env_or("FINOTE_LISTEN_ADDR", "127.0.0.1");
 	cfg.database_url = env_or("DATABASE_URL", NULL);
 	cfg.session_name = env_or("SESSION_NAME", "finote.sid");
 

@@ -23,3 +23,13 @@ SELECT pg_catalog.format('GRANT finote_api TO %I', :'role')
  WHERE NOT pg_catalog.pg_has_role(:'role', 'finote_api', 'MEMBER') \gexec
 SELECT pg_catalog.format('ALTER ROLE %I PASSWORD %L', :'role', :'verifier')
  WHERE :'verifier' <> '' \gexec
+-- The role's own search path, pg_catalog first and nothing any role can
+-- create in: the shim names the extension's functions with finote., so a
+-- look-alike function or operator planted in public (or in a schema named
+-- after the role) is never what its statements call. Roles are cluster-wide:
+-- so is this setting.
+SELECT pg_catalog.format('ALTER ROLE %I SET search_path = pg_catalog, pg_temp', :'role')
+ WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_db_role_setting s
+                    WHERE s.setdatabase = 0
+                      AND s.setrole = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = :'role')
+                      AND 'search_path=pg_catalog, pg_temp' = ANY (s.setconfig)) \gexec

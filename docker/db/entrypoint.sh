@@ -15,8 +15,9 @@
 # *.sql, *.sql.gz) on a server that listens on its socket only, so that no
 # client can see a half-made database. Each of POSTGRES_PASSWORD, _USER, _DB
 # and _INITDB_ARGS may instead be read from the file named by NAME_FILE
-# (Docker secrets). Finally it execs postgres: the server is PID 1 and gets
-# the container's signals itself (SIGINT fast shutdown, the STOPSIGNAL).
+# (Docker secrets). Finally it execs postgres without POSTGRES_PASSWORD (or
+# PGPASSWORD) in its environment: the server is PID 1 and gets the
+# container's signals itself (SIGINT fast shutdown, the STOPSIGNAL).
 #
 # Local connections (the socket directory /var/run/postgresql, which compose
 # shares with the shim's container): on every start, before any server runs,
@@ -107,7 +108,8 @@ MSG
   printf '\nhost all all all %s\n' "$auth" >>"$PGDATA/pg_hba.conf"
   secure_local_auth "$POSTGRES_USER"
 
-  pg_ctl -D "$PGDATA" -w -t 60 -o "-c listen_addresses='' -p ${PGPORT:-5432}" start
+  env -u POSTGRES_PASSWORD -u PGPASSWORD \
+    pg_ctl -D "$PGDATA" -w -t 60 -o "-c listen_addresses='' -p ${PGPORT:-5432}" start
   psql=(psql -X -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --no-password --dbname postgres)
   if [ "$POSTGRES_DB" != postgres ]; then
     "${psql[@]}" -q -v db="$POSTGRES_DB" <<<'CREATE DATABASE :"db";'
@@ -126,11 +128,14 @@ MSG
     esac
   done
   pg_ctl -D "$PGDATA" -m fast -w stop
-  unset POSTGRES_PASSWORD
   echo "docker-entrypoint: PostgreSQL init process complete; ready for start up."
 else
   file_env POSTGRES_USER postgres
   secure_local_auth "$POSTGRES_USER"
 fi
 
+# The server needs no password: keep the superuser's out of its environment
+# (/proc/PID/environ) and of every process it starts (archive_command ...),
+# on every start, not only the first.
+unset POSTGRES_PASSWORD POSTGRES_PASSWORD_FILE PGPASSWORD
 exec "$@"

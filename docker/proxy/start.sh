@@ -6,7 +6,12 @@
 # The entrypoint of the finote-proxy image, and the way to run the same
 # configuration on a host (nginx from Debian). It copies nginx.conf and
 # finote.conf into FINOTE_PROXY_PREFIX, writes the two files that differ
-# between places, and execs nginx in the foreground:
+# between places, and execs nginx in the foreground. The prefix is the
+# caller's alone: a new directory (mktemp -d) by default; one that is named
+# must be the caller's own, mode 0700 and no symlink, else start.sh refuses
+# it: another user who made it first could point what start.sh writes (as
+# root too) at any file. A named one that does not exist is made so.
+# What it writes there:
 #   listen.conf    `listen FINOTE_PROXY_LISTEN;` plain HTTP, or with `ssl` when
 #                  FINOTE_TLS_DIR holds cert.pem and key.pem (both or neither)
 #   upstream.conf  $finote_upstream = FINOTE_UPSTREAM, and `resolver
@@ -18,7 +23,7 @@
 #   FINOTE_UPSTREAM      shim:3000     the shim(s): one host:port
 #   FINOTE_RESOLVER      (none)        DNS server for FINOTE_UPSTREAM's name
 #   FINOTE_TLS_DIR       /etc/finote/tls
-#   FINOTE_PROXY_PREFIX  /tmp/finote-proxy   pid, temporary files, the copies
+#   FINOTE_PROXY_PREFIX  (new, in TMPDIR)   pid, temporary files, the copies
 #   FINOTE_PROXY_CONNECTIONS  64       open connections per client address
 #   FINOTE_PROXY_RATE    50            requests a second per client address,
 #   FINOTE_PROXY_BURST   100           and how many above that it may queue
@@ -28,7 +33,6 @@ listen=${FINOTE_PROXY_LISTEN:-8080}
 upstream=${FINOTE_UPSTREAM:-shim:3000}
 resolver=${FINOTE_RESOLVER:-}
 tls=${FINOTE_TLS_DIR:-/etc/finote/tls}
-prefix=${FINOTE_PROXY_PREFIX:-/tmp/finote-proxy}
 nginx=${NGINX:-nginx}
 connections=${FINOTE_PROXY_CONNECTIONS:-64}
 rate=${FINOTE_PROXY_RATE:-50}
@@ -43,6 +47,19 @@ for v in connections rate burst; do
   [[ ${!v} =~ ^[1-9][0-9]{0,5}$ ]] || die "FINOTE_PROXY_${v^^}: not a number from 1 to 999999: ${!v}"
 done
 
+if [ -z "${FINOTE_PROXY_PREFIX:-}" ]; then
+  prefix=$(mktemp -d "${TMPDIR:-/tmp}/finote-proxy.XXXXXX")
+else
+  prefix=$FINOTE_PROXY_PREFIX
+  [ -e "$prefix" ] || [ -L "$prefix" ] || mkdir -m 0700 -- "$prefix"
+  if [ -L "$prefix" ] || [ ! -d "$prefix" ]; then
+    die "FINOTE_PROXY_PREFIX $prefix: not a directory (a symlink is refused)"
+  fi
+  owner=$(stat -c %u -- "$prefix")
+  [ "$owner" = "$(id -u)" ] || die "FINOTE_PROXY_PREFIX $prefix: owned by uid $owner, not by this user ($(id -u))"
+  mode=$(stat -c %a -- "$prefix")
+  [ "$mode" = 700 ] || die "FINOTE_PROXY_PREFIX $prefix: mode $mode, not 0700"
+fi
 mkdir -p "$prefix/tmp"
 cp "$here/nginx.conf" "$here/finote.conf" "$prefix/"
 if [ -f "$tls/cert.pem" ] && [ -f "$tls/key.pem" ]; then

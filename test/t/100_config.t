@@ -1,6 +1,7 @@
-# Configuration by environment: defaults, invalid values refused with a
-# message naming the variable, production's demands on SESSION_SECRET, and
-# --routes. None of these need a database.
+# Configuration by environment: defaults (loopback unless FINOTE_LISTEN_ADDR
+# says otherwise), invalid values refused with a message naming the
+# variable, production's demands on SESSION_SECRET, and --routes. None of
+# these need a database.
 use strict;
 use warnings;
 use FindBin;
@@ -70,6 +71,16 @@ $shim = start_shim(PORT => $shim_port, DATABASE_URL => $db, NODE_ENV => 'product
 like(slurp($shim->{err}), qr/\(production\)/, 'production starts with a long secret');
 stop_shim($shim);
 logs_clean($shim, $secret);
+
+# FINOTE_LISTEN_ADDR unset: loopback only, never every interface
+$shim = start_shim(PORT => $shim_port, DATABASE_URL => $db, FINOTE_LISTEN_ADDR => undef, tag => 'config-listen');
+like(slurp($shim->{err}), qr/listening on http:\/\/127\.0\.0\.1:$shim_port /, 'default listen address: 127.0.0.1');
+SKIP: {
+    skip 'no ss (iproute2)', 1 unless -x '/usr/bin/ss' || -x '/bin/ss';
+    my @bound = map { (split ' ')[3] } grep { /\S/ } `ss -Hltn 'sport = :$shim_port'`;
+    is("@bound", "127.0.0.1:$shim_port", 'the only socket bound to the port is 127.0.0.1\'s');
+}
+stop_shim($shim);
 
 # a port in use is a clean failure
 my $one = start_shim(PORT => $shim_port, DATABASE_URL => $db, tag => 'config-one');

@@ -1,6 +1,7 @@
 # bin/finote-db app-role: the shim's login role, with a password that works
 # for real SCRAM authentication and that never reaches the server's log,
-# even with every statement logged.
+# even with every statement logged, and its search path pinned to
+# pg_catalog, pg_temp.
 use strict;
 use warnings;
 use lib 'test/lib';
@@ -45,13 +46,18 @@ unlike($logged, qr/\Q$stored\E/, 'nor its verifier');
 my $bindir = `'$srv->{pg_config}' --bindir`;
 chomp $bindir;
 sub login_as_app {
-    my ($pw) = @_;
+    my ($pw, $sql) = @_;
     local $ENV{PGPASSWORD} = $pw;
-    my $r = `'$bindir/psql' -X -At -h 127.0.0.1 -p $srv->{port} -U finote_app -d finote -c 'SELECT current_user' 2>&1`;
+    $sql //= 'SELECT current_user';
+    my $r = `'$bindir/psql' -X -At -h 127.0.0.1 -p $srv->{port} -U finote_app -d finote -c '$sql' 2>&1`;
     return ($? >> 8, $r);
 }
 my ($lrc, $lout) = login_as_app($secret);
 is($lout, "finote_app\n", 'finote_app logs in with the password over SCRAM');
+# Its own search path: nothing a role can create in comes before pg_catalog,
+# so a look-alike in public never shadows what the shim's statements call.
+($lrc, $lout) = login_as_app($secret, 'SHOW search_path');
+is($lout, "pg_catalog, pg_temp\n", 'its search_path is pg_catalog, pg_temp');
 ($lrc, $lout) = login_as_app('wrong password');
 like($lout, qr/password authentication failed for user "finote_app"/, 'a wrong password is refused');
 

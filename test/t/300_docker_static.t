@@ -126,8 +126,10 @@ SKIP: {
     is_deeply($sh->{volumes}, ['pgrun:/var/run/postgresql:ro'], "shim mounts db's socket directory only, read-only");
     ok($sh->{read_only} && "@{ $sh->{cap_drop} // [] }" eq 'ALL', 'shim stays read_only with cap_drop ALL');
     my @shim_env = sort keys %{ $sh->{environment} // {} };
-    is_deeply(\@shim_env, [sort @contract, 'FINOTE_TRUSTED_PROXIES'],
-        'shim gets exactly the deployment variables and FINOTE_TRUSTED_PROXIES');
+    is_deeply(\@shim_env, [sort @contract, 'FINOTE_TRUSTED_PROXIES', 'FINOTE_LISTEN_ADDR'],
+        'shim gets exactly the deployment variables, FINOTE_TRUSTED_PROXIES and FINOTE_LISTEN_ADDR');
+    is($sh->{environment}{FINOTE_LISTEN_ADDR}, '0.0.0.0',
+        'the shim listens on all its addresses (its default is 127.0.0.1): the proxy reaches it over back');
     is($sh->{environment}{NODE_ENV}, 'production', 'NODE_ENV is production in the example');
     ok(!$sh->{ports}, 'the shim publishes no port: only the proxy reaches it');
     is_deeply([sort keys %{ $sh->{networks} // {} }], ['back'], 'the shim is on the internal network only');

@@ -8,6 +8,9 @@
 # a chunked body arrives with one Content-Length, oversized bodies and
 # request floods get the API's JSON errors, and TLS when a certificate is
 # mounted. make test-docker runs the same files in the finote-proxy image.
+# start.sh's prefix is its own: a new one by default, and a named one that
+# another user could have made first (a symlink, someone else's directory,
+# one others can write or read) is refused before anything is written.
 use strict;
 use warnings;
 use FindBin;
@@ -23,8 +26,8 @@ my $nginx = '/usr/sbin/nginx';
 plan skip_all => "no $nginx (apt-get install nginx)" unless -x $nginx;
 
 my $dir = "$STATE/t312";
-my ($pg_port, $shim_port, $echo_port) = (54374, 3351, 3354);
-my ($proxy_port, $echo_proxy_port, $tls_port, $strict_port) = (3352, 3353, 3355, 3356);
+my ($pg_port, $shim_port, $echo_port) = map { free_port() } 1 .. 3;
+my ($proxy_port, $echo_proxy_port, $tls_port, $strict_port) = map { free_port() } 1 .. 4;
 my @pids;
 END {
     kill 'QUIT', $_ for @pids;    # nginx: graceful stop; the recorder: gone
@@ -186,6 +189,64 @@ for my $bad (qw(FINOTE_PROXY_RATE=0 FINOTE_PROXY_BURST=1r FINOTE_PROXY_CONNECTIO
 unlink "$dir/tls/key.pem";
 my $o = `FINOTE_TLS_DIR='$dir/tls' FINOTE_UPSTREAM=127.0.0.1:1 FINOTE_PROXY_PREFIX='$dir/bad' '$ROOT/docker/proxy/start.sh' -t 2>&1`;
 ok($? != 0 && $o =~ /only one of cert\.pem and key\.pem/, 'and a certificate without its key');
+
+# --- the prefix: the caller's own, or refused ---------------------------------------
+# start.sh -t with PREFIX (undef: unset) and TMPDIR; returns (exit status, output)
+sub start_t {
+    my ($prefix, $tmpdir) = @_;
+    my $pid = open(my $out, '-|') // die;
+    if (!$pid) {
+        open STDERR, '>&', \*STDOUT or die;
+        $ENV{FINOTE_UPSTREAM} = '127.0.0.1:1';
+        $ENV{FINOTE_TLS_DIR} = "$dir/tls-none";
+        if (defined $prefix) { $ENV{FINOTE_PROXY_PREFIX} = $prefix } else { delete $ENV{FINOTE_PROXY_PREFIX} }
+        $ENV{TMPDIR} = $tmpdir if $tmpdir;
+        exec "$ROOT/docker/proxy/start.sh", '-t' or die;
+    }
+    local $/;
+    my $text = <$out> // '';
+    close $out;
+    return ($?, $text);
+}
+make_path("$dir/tmpdir");
+my ($st, $text) = start_t(undef, "$dir/tmpdir");
+is($st, 0, 'without FINOTE_PROXY_PREFIX start.sh makes a prefix of its own') or diag $text;
+my @made = glob("$dir/tmpdir/finote-proxy.*");
+is(scalar @made, 1, 'one new directory in TMPDIR');
+is(sprintf('%o', (lstat $made[0])[2] & 07777), '700', 'mode 0700') if @made;
+($st, $text) = start_t("$dir/fresh");
+is($st, 0, 'a named prefix that does not exist is made') or diag $text;
+is(sprintf('%o', (stat "$dir/fresh")[2] & 07777), '700', 'mode 0700');
+
+# what another local user could have planted first; the victim is a file
+# start.sh would overwrite (listen.conf) if it followed the link
+my $victim = "$dir/victim";
+open my $vf, '>', $victim or die;
+print $vf "victim\n";
+close $vf;
+make_path("$dir/victim-dir");
+symlink("$dir/victim-dir", "$dir/link") or die;
+symlink($victim, "$dir/victim-dir/listen.conf") or die;
+my $nobody = getpwnam('nobody');
+my @hostile = (['a symlink to a directory', "$dir/link"]);
+mkdir "$dir/open", 0755 or die;
+chmod 0755, "$dir/open";
+push @hostile, ['a directory of mode 0755', "$dir/open", qr/mode 755, not 0700/];
+if ($> == 0 && defined $nobody) {
+    # root: the link and a 0700 directory owned by another user (nobody)
+    system('chown', '-h', 'nobody', "$dir/link") == 0 or die;
+    mkdir "$dir/theirs", 0700 or die;
+    chown $nobody, -1, "$dir/theirs" or die;
+    push @hostile, ["a 0700 directory owned by nobody", "$dir/theirs", qr/owned by uid $nobody, not by this user/];
+}
+for my $h (@hostile) {
+    my ($what, $path, $why) = @$h;
+    ($st, $text) = start_t($path);
+    isnt($st, 0, "FINOTE_PROXY_PREFIX: $what is refused");
+    like($text, $why // qr/not a directory \(a symlink is refused\)/, 'saying why');
+    ok(!-e "$path/nginx.conf" && !-e "$path/tmp", 'nothing was written there');
+}
+is(slurp($victim), "victim\n", 'the file a planted link pointed to is untouched');
 
 stop_shim($shim);
 done_testing();

@@ -4,11 +4,16 @@
 # to a directory postgres can reach and says where; the cluster starts there,
 # the service answers, and its data survives a stop and a start. Root only
 # (as any other user the cluster runs as that user, who owns the checkout).
+# Another local user (nobody) gets nothing from it: not the superuser over
+# 127.0.0.1 (it had it: initdb -A trust), nor the socket; the superuser's
+# password is in .finote/run/pgpass (0600); the shim listens on 127.0.0.1
+# only; and a cluster of the old trusting kind is made private on its next
+# start.
 use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
-use FinoteTest qw(slurp $ROOT);
+use FinoteTest qw(slurp free_port $ROOT);
 use File::Temp qw(tempdir);
 use File::Path qw(remove_tree);
 use HTTP::Tiny;
@@ -19,8 +24,8 @@ use Test::More;
 plan skip_all => 'as root only: the server then runs as postgres' if $> != 0;
 plan skip_all => 'no OS user postgres' unless getpwnam('postgres');
 
-my $port = 3378;
-my $pgport = 54378;
+my $port = free_port();
+my $pgport = free_port();
 my $private = tempdir('finote 0700 XXXX', TMPDIR => 1, CLEANUP => 0);
 chmod 0700, $private;
 my $checkout = "$private/finote checkout";
@@ -97,11 +102,56 @@ my ($st, $body) = api('POST', '/api/auth/login', '{"username":"private","passwor
 my ($token) = $body =~ /"token"\s*:\s*"([^"]+)"/;
 ok($token, 'login');
 is((api('POST', '/api/notes', '{"title":"kept","content":"across make run"}', $token))[0], 201, 'a note');
+
+# --- what another local user gets ---------------------------------------------------
+my $psql = `pg_config --bindir`;
+chomp $psql;
+$psql .= '/psql';
+# psql as USER (undef: this one) to HOST, with ENV; returns (exit status, output)
+sub psql_as {
+    my ($user, $host, %env) = @_;
+    my @cmd = ($psql, '-X', '-w', '-At', '-h', $host, '-p', $pgport, '-U', 'postgres', '-d', 'finote', '-c', 'SELECT current_user');
+    unshift @cmd, 'runuser', '-u', $user, '--' if $user;
+    my $pid = open(my $out, '-|') // die;
+    if (!$pid) {
+        open STDERR, '>&', \*STDOUT or die;
+        chdir '/' or die;
+        delete @ENV{qw(PGPASSWORD PGPASSFILE PGUSER)};
+        $ENV{$_} = $env{$_} for keys %env;
+        exec @cmd or die "exec: $!";
+    }
+    local $/;
+    my $text = <$out> // '';
+    close $out;
+    return ($?, $text);
+}
+sub nobody_refused {
+    my ($when) = @_;
+    my ($st, $out) = psql_as('nobody', '127.0.0.1');
+    ok($st != 0 && $out =~ /password/, "$when: another local user (nobody) is not the superuser over 127.0.0.1")
+      or diag $out;
+    ($st, $out) = psql_as('nobody', "$state/run/sock");
+    isnt($st, 0, "$when: nor by the cluster's socket") or diag $out;
+}
+nobody_refused('make run');
+my $pgpass = "$state/run/pgpass";
+my @st = stat $pgpass;
+is(@st ? sprintf('%o %d', $st[2] & 07777, $st[4]) : 'missing', '600 0', "the superuser's password: $pgpass, 0600, root's");
+my ($rc, $out) = psql_as(undef, '127.0.0.1', PGPASSFILE => $pgpass);
+is($out, "postgres\n", 'with it the owner logs in over 127.0.0.1 as postgres');
+my @bound = map { (split ' ')[3] } grep { /\S/ } `ss -Hltn 'sport = :$port'`;
+is("@bound", "127.0.0.1:$port", "make run's shim listens on 127.0.0.1 only");
+
 stop_run();
 ok(!$http->get("http://127.0.0.1:$port/readyz")->{success}, 'Ctrl-C stopped the service');
+# a cluster made by an older make run: initdb's trust for every local connection
+open my $hba, '>', "$state/run/data/pg_hba.conf" or die;
+print $hba "local all all trust\nhost all all 127.0.0.1/32 trust\n";
+close $hba;
 
 ok(start_run(2), 'make run again') or diag slurp($run_log);
 unlike(slurp($run_log), qr/so they live in/, 'the link is made once');
+nobody_refused('make run on a cluster that trusted local connections');
 ($st, $body) = api('GET', '/api/notes', undef, $token);
 is($st, 200, 'the session survived the restart');
 like($body, qr/"title"\s*:\s*"kept"/, 'and the note');
