@@ -58,6 +58,8 @@ is($lout, "finote_app\n", 'finote_app logs in with the password over SCRAM');
 # so a look-alike in public never shadows what the shim's statements call.
 ($lrc, $lout) = login_as_app($secret, 'SHOW search_path');
 is($lout, "pg_catalog, pg_temp\n", 'its search_path is pg_catalog, pg_temp');
+($lrc, $lout) = login_as_app($secret, 'SHOW plan_cache_mode');
+is($lout, "force_generic_plan\n", 'its plans are generic (no request body in a plan)');
 ($lrc, $lout) = login_as_app('wrong password');
 like($lout, qr/password authentication failed for user "finote_app"/, 'a wrong password is refused');
 
