@@ -16,6 +16,9 @@
 ROOT=$PWD
 BENCH=$ROOT/test/bench
 STATE=$(test/bin/statedir)/bench
+# Where a run's report goes; a developer promotes one that the docs cite by
+# copying it into test/bench/results/ (test/bench/README.md).
+RESULTS=$STATE/results
 DATA=$STATE/files   # the workload files; $STATE/data is the cluster
 PG_CONFIG=${PG_CONFIG:-pg_config}
 PGBIN=$("$PG_CONFIG" --bindir)
@@ -100,7 +103,7 @@ bench_build() {
 # ---- cluster --------------------------------------------------------------------
 bench_cluster() {
   [ -x "$SHIM_BIN" ] || { echo "bench: no $SHIM_BIN" >&2; exit 1; }
-  mkdir -p "$STATE" "$DATA" "$BENCH/results"
+  mkdir -p "$STATE" "$DATA" "$RESULTS"
   log "cluster $STATE on port $PGPORT"
   test/bin/pgcluster start "$STATE" "$PGPORT"
   # Sized for a 1 GB data set on a small machine; applied once, then a restart.
