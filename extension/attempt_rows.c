@@ -11,6 +11,8 @@
  * window: growing delays, not a lockout. An idle key (no attempt for a whole
  * window) is forgotten. A fixed key (the account's) is instead forgotten a
  * window after its first attempt.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include "finote.h"
 

@@ -64,6 +64,8 @@
  * waits 5 seconds for the database's sessions, finds it gone. While it runs
  * it holds one worker slot (max_worker_processes) per database; when no slot
  * is free to start it the attempt fails with 53000 (HTTP 503, Retry-After).
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include "finote.h"
 

@@ -29,6 +29,8 @@
  * at those versions. From 1.2.2 (FINOTE_BUDGET_SERVER) the same keys, rows
  * and delays are kept by the long-lived attempt server of attempt_server.c,
  * which counts failures only and starts no process per login.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include "finote.h"
 

@@ -7,6 +7,8 @@
  * The API functions run with search_path pinned to pg_catalog, pg_temp (their
  * SET clause); the statements here qualify every name all the same, so that
  * none of them depends on the path it runs under (issue 13).
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include "finote.h"
 

@@ -14,6 +14,8 @@
  *
  * The field readers refuse the wrong JSON type: b->>'title' would turn 42
  * into '42' and {"a":1} into its text, and store them.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include "finote.h"
 

@@ -7,6 +7,8 @@
  * the timestamp's 8 bytes big-endian and the uuid, then base64url without
  * padding. It is opaque to clients; a cursor that does not decode is 22023,
  * never a wrong page.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include "finote.h"
 

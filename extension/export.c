@@ -32,6 +32,8 @@
  * Without revisions the rows are those of 1.2; with them, a note's row
  * ends in '"revisions" : [', each revision is a row of its own, and the
  * closing ']}' leads the row after the last one.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include "finote.h"
 

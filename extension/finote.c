@@ -5,6 +5,8 @@
  * Every setting is PGC_SUSET: the API role must not be able to lower the
  * password cost or lift the login throttle for its own session. A DBA sets
  * them in postgresql.conf or with ALTER DATABASE ... SET.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include "finote.h"
 

@@ -15,6 +15,8 @@
  * search index); from 1.2 revisions.c (a note's history), trash.c (deleted
  * notes), purge.c (what the retention settings expire) and export.c (a
  * user's notes as one JSON document).
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #ifndef FINOTE_H
 #define FINOTE_H

@@ -15,6 +15,8 @@
  *
  * Times come from clock_timestamp(), not now(): notes written in one
  * transaction still get distinct times, so "newest first" stays true.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include "finote.h"
 

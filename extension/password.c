@@ -7,6 +7,8 @@
  * libsodium is done. The stored string carries its own salt and cost, so
  * verification works for hashes made under older settings, and a match can
  * hand back a new hash when the settings have changed since.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include "finote.h"
 

@@ -17,6 +17,8 @@
  * notes.c); finote.purge also trims
  * notes after finote.revisions_keep was lowered, which walks every
  * revision, and so is left out of the sweep.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include "finote.h"
 

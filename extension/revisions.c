@@ -9,6 +9,8 @@
  * or in the trash; it goes with the note when the note is deleted for good
  * or purged, and on its own when finote.revisions_keep or
  * finote.revisions_max_age expire it (purge.c).
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include "finote.h"
 

@@ -25,6 +25,8 @@
  * collations do: this is why the function is IMMUTABLE, like pg_trgm's.
  * Words have no white space (finote_next_word), so trigrams spanning white
  * space, or the space between title and content, cannot be asked for.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include "finote.h"
 

@@ -6,6 +6,8 @@
  * first call in a backend prepares and keeps the plan; the plan cache
  * replans by itself when the tables change (for example after ALTER
  * EXTENSION UPDATE), so a kept plan never goes stale.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include "finote.h"
 

@@ -10,6 +10,8 @@
  * for it before raising. Dynamic workers need no shared_preload_libraries.
  * Throttled attempts are not recorded, so a flood cannot extend the window,
  * and successful logins need no worker at all.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include "finote.h"
 

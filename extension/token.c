@@ -7,6 +7,8 @@
  * The user id in front lets a session be found by (user_id, hash), so every
  * session row is reached through its owner's id, as a shard key wants. Only
  * the BLAKE2b-256 hash of the random part is stored.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include "finote.h"
 

@@ -9,6 +9,8 @@
  * and its version in the trash; restoring it is a change, version + 1, and
  * leaves updated_at (the last edit) as it was. finote.trash_retention
  * expires it (purge.c).
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include "finote.h"
 

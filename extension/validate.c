@@ -3,6 +3,8 @@
  *	  The contract's input rules. A violation raises 22023 (or 22004 for a
  *	  missing argument) before anything is read or written, with a message
  *	  that names the field and the rule but never echoes a secret.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include "finote.h"
 

@@ -10,6 +10,8 @@
  * worker is registered when it is wanted, so no shared_preload_libraries
  * entry is needed; each run takes a worker slot (max_worker_processes) for
  * a few milliseconds.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include "finote.h"
 

@@ -11,6 +11,8 @@
  * itself. Every write ends at the end of a line, and writes happen in the
  * order the lines were added. access_log_stop writes what is left; a crash
  * loses at most the last FLUSH_MS of lines.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <errno.h>
 #include <pthread.h>

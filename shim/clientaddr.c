@@ -10,6 +10,8 @@
  * and prove nothing, so a client cannot pick the address it is counted
  * under; an entry that is not an address ends the walk at the proxy that
  * wrote it down.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <arpa/inet.h>
 #include <stdio.h>

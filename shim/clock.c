@@ -5,6 +5,8 @@
  * Everything that waits or measures uses CLOCK_MONOTONIC, so a change of
  * the wall clock (NTP, an operator) neither fires timeouts early nor skews
  * the latency metrics. Condition variables are set up to wait on it too.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <pthread.h>
 #include <time.h>

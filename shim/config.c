@@ -5,6 +5,8 @@
  * a few FINOTE_* ones tune what the contract leaves open. Every value is
  * checked here, once, so that a typo stops the start with a message naming
  * the variable instead of surfacing later as a strange request failure.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <errno.h>
 #include <sched.h>

@@ -14,6 +14,8 @@
  * client pipelined behind it. conn_close_after makes that rule say close,
  * by setting the request's Connection header, which civetweb reads right
  * after the handler returns (should_keep_alive in civetweb.c), to "close".
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <string.h>
 #include <strings.h>

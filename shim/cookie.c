@@ -14,6 +14,8 @@
  * was on still carry the plain name, which is read when no prefixed cookie
  * came. A request with two cookies of the name it reads is ambiguous, the
  * first of them maybe a plant, and gets no session at all (handler.c: 401).
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <stdlib.h>
 #include <string.h>

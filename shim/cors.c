@@ -5,6 +5,8 @@
  * "*" and would answer preflights before our handler ran. Here an Origin is
  * allowed only when it is exactly one of CORS_ORIGIN's entries; the answer
  * then echoes that entry (never "*", which browsers refuse with cookies).
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <string.h>
 

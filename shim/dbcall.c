@@ -8,6 +8,8 @@
  * to. A client that reads slowly (or never) holds its worker and one
  * answer's memory, never a database connection. The wait for the answer,
  * with the statement timeout and the cancel, is dbwait.c's.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -21,6 +21,8 @@
  *
  * Below both the pool (pool.c asks a new connection its extension version)
  * and the calls (dbcall.c, export.c): it knows no pool.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <errno.h>
 #include <poll.h>

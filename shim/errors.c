@@ -13,6 +13,8 @@
  * on (the extension promises messages never carry a password, token or
  * hash). Authentication failures have fixed texts so that an unknown user
  * and a wrong password read exactly alike.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <stdio.h>
 #include <string.h>

@@ -38,6 +38,8 @@
  *	  up on (the connection is closed).
  * The pool connection is taken with pool_acquire and given back with
  * pool_release, like every other call's.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <errno.h>
 #include <fcntl.h>

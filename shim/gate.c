@@ -10,6 +10,8 @@
  * may use) run at once; the next ones wait up to FINOTE_HASH_WAIT_MS for a
  * turn and then get 503 with Retry-After, and never hold more than that
  * many workers and connections.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <errno.h>
 #include <string.h>

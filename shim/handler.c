@@ -11,6 +11,8 @@
  * that do, then the single database call (dbcall.c), or the streamed one
  * of an export (export.c). Only a 412 makes a second call: the current
  * note, sent beside the error.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <stdio.h>
 #include <stdlib.h>

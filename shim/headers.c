@@ -19,6 +19,8 @@
  * too: civetweb takes it, a proxy in front may not (RFC 9112 section 2.2
  * only allows a recipient to). And Content-Length must be 1*DIGIT (RFC
  * 9110 section 8.6): civetweb's strtoll would take "5x", "+5" or "5, 5".
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <string.h>
 #include <strings.h>

@@ -10,6 +10,8 @@
  * could hold a worker thread forever. We read at most BODY_MAX + 1 bytes,
  * and the body watchdog (watchdog.c) enforces FINOTE_REQUEST_TIMEOUT_MS over
  * the whole body.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,6 +9,8 @@
  * a number past bigint): it is refused with 400 rather than guessed at,
  * since guessing wrong could let a stale change through. Comparing the
  * version is the database's job (PT412); parsing HTTP is ours.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <string.h>
 

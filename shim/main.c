@@ -16,6 +16,8 @@
  * finish (handler_drain), then mg_stop closes the listening socket and joins
  * the workers, the pool is closed and we exit 0, which is what container
  * runtimes expect.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <malloc.h>
 #include <signal.h>

@@ -5,6 +5,8 @@
  * method names, the statuses the shim can send), never from request text,
  * so a client cannot blow up the number of series. One mutex guards all of
  * it: an update is a few additions, far cheaper than the request it counts.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <dirent.h>
 #include <pthread.h>

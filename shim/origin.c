@@ -22,6 +22,8 @@
  *     host and port are the Host header's); with neither header the client
  *     is no browser (or one from before 2020, which the app does not run
  *     on), and it passes.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <string.h>
 #include <strings.h>

@@ -30,6 +30,8 @@
  * when workers grow scarce (conn.c), so that /healthz and the requests
  * that need no database are still served. Whether a statement may be sent
  * again is the caller's business (dbcall.c).
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <errno.h>
 #include <poll.h>

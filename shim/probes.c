@@ -2,6 +2,8 @@
  * probes.c: the routes that are not SQL calls: liveness, readiness,
  * /metrics (its counters and exposition live in metrics.c) and the OpenAPI
  * document.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <stdio.h>
 #include <string.h>

@@ -34,6 +34,8 @@
  * and by /readyz). 1.0 calls are positional on the parameters 1.0's SQL API (extension/README.md)
  * fixes, and stay valid on 1.1, which appends optional parameters; 1.2
  * appends if_version to note_update and note_delete the same way.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <stdio.h>
 #include <string.h>

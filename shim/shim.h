@@ -5,6 +5,8 @@
  * finote extension. It holds no business logic: a route is a row of SQL,
  * Postgres parses the JSON, and the one SQLSTATE table turns errors into
  * HTTP statuses.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #ifndef FINOTE_SHIM_H
 #define FINOTE_SHIM_H

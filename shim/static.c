@@ -7,6 +7,8 @@
  * dots and slashes, "..", dotfiles and empty segments are refused before
  * the file system is asked, and realpath() catches symlinks that lead out.
  * Anything refused or missing is the ordinary JSON 404.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <fcntl.h>
 #include <limits.h>

@@ -7,6 +7,8 @@
  * be a password's. So the shim checks a body before any of it is sent, with
  * the rules PostgreSQL applies (RFC 3629): no overlong form, no UTF-16
  * surrogate, nothing past U+10FFFF. NUL bytes are refused elsewhere.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include "shim.h"
 

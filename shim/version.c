@@ -3,6 +3,8 @@
  * number VERSION() makes of them, which compares like the versions do, and
  * back. The pool learns the database's version with them, /readyz and the
  * route table name versions with them.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <stdio.h>
 

@@ -10,6 +10,8 @@
  * expose the socket, so client_socket finds it among our descriptors by its
  * address pair (unique for a TCP connection); while the handler waits for
  * the body the connection cannot close, so the descriptor cannot be reused.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <arpa/inet.h>
 #include <dirent.h>

@@ -9,6 +9,8 @@
  * it is freed or goes out of scope. The copies that civetweb (its request
  * buffer) and libpq (its protocol buffers) keep are theirs, reused by the
  * next request and statement but not wiped: shim/README.md says so.
+ *
+ * Copyright (c) 2026, Finote maintainers
  */
 #include <stdlib.h>
 
