@@ -4,8 +4,8 @@
 # physical commands on the same repository.
 #
 #   finote-backup                  the schedule: the stanza created (when it is
-#                                  not), a full backup when the repository has
-#                                  none (else `pgbackrest check`), then each day
+#                                  not), `pgbackrest check`, a full backup when
+#                                  the repository has none, then each day
 #                                  at FINOTE_BACKUP_AT (01:00, UTC) a
 #                                  differential backup, a full one on
 #                                  FINOTE_BACKUP_FULL_DAY (7: Sunday; ISO weekday)
@@ -33,16 +33,16 @@ at=${FINOTE_BACKUP_AT:-01:00} full_day=${FINOTE_BACKUP_FULL_DAY:-7}
 trap 'exit 0' TERM INT
 
 finote-db pitr stanza-create
-if [[ $(finote-db pitr info --output=json) == *'"label"'* ]]; then
-  finote-db pitr check
-else
-  finote-db pitr backup --type=full
-fi
+# check switches the WAL segment, which wakes the archiver at once: its
+# pushes failed while there was no stanza, and it would otherwise try again
+# only a minute later
+finote-db pitr check
+[[ $(finote-db pitr info --output=json) == *'"label"'* ]] || finote-db pitr backup --type=full
 while :; do
   now=$(date -u +%s)
   next=$(date -u -d "today $at" +%s)
   [ "$next" -gt "$now" ] || next=$(date -u -d "tomorrow $at" +%s)
-  type=diff
+  type="diff"
   [ "$(date -u -d "@$next" +%u)" != "$full_day" ] || type=full
   echo "finote-backup: next: a $type backup at $(date -u -d "@$next" '+%Y-%m-%d %H:%M') UTC"
   # in the background, so that the trap ends the wait at once on docker stop
