@@ -84,7 +84,7 @@ db-new-version:
 	@test -n "$(FROM)" && test -n "$(TO)" || { echo "usage: make db-new-version FROM=1.1 TO=1.2" >&2; exit 2; }
 	@$(FINOTE_RELEASE) new-version $(FROM) $(TO)
 
-.PHONY: shim test test-docker test-hostile test-matrix deb test-deb run lint bench bench-migrate
+.PHONY: shim test test-docker test-backup test-hostile test-matrix deb test-deb run lint bench bench-migrate
 .PHONY: installcheck-versions check-one
 # Every version's suite against a database created at that version, all on
 # the library just installed.
@@ -118,6 +118,13 @@ check-one:
 # runbook's scenarios (docker/README.md). Starts dockerd if none answers.
 test-docker:
 	test/docker/scenarios
+
+# pgBackRest's restore drills on a real engine (test/backup/run): set-up,
+# lose the machine, undo an accident by a restore to a time, no plaintext in
+# the repository, a backup of the previous release restored into the current
+# images; prints the window of loss and the restore times. About 8 minutes.
+test-backup:
+	test/backup/run
 
 # What one hostile client costs the others: each attack of issue 14 against
 # the shim alone and behind the proxy, a legitimate client's p50/p99 and
