@@ -48,14 +48,19 @@ esac
 
 # A cluster restored by pgBackRest accepts read-only connections while it
 # replays the archived WAL, before it is promoted: migrate waits for that too.
+# why: what psql last said (a refused password ends the wait at once)
+why=''
 writable() {
-  "$bindir/pg_isready" -q -d "$url" &&
-    [ "$("$bindir/psql" -X -qtA -d "$url" -c 'SELECT pg_catalog.pg_is_in_recovery()' 2>/dev/null)" = f ]
+  local out
+  "$bindir/pg_isready" -q -d "$url" || return 1
+  out=$("$bindir/psql" -X -qtA -d "$url" -c 'SELECT pg_catalog.pg_is_in_recovery()' 2>&1) || { why=$out; return 1; }
+  [ "$out" = f ] || { why='the server is in recovery'; return 1; }
 }
 for ((i = 0; ; i++)); do
   if writable; then break; fi
+  case $why in *"password authentication failed"*) echo "migrate: ${why#psql: }" >&2; exit 1 ;; esac
   if [ "$i" -ge "$wait_s" ]; then
-    echo "migrate: the database did not accept connections out of recovery within ${wait_s}s" >&2
+    echo "migrate: the database did not accept connections out of recovery within ${wait_s}s${why:+ (${why#psql: })}" >&2
     exit 1
   fi
   sleep 1
