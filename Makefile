@@ -70,7 +70,7 @@ help: ## this list
 	@sed -n 's/^\([a-z][a-z-]*\):.*## \(.*\)$$/\1\t\2/p' $(firstword $(MAKEFILE_LIST)) | \
 		while IFS="$$(printf '\t')" read -r target what; do printf '  %-22s %s\n' "$$target" "$$what"; done
 
-.PHONY: shim test test-docker test-hostile test-matrix deb test-deb run lint bench bench-migrate bench-login
+.PHONY: shim test test-docker test-backup test-hostile test-matrix deb test-deb run lint bench bench-migrate bench-login
 .PHONY: installcheck-versions check-one
 # Every version's suite against a database created at that version, all on
 # the library just installed.
@@ -106,6 +106,13 @@ check-one: ## one test: TEST=03_notes (pg_regress) or TEST=test/t/110_auth.t
 # runbook's scenarios (docker/README.md). Starts dockerd if none answers.
 test-docker: ## the compose deployment on a real Docker engine
 	test/docker/scenarios
+
+# pgBackRest's restore drills on a real engine (test/backup/run): set-up,
+# lose the machine, undo an accident by a restore to a time, no plaintext in
+# the repository, a backup of the previous release restored into the current
+# images; prints the window of loss and the restore times. About 8 minutes.
+test-backup: ## pgBackRest restore drills on a real Docker engine
+	test/backup/run
 
 # What one hostile client costs the others: each attack of issue 14 against
 # the shim alone and behind the proxy, a legitimate client's p50/p99 and

@@ -13,9 +13,10 @@
 # own scripts (docker/apt-install.sh, docker/build-extension.sh), which `make
 # test` also runs on the host; the final stage copies only the installed
 # files. Nothing is compiled when a container starts. The image also carries
-# docker/migrate.sh as `finote-migrate` (the compose service `migrate`) and the
-# operator's tool bin/finote-db as `finote-db` (its support files, bin/lib,
-# in /usr/local/share/finote-db), which it uses.
+# docker/migrate.sh as `finote-migrate` (the compose service `migrate`),
+# docker/backup.sh as `finote-backup` (the compose service `backup`:
+# pgBackRest) and the operator's tool bin/finote-db as `finote-db` (its
+# support files, bin/lib, in /usr/local/share/finote-db), which both use.
 ARG DEBIAN_IMAGE=debian:trixie-slim
 
 FROM ${DEBIAN_IMAGE} AS build
@@ -41,12 +42,16 @@ ENV PG_MAJOR=${PG_MAJOR} \
 # Debian's server without its packaged cluster, finote.so's libsodium, and the
 # official image's directories and entrypoint (docker/db/setup.sh).
 COPY docker/apt-install.sh docker/db/setup.sh docker/db/entrypoint.sh docker/packages/db-runtime.txt /tmp/finote-setup/
+# pgBackRest: its configuration, the archiving settings, the shared functions
+COPY docker/db/pgbackrest.conf docker/db/archive.conf docker/db/backup.sh /tmp/finote-setup/
 RUN /tmp/finote-setup/setup.sh /tmp/finote-setup
 COPY --from=build /out/ /
 # the migrate service: finote-migrate runs finote-db migrate (the operator's tool)
 COPY bin/finote-db /usr/local/bin/finote-db
 COPY bin/lib/ /usr/local/share/finote-db/
 COPY docker/migrate.sh /usr/local/bin/finote-migrate
+# the backup service: pgBackRest's schedule and the operator's physical commands
+COPY docker/backup.sh /usr/local/bin/finote-backup
 # No VOLUME: a container of this image that is not the server (migrate, a
 # backup, psql) would get an anonymous volume of its own every time. Data
 # lives where it is mounted at PGDATA (compose: the named volume).

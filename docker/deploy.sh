@@ -9,7 +9,8 @@
 #   1. pull the images of TAG (FINOTE_DEPLOY_PULL=0: they are on this host
 #      already, built here with `docker compose build` or loaded);
 #   2. make sure the database runs the new db image (it carries the new
-#      extension files; the named volume stays as it is) and is healthy;
+#      extension files; the named volume stays as it is) and is healthy, and
+#      the backup service (pgBackRest) runs the same image;
 #   3. run the one-shot migrate service (CREATE EXTENSION IF NOT EXISTS finote;
 #      ALTER EXTENSION finote UPDATE). If it fails the rollout STOPS here: the
 #      shim that is running is not touched and goes on serving;
@@ -52,6 +53,7 @@ fi
 step "2/5 database up (its volume is kept)"
 compose up -d --no-deps db || fail "starting db"
 finote_wait_healthy "$wait_s" "$(compose ps -q db)" || fail "db is not healthy after ${wait_s}s"
+compose up -d --no-deps backup || fail "starting the backup service"
 
 step "3/5 migrate (the running shim is untouched until this succeeds)"
 if ! compose run --rm migrate; then

@@ -20,7 +20,8 @@
 # server named by libpq's variables (PGHOST, PGPORT, PGUSER, PGDATABASE;
 # PGPASSWORD for the password, never in a URL or argv), as the compose service
 # does. The shim's DATABASE_URL (the API role) is never used. Waits up to
-# FINOTE_MIGRATE_WAIT seconds (60) for the server to accept connections.
+# FINOTE_MIGRATE_WAIT seconds (60) for the server to accept connections and
+# be out of recovery (a restored cluster replays its WAL first).
 # Exits 0 when the database is at the installed default version (a second run
 # changes nothing), non-zero on any failure, having changed nothing then.
 #
@@ -45,10 +46,21 @@ case $url in
   *) echo "migrate: expected a postgresql:// URL, not '$url'" >&2; exit 2 ;;
 esac
 
+# A cluster restored by pgBackRest accepts read-only connections while it
+# replays the archived WAL, before it is promoted: migrate waits for that too.
+# why: what psql last said (a refused password ends the wait at once)
+why=''
+writable() {
+  local out
+  "$bindir/pg_isready" -q -d "$url" || return 1
+  out=$("$bindir/psql" -X -qtA -d "$url" -c 'SELECT pg_catalog.pg_is_in_recovery()' 2>&1) || { why=$out; return 1; }
+  [ "$out" = f ] || { why='the server is in recovery'; return 1; }
+}
 for ((i = 0; ; i++)); do
-  if "$bindir/pg_isready" -q -d "$url"; then break; fi
+  if writable; then break; fi
+  case $why in *"password authentication failed"*) echo "migrate: ${why#psql: }" >&2; exit 1 ;; esac
   if [ "$i" -ge "$wait_s" ]; then
-    echo "migrate: the database did not accept connections within ${wait_s}s" >&2
+    echo "migrate: the database did not accept connections out of recovery within ${wait_s}s${why:+ (${why#psql: })}" >&2
     exit 1
   fi
   sleep 1

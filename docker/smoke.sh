@@ -7,7 +7,8 @@
 # scenarios), with docker-compose v1 or the compose v2 plugin (docker/lib.sh
 # picks one; DOCKER_COMPOSE overrides). It brings up a stack of its own: a
 # project finote-smoke-PID, a volume of the same name, a free subnet, and the
-# proxy on a port of 127.0.0.1 that the engine picks. It checks: db -> migrate
+# proxy on a port of 127.0.0.1 that the engine picks, a backup repository
+# volume of its own and a passphrase in a temporary file. It checks: db -> migrate
 # -> shim -> proxy order and readiness; register, login and a note over HTTP;
 # migrate again is a no-op; recreating db and shim (new containers) keeps the
 # note (the volume survives); the shim runs as `finote`; a failing migrate
@@ -21,13 +22,15 @@ compose_cmd=()
 finote_compose_cmd
 project=finote-smoke-$$
 env=$(mktemp)
+pass=$(mktemp)
 dc() { "${compose_cmd[@]}" -p "$project" -f "$here/compose.yml" --env-file "$env" "$@"; }
-trap 'dc down -v --remove-orphans >/dev/null 2>&1 || true; rm -f "$env"' EXIT
+trap 'dc down -v --remove-orphans >/dev/null 2>&1 || true; rm -f "$env" "$pass"' EXIT
 fail() { echo "smoke: FAILED: $*" >&2; dc logs --tail 30 >&2 || true; exit 1; }
 
 secret() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 app_pw=$(secret)
 net=$(finote_free_net)
+secret >"$pass"
 # .env.example with every value an operator must set replaced; comments kept
 sed -e "s|^POSTGRES_PASSWORD=.*|POSTGRES_PASSWORD=$(secret)|" \
     -e "s|^FINOTE_APP_PASSWORD=.*|FINOTE_APP_PASSWORD=$app_pw|" \
@@ -35,6 +38,8 @@ sed -e "s|^POSTGRES_PASSWORD=.*|POSTGRES_PASSWORD=$(secret)|" \
     -e "s|^SESSION_SECRET=.*|SESSION_SECRET=$(secret)|" \
     -e "s|^FINOTE_HTTP_BIND=.*|FINOTE_HTTP_BIND=127.0.0.1:|" \
     -e "s|^FINOTE_VOLUME=.*|FINOTE_VOLUME=$project|" \
+    -e "s|^FINOTE_BACKUP_VOLUME=.*|FINOTE_BACKUP_VOLUME=$project-backup|" \
+    -e "s|^FINOTE_BACKUP_PASS_FILE=.*|FINOTE_BACKUP_PASS_FILE=$pass|" \
     -e "s|^FINOTE_NET=.*|FINOTE_NET=$net|" \
     -e "s|^NODE_ENV=.*|NODE_ENV=development|" \
     -e "/^FINOTE_REGISTRY=/d" -e "/^FINOTE_TAG=/d" "$here/.env.example" >"$env"

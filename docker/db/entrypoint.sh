@@ -29,7 +29,14 @@
 # (the shim's) by password. A process of another container that shares the
 # socket has a uid this image does not know (the shim's 10001), so peer
 # refuses it whatever role it names.
+#
+# WAL archiving (docker/db/backup.sh): as root it writes pgBackRest's
+# passphrase from the secret file FINOTE_BACKUP_PASS_FILE where only
+# postgres reads it, and unsets the variable; every cluster includes
+# /etc/postgresql/finote-archive.conf (one made before gets the line).
 set -Eeuo pipefail
+# shellcheck source=backup.sh
+. /usr/local/lib/finote/backup.sh
 
 # NAME from $NAME or from the file $NAME_FILE, not both
 file_env() {
@@ -84,6 +91,7 @@ if [ "$(id -u)" = 0 ]; then
   # only the server creates files where other containers find its socket
   chmod 0700 "$PGDATA"
   chmod 00755 /var/run/postgresql
+  finote_backup_secret || true
   exec setpriv --reuid=postgres --regid=postgres --init-groups "${BASH_SOURCE[0]}" "$@"
 fi
 
@@ -132,6 +140,7 @@ MSG
 else
   file_env POSTGRES_USER postgres
   secure_local_auth "$POSTGRES_USER"
+  finote_archive_include
 fi
 
 # The server needs no password: keep the superuser's out of its environment

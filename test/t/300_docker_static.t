@@ -99,7 +99,7 @@ SKIP: {
     is($?, 0, 'docker-compose config parses docker/compose.yml with .env.example') or diag $out;
     my $cfg = yaml_to_perl($out) // {};
     my $s = $cfg->{services} // {};
-    is_deeply([sort keys %$s], [qw(db migrate proxy shim)], 'services: db, migrate, proxy, shim');
+    is_deeply([sort keys %$s], [qw(backup db migrate proxy shim)], 'services: backup, db, migrate, proxy, shim');
 
     my $db = $s->{db} // {};
     like($db->{image} // '', qr{/finote-db:}, 'db runs the finote-db image');
@@ -110,6 +110,19 @@ SKIP: {
     ok(!$cfg->{volumes}{pgdata}{external}, 'the volume is created by compose on first start');
     ok((grep { m{^pgrun:/var/run/postgresql(:rw)?$} } @{ $db->{volumes} // [] }), "db's socket directory is the volume pgrun");
     ok(!$cfg->{volumes}{pgrun}{name}, 'pgrun is the project\'s own: two stacks never share a socket');
+
+    # pgBackRest: the repository on a volume of its own, the passphrase a secret
+    ok((grep { m{^pgbackrest:/var/lib/pgbackrest(:rw)?$} } @{ $db->{volumes} // [] }), 'db archives WAL into the volume pgbackrest');
+    is($cfg->{volumes}{pgbackrest}{name}, 'finote_pgbackrest', 'the repository volume is named by FINOTE_BACKUP_VOLUME (finote_pgbackrest)');
+    like(join(' ', map { ref $_ ? $_->{source} : $_ } @{ $db->{secrets} // [] }), qr/^finote_backup_pass$/, 'db gets the passphrase as a secret');
+    ok(!grep({ /PASS/ && !/POSTGRES_PASSWORD/ } keys %{ $db->{environment} // {} }), 'and in no environment variable');
+    my $bk = $s->{backup} // {};
+    is($bk->{image}, $db->{image}, 'backup uses the db image');
+    is_deeply($bk->{entrypoint}, ['finote-backup'], 'backup runs finote-backup (docker/backup.sh)');
+    ok((grep { m{^pgdata:/var/lib/postgresql/data:ro$} } @{ $bk->{volumes} // [] }), 'backup reads the data volume, read-only');
+    ok(!(grep { m{/var/lib/postgresql/restore} } @{ $bk->{volumes} // [] }), 'and mounts nothing to restore into: a restore names its volume');
+    is($bk->{network_mode}, 'none', 'backup has no network: the socket is its way to db');
+    like($cfg->{secrets}{finote_backup_pass}{file} // '', qr{/secrets/backup-pass$}, 'the passphrase is the file FINOTE_BACKUP_PASS_FILE');
 
     my $m = $s->{migrate} // {};
     is($m->{image}, $db->{image}, 'migrate uses the db image');

@@ -105,6 +105,7 @@ my $stop = index_of($calls, qr/ stop -t 30 cid-shim-old$/);
 my $rm = index_of($calls, qr/ rm cid-shim-old$/);
 ok($pull >= 0, 'images are pulled');
 ok($db > $pull, 'then the database is brought up (db only, --no-deps)');
+ok(index_of($calls, qr/compose up -d --no-deps backup$/) > $db, 'the backup service follows the database onto its image');
 ok($migrate > $db, 'then migrate runs');
 ok($shim > $migrate, 'then, and only then, a second shim is started beside the first (--no-deps, --no-recreate)');
 ok($healthy > $shim, 'its health (/readyz) is awaited');
