@@ -16,7 +16,7 @@ make_path($work);
 
 for my $tool (qw(clang-format cppcheck)) {
     my ($path) = grep { -x "$_/$tool" } split /:/, $ENV{PATH};
-    plan skip_all => "$tool is not installed (debian-packages.txt; test/bin/deps)" unless $path;
+    plan skip_all => "$tool is not installed (test/debian-packages.txt; test/bin/deps)" unless $path;
 }
 
 sub put {

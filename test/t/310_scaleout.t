@@ -30,7 +30,7 @@ my %bin = (pgbouncer => '/usr/sbin/pgbouncer', nginx => '/usr/sbin/nginx');
 for my $name (keys %bin) {
     next if -x $bin{$name};
     ($bin{$name}) = grep { -x } map { "$_/$name" } split /:/, $ENV{PATH};
-    plan skip_all => "$name is not installed (debian-packages.txt; test/bin/deps)" unless $bin{$name};
+    plan skip_all => "$name is not installed (test/debian-packages.txt; test/bin/deps)" unless $bin{$name};
 }
 my $pgbin = `pg_config --bindir`;
 chomp $pgbin;
