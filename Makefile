@@ -84,7 +84,7 @@ db-new-version:
 	@test -n "$(FROM)" && test -n "$(TO)" || { echo "usage: make db-new-version FROM=1.1 TO=1.2" >&2; exit 2; }
 	@$(FINOTE_RELEASE) new-version $(FROM) $(TO)
 
-.PHONY: shim test test-docker test-hostile test-matrix deb test-deb run lint bench bench-migrate
+.PHONY: shim test test-docker test-ha test-hostile test-matrix deb test-deb run lint bench bench-migrate
 .PHONY: installcheck-versions check-one
 # Every version's suite against a database created at that version, all on
 # the library just installed.
@@ -118,6 +118,14 @@ check-one:
 # runbook's scenarios (docker/README.md). Starts dockerd if none answers.
 test-docker:
 	test/docker/scenarios
+
+# The cluster of docker/ha/compose.yml (Patroni, etcd, HAProxy) on a real
+# engine: formation, switchover, failover, partition, loss of a replica,
+# what synchronous replication costs, and a rolling upgrade from the
+# previous release's images, every acknowledged write read back
+# (test/ha/run; about 10 minutes). Starts dockerd if none answers.
+test-ha:
+	test/ha/run
 
 # What one hostile client costs the others: each attack of issue 14 against
 # the shim alone and behind the proxy, a legitimate client's p50/p99 and
