@@ -221,6 +221,7 @@ config_load(void)
 	if (env_int("PORT", 3000, 1, 65535, &cfg.port) ||
 		env_int("DB_POOL_MAX", 5, 1, 1000, &cfg.pool_max) ||
 		env_int("FINOTE_POOL_WAIT_MS", 5000, 1, 600000, &cfg.pool_wait_ms) ||
+		env_int("FINOTE_DB_WAIT_MS", 10000, 0, 600000, &cfg.db_wait_ms) ||
 		env_int("FINOTE_REQUEST_TIMEOUT_MS", 10000, 100, 600000, &cfg.request_timeout_ms) ||
 		env_int("FINOTE_HEADER_TIMEOUT_MS", 5000, 100, 600000, &cfg.header_timeout_ms) ||
 		env_int("FINOTE_STATEMENT_TIMEOUT_MS", 5000, 100, 600000, &cfg.statement_timeout_ms) ||

@@ -1,158 +1,19 @@
 /*
- * dbcall.c: one route's statement on a pooled connection, bounded in time,
- * its result taken off the connection before anything is written to the
- * client.
+ * dbcall.c: one route's statement on a pooled connection, its result taken
+ * off the connection before anything is written to the client.
  *
  * The connection is borrowed for the statement alone: its PGresult, which
  * libpq keeps apart from the connection, goes into a db_answer, the
  * connection goes back to the pool, and only then is the client written
  * to. A client that reads slowly (or never) holds its worker and one
- * answer's memory, never a database connection.
- *
- * The statement is sent asynchronously and waited for with poll, so that
- * two things can stop the wait:
- *
- *	- FINOTE_STATEMENT_TIMEOUT_MS: the statement is cancelled (a cancel
- *	  request to the server, the same as a server-side statement_timeout,
- *	  and it works through PgBouncer too), and the server's 57014 becomes a
- *	  503. A server that does not even answer the cancel within
- *	  CANCEL_GRACE_MS (stopped, or unreachable) is given up on: the
- *	  connection is closed and the request gets 503.
- *	- the client going away: after CLIENT_WATCH_MS of waiting, the client's
- *	  socket is watched too, and if the client hangs up the statement is
- *	  cancelled, so that a dropped request stops costing the database.
- *
- * libpq's PQcancel blocks until the server answers, and a stopped server
- * does not; cancels run in a thread of their own (at most CANCELS_MAX at
- * once; past that the connection is only closed).
+ * answer's memory, never a database connection. The wait for the answer,
+ * with the statement timeout and the cancel, is dbwait.c's.
  */
-#include <errno.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "shim.h"
-
-#define CANCEL_GRACE_MS 1000
-#define CLIENT_WATCH_MS 200
-#define CANCELS_MAX		8
-
-static int cancels_running;
-
-static void *
-cancel_thread(void *arg)
-{
-	PGcancel *cancel = arg;
-	char	  err[256];
-
-	if (!PQcancel(cancel, err, sizeof(err)))
-		fprintf(stderr, "finote-shim: cancel request failed: %.*s\n",
-				(int) strcspn(err, "\n"), err);
-	PQfreeCancel(cancel);
-	__atomic_sub_fetch(&cancels_running, 1, __ATOMIC_SEQ_CST);
-	return NULL;
-}
-
-/* Ask the server to cancel what db is running, without waiting for it. */
-static void
-cancel_statement(PGconn *db)
-{
-	PGcancel	  *cancel;
-	pthread_t	   thread;
-	pthread_attr_t attr;
-
-	if (__atomic_add_fetch(&cancels_running, 1, __ATOMIC_SEQ_CST) > CANCELS_MAX ||
-		!(cancel = PQgetCancel(db)))
-	{
-		__atomic_sub_fetch(&cancels_running, 1, __ATOMIC_SEQ_CST);
-		return;
-	}
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&thread, &attr, cancel_thread, cancel) != 0)
-	{
-		PQfreeCancel(cancel);
-		__atomic_sub_fetch(&cancels_running, 1, __ATOMIC_SEQ_CST);
-	}
-	pthread_attr_destroy(&attr);
-}
-
-static int
-ms_until(double t)
-{
-	double ms = (t - now_seconds()) * 1000.0;
-
-	return ms <= 0 ? 0 : ms > 100 ? 100
-								  : (int) ms + 1;
-}
-
-/*
- * Wait for the result of the statement just sent on db. Returns it, or
- * NULL with *outcome DB_TIMEOUT or DB_CLIENT_GONE; then the statement may
- * still be running and the connection must not be reused (pool_release
- * closes a connection that is not idle). rq is the request to watch, or
- * NULL.
- */
-PGresult *
-db_wait(PGconn *db, struct req *rq, enum db_outcome *outcome)
-{
-	double	  start = now_seconds();
-	double	  cancel_at = start + cfg.statement_timeout_ms / 1000.0;
-	double	  give_up_at = cancel_at + CANCEL_GRACE_MS / 1000.0;
-	double	  watch_at = start + CLIENT_WATCH_MS / 1000.0;
-	bool	  cancelled = false;
-	int		  client = -2; /* -2: not looked for yet */
-	PGresult *res;
-	PGresult *more;
-
-	*outcome = DB_DONE;
-	/*
-	 * Wait first, read after: the answer is never there the moment the
-	 * statement is sent, and reading first cost a recv that said EAGAIN on
-	 * nearly every call (test/bench/FINDINGS.md, section 11).
-	 */
-	while (PQisBusy(db))
-	{
-		struct pollfd pfd[2] = {{PQsocket(db), POLLIN, 0}, {-1, POLLRDHUP, 0}};
-		double		  now = now_seconds();
-		double		  next = cancelled ? give_up_at : cancel_at;
-
-		if (now >= give_up_at)
-		{
-			*outcome = DB_TIMEOUT;
-			return NULL;
-		}
-		if (now >= cancel_at && !cancelled)
-		{
-			cancel_statement(db);
-			cancelled = true;
-			continue;
-		}
-		if (rq && client == -2 && now >= watch_at)
-			client = client_socket(rq->ri);
-		if (rq && client == -2 && watch_at < next)
-			next = watch_at;
-		pfd[1].fd = client >= 0 ? client : -1;
-		if (poll(pfd, 2, ms_until(next)) < 0 && errno != EINTR)
-			break;
-		if (pfd[1].revents & (POLLRDHUP | POLLHUP | POLLERR))
-		{
-			if (!cancelled)
-				cancel_statement(db);
-			*outcome = DB_CLIENT_GONE;
-			return NULL;
-		}
-		if (pfd[0].revents && !PQconsumeInput(db))
-			break;
-	}
-	/* one statement, one result; a lost connection gives an error result */
-	res = PQgetResult(db);
-	while ((more = PQgetResult(db)))
-		PQclear(more);
-	return res;
-}
 
 /*
  * The route's statement: prepared on this connection the first time (named
@@ -222,30 +83,89 @@ db_take_answer(struct db_answer *a, PGconn *db, PGresult *res)
 }
 
 /*
+ * Whether the statement failed for its connection rather than for itself:
+ * the connection broke (a restart, a switchover, an administrator's
+ * pg_terminate_backend), or its server only reads (25006: after a failover
+ * the old leader may come back as a replica, and a new connection through
+ * HAProxy may reach it before the health check says so).
+ */
+static bool
+connection_lost(PGconn *db, const struct db_answer *a)
+{
+	return !a->row && PQstatus(db) != CONNECTION_OK &&
+		   (strncmp(a->sqlstate, "08", 2) == 0 || strncmp(a->sqlstate, "57P0", 4) == 0);
+}
+
+static bool
+read_only_server(const struct db_answer *a)
+{
+	return !a->row && strcmp(a->sqlstate, "25006") == 0;
+}
+
+/*
  * Run route's statement for rq with params and fill *a; the connection is
  * back in the pool when this returns. The caller frees a (db_answer_free).
+ *
+ * A connection is waited for until FINOTE_DB_WAIT_MS after the request
+ * arrived (pool.c). A statement that failed for its connection is sent once
+ * more, on a new connection, when that cannot do a thing twice:
+ *
+ *	- a read (GET) whose connection broke: it changed nothing;
+ *	- any call a read-only server refused (25006): the error aborted its
+ *	  transaction, so nothing of it was done.
+ *
+ * A change whose connection broke after it was sent is not sent again: it
+ * may have committed (the server can die between the commit and its
+ * answer, and a commit waiting for a synchronous standby when the server
+ * is stopped is kept locally though the client hears 57P01), so its answer
+ * is the 503 (with Retry-After) the lost connection maps to, and the client
+ * decides. Sending it again safely needs a key that names the change, which
+ * the database would remember (an Idempotency-Key): then it too is retried
+ * here.
  */
 void
 db_call(struct req *rq, const struct route *route, const char *const *params,
 		struct db_answer *a)
 {
-	PGconn	 *db;
-	PGresult *res;
+	double until = rq->started + cfg.db_wait_ms / 1000.0;
+	bool   reads = strcmp(route->method, "GET") == 0;
 
-	memset(a, 0, sizeof(*a));
-	db = rq->db; /* taken to learn the extension version (handler.c) */
-	rq->db = NULL;
-	if (!db && !(db = pool_acquire()))
+	for (int attempt = 1;; attempt++)
 	{
-		a->outcome = DB_NO_CONNECTION;
-		return;
-	}
-	res = exec_route(rq, db, route, params, &a->outcome);
-	if (a->outcome == DB_DONE)
+		PGconn	   *db = rq->db; /* taken to learn the extension version (handler.c) */
+		PGresult   *res;
+		const char *retry = NULL;
+
+		rq->db = NULL;
+		memset(a, 0, sizeof(*a));
+		if (!db && !(db = pool_acquire_by(until)))
+		{
+			a->outcome = DB_NO_CONNECTION;
+			return;
+		}
+		res = exec_route(rq, db, route, params, &a->outcome);
+		if (a->outcome != DB_DONE)
+		{
+			PQclear(res);
+			pool_release(db);
+			return;
+		}
 		db_take_answer(a, db, res);
-	else
-		PQclear(res);
-	pool_release(db);
+		if (read_only_server(a))
+			retry = "read_only";
+		else if (connection_lost(db, a))
+			retry = reads ? "connection_lost" : NULL;
+		else
+		{
+			pool_release(db);
+			return;
+		}
+		pool_drop(db);
+		if (!retry || attempt == 2 || now_seconds() >= until)
+			return;
+		metrics_db_retry(retry);
+		db_answer_free(a);
+	}
 }
 
 void

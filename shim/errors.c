@@ -38,7 +38,9 @@ static const struct sqlstate_row sqlstate_map[] = {
 	{"57P01", {503, "unavailable", "the database is unavailable"}},
 	{"57P02", {503, "unavailable", "the database is unavailable"}},
 	{"57P03", {503, "unavailable", "the database is unavailable"}},
-	/* cancelled at FINOTE_STATEMENT_TIMEOUT_MS (dbcall.c) */
+	/* a read-only server (a leader changing), once more on a new connection (dbcall.c) */
+	{"25006", {503, "unavailable", "the database is unavailable"}},
+	/* cancelled at FINOTE_STATEMENT_TIMEOUT_MS (dbwait.c) */
 	{"57014", {503, "unavailable", "the database did not answer in time"}},
 };
 

@@ -43,6 +43,9 @@ static struct histogram pool_wait;
 static uint64_t			pool_timeouts;
 static uint64_t			db_errors_connect;
 static uint64_t			db_errors_query;
+static uint64_t			db_reconnects;
+static uint64_t			db_retries_lost;
+static uint64_t			db_retries_read_only;
 static double			start_time;
 
 void
@@ -110,6 +113,27 @@ metrics_db_error(const char *kind)
 		db_errors_connect++;
 	else
 		db_errors_query++;
+	pthread_mutex_unlock(&lock);
+}
+
+/* A connection opened in place of one that was closed (pool.c). */
+void
+metrics_db_reconnect(void)
+{
+	pthread_mutex_lock(&lock);
+	db_reconnects++;
+	pthread_mutex_unlock(&lock);
+}
+
+/* A statement sent again on a new connection (dbcall.c): "connection_lost" or "read_only". */
+void
+metrics_db_retry(const char *reason)
+{
+	pthread_mutex_lock(&lock);
+	if (strcmp(reason, "read_only") == 0)
+		db_retries_read_only++;
+	else
+		db_retries_lost++;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -278,6 +302,15 @@ metrics_serve(struct req *rq, int in_use, int n_idle)
 				"finote_db_errors_total{kind=\"connect\"} %llu\n"
 				"finote_db_errors_total{kind=\"query\"} %llu\n",
 			(unsigned long long) db_errors_connect, (unsigned long long) db_errors_query);
+	bprintf(&b, "# HELP finote_db_reconnects_total Database connections opened in place of one that was closed (broken, on a read-only server, timed out).\n"
+				"# TYPE finote_db_reconnects_total counter\n"
+				"finote_db_reconnects_total %llu\n",
+			(unsigned long long) db_reconnects);
+	bprintf(&b, "# HELP finote_db_statement_retries_total Statements sent again on a new connection: reads whose connection broke before an answer, calls a read-only server refused.\n"
+				"# TYPE finote_db_statement_retries_total counter\n"
+				"finote_db_statement_retries_total{reason=\"connection_lost\"} %llu\n"
+				"finote_db_statement_retries_total{reason=\"read_only\"} %llu\n",
+			(unsigned long long) db_retries_lost, (unsigned long long) db_retries_read_only);
 	pthread_mutex_unlock(&lock);
 	print_process(&b);
 	http_send(rq, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len, NULL);

@@ -13,13 +13,23 @@
  * A borrower waits at most FINOTE_POOL_WAIT_MS for a free connection, then
  * gets NULL (the caller answers 503). Waiters are served first come, first
  * served: a released connection is handed to the oldest waiter directly, so
- * newcomers cannot overtake it and starve it into a 503 under load. Connections the server dropped (a
- * restart, an administrator's pg_terminate_backend) are noticed when they
- * are handed out: PQconsumeInput reads the termination notice and EOF the
- * server left on the socket, and a dead connection is replaced instead of
- * failing the request. A connection that fails during a query is closed on
- * release; that request gets 503 and is not retried, since the statement
- * may have run.
+ * newcomers cannot overtake it and starve it into a 503 under load.
+ * Connections the server dropped (a restart, an administrator's
+ * pg_terminate_backend) are noticed when they are handed out: PQconsumeInput
+ * reads the termination notice and EOF the server left on the socket, and a
+ * dead connection is replaced instead of failing the request.
+ *
+ * When no connection opens (the database restarting, a leader changing),
+ * the database is "away": a borrower then waits, up to the deadline it was
+ * given (FINOTE_DB_WAIT_MS from the request's start, dbcall.c), for it to
+ * come back, instead of failing at once. While it is away, one borrower at
+ * a time tries to connect, after a backoff (BACKOFF_MIN_MS doubling to
+ * BACKOFF_MAX_MS, with jitter so that the shims of a deployment do not all
+ * knock at once); the others wait on a condition, holding neither a slot
+ * nor a connection attempt, only their worker thread, and stop waiting
+ * when workers grow scarce (conn.c), so that /healthz and the requests
+ * that need no database are still served. Whether a statement may be sent
+ * again is the caller's business (dbcall.c).
  */
 #include <errno.h>
 #include <poll.h>
@@ -29,13 +39,26 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "shim.h"
+
+#define BACKOFF_MIN_MS 50
+#define BACKOFF_MAX_MS 1000
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int			   ext_version; /* VERSION_* the database last said; 0: unknown */
 static PGconn		 **idle;		/* stack of idle connections */
 static int			   n_idle;
-static int			   n_busy; /* borrowed, or being opened */
+static int			   n_busy;	 /* borrowed, or being opened */
+static int			   n_closed; /* closed and not replaced yet: the next opens are reconnects */
+
+/* The database as the last connection attempt found it (under lock). */
+static bool			  away;		/* the last attempt failed */
+static bool			  trying;	/* a borrower is connecting while away */
+static double		  retry_at; /* when the next attempt may start, monotonic seconds */
+static int			  backoff_ms;
+static pthread_cond_t attempt_ended;
 
 /* Every open connection and the route statements prepared on it (bit i: row i). */
 struct known
@@ -61,13 +84,19 @@ known_add(PGconn *conn)
 {
 	struct known *k;
 
+	bool replaces;
+
 	pthread_mutex_lock(&lock);
 	if ((k = known_find(NULL)))
 	{
 		k->conn = conn;
 		k->prepared = 0;
 	}
+	if ((replaces = n_closed > 0))
+		n_closed--;
 	pthread_mutex_unlock(&lock);
+	if (replaces)
+		metrics_db_reconnect();
 }
 
 /* Close conn and forget its statements. */
@@ -79,6 +108,7 @@ pool_finish(PGconn *conn)
 	pthread_mutex_lock(&lock);
 	if ((k = known_find(conn)))
 		k->conn = NULL;
+	n_closed++;
 	pthread_mutex_unlock(&lock);
 	PQfinish(conn);
 }
@@ -138,6 +168,7 @@ pool_init(void)
 		abort();
 	if (!idle)
 		abort();
+	cond_init_monotonic(&attempt_ended);
 }
 
 static PGconn *
@@ -223,18 +254,22 @@ alive(PGconn *conn)
 		   PQtransactionStatus(conn) == PQTRANS_IDLE;
 }
 
-PGconn *
-pool_acquire(void)
+/*
+ * A slot in the pool: an idle connection in *conn, or NULL and room to open
+ * one. False when none came free within FINOTE_POOL_WAIT_MS.
+ */
+static bool
+slot_take(PGconn **conn)
 {
 	struct timespec deadline = deadline_in_ms(cfg.pool_wait_ms);
 	double			start = now_seconds();
-	PGconn		   *conn = NULL;
 	bool			served = true;
 
+	*conn = NULL;
 	pthread_mutex_lock(&lock);
 	if (!queue && n_idle > 0)
 	{
-		conn = idle[--n_idle];
+		*conn = idle[--n_idle];
 		n_busy++;
 	}
 	else if (queue || n_busy + n_idle >= cfg.pool_max)
@@ -253,29 +288,127 @@ pool_acquire(void)
 			dequeue(&w);
 		/* a grant is counted in n_busy already: the releaser passed it on */
 		served = w.granted;
-		conn = w.conn;
+		*conn = w.conn;
 		pthread_cond_destroy(&w.cond);
 	}
 	else
 		n_busy++; /* no connection idle but room for one more: open it */
 	pthread_mutex_unlock(&lock);
 	metrics_observe_pool_wait(now_seconds() - start, !served);
+	return served;
+}
 
-	if (!served)
-		return NULL;
-	if (conn && !alive(conn))
+/*
+ * Whether this borrower may try to connect now: always while the database
+ * is not away; while it is, once the backoff has passed and nobody else is
+ * trying (*trier: it is this borrower's attempt that says whether it is back).
+ */
+static bool
+attempt_begin(bool *trier)
+{
+	bool may;
+
+	pthread_mutex_lock(&lock);
+	*trier = away && !trying && now_seconds() >= retry_at;
+	may = !away || *trier;
+	trying |= *trier;
+	pthread_mutex_unlock(&lock);
+	return may;
+}
+
+/* The attempt's outcome: the database is back, or (still) away until a later try. */
+static void
+attempt_end(bool trier, bool connected)
+{
+	pthread_mutex_lock(&lock);
+	if (connected)
 	{
-		pool_finish(conn);
-		conn = NULL;
+		away = false;
+		backoff_ms = 0;
 	}
-	if (!conn)
+	else if (trier || !away)
 	{
-		if ((conn = pool_connect()))
-			known_add(conn);
-		else
-			pool_release(NULL); /* give the slot back */
+		/* attempts begun before the first failure was known do not add to the backoff */
+		backoff_ms = backoff_ms == 0 ? BACKOFF_MIN_MS : backoff_ms * 2;
+		if (backoff_ms > BACKOFF_MAX_MS)
+			backoff_ms = BACKOFF_MAX_MS;
+		/* between three quarters and the whole of it */
+		retry_at = now_seconds() +
+				   (backoff_ms - randombytes_uniform((uint32_t) backoff_ms / 4 + 1)) / 1000.0;
+		away = true;
 	}
-	return conn;
+	if (trier)
+		trying = false;
+	pthread_cond_broadcast(&attempt_ended);
+	pthread_mutex_unlock(&lock);
+}
+
+/*
+ * Wait while the database is away and it is not this borrower's turn to
+ * try; false when until passed first, or workers grew scarce.
+ */
+static bool
+await_turn(double until)
+{
+	bool turn = true;
+
+	pthread_mutex_lock(&lock);
+	while (away && (trying || now_seconds() < retry_at))
+	{
+		double			now = now_seconds();
+		double			wake = trying || retry_at > until ? until : retry_at;
+		struct timespec deadline = deadline_in_ms((int) ((wake - now) * 1000.0) + 1);
+
+		if (now >= until || conn_workers_scarce())
+		{
+			turn = false;
+			break;
+		}
+		pthread_cond_timedwait(&attempt_ended, &lock, &deadline);
+	}
+	pthread_mutex_unlock(&lock);
+	return turn;
+}
+
+/*
+ * A working connection, or NULL when none came free within
+ * FINOTE_POOL_WAIT_MS, or the database stayed away until `until`
+ * (monotonic seconds; a time past means: one attempt if one is due, no
+ * waiting).
+ */
+PGconn *
+pool_acquire_by(double until)
+{
+	for (;;)
+	{
+		PGconn *conn;
+		bool	trier;
+
+		if (!slot_take(&conn))
+			return NULL;
+		if (conn && alive(conn))
+			return conn;
+		if (conn)
+			pool_finish(conn);
+		if (attempt_begin(&trier))
+		{
+			if ((conn = pool_connect()))
+				known_add(conn);
+			attempt_end(trier, conn != NULL);
+			if (conn)
+				return conn;
+		}
+		pool_release(NULL); /* the slot back while we wait */
+		if (!await_turn(until))
+			return NULL;
+	}
+}
+
+/* A working connection for a request that arrives now (FINOTE_DB_WAIT_MS). */
+PGconn *
+pool_acquire(void)
+{
+	return pool_acquire_by(now_seconds() + cfg.db_wait_ms / 1000.0);
 }
 
 /* Return a connection; a broken one is closed, NULL just frees the slot. */
@@ -309,6 +442,37 @@ pool_release(PGconn *conn)
 			idle[n_idle++] = conn;
 	}
 	pthread_mutex_unlock(&lock);
+}
+
+/*
+ * Close a connection whose server went away or only reads (after a
+ * failover the old leader may come back as a replica), and the idle ones,
+ * which reached the same server and would fail the same way; its slot goes
+ * back.
+ */
+void
+pool_drop(PGconn *conn)
+{
+	int n;
+
+	pthread_mutex_lock(&lock);
+	n = n_idle;
+	pthread_mutex_unlock(&lock);
+	/* one at a time: PQfinish writes to the server, not under the lock */
+	while (n-- > 0)
+	{
+		PGconn *old = NULL;
+
+		pthread_mutex_lock(&lock);
+		if (n_idle > 0)
+			old = idle[--n_idle];
+		pthread_mutex_unlock(&lock);
+		if (!old)
+			break;
+		pool_finish(old);
+	}
+	pool_finish(conn);
+	pool_release(NULL);
 }
 
 /* At shutdown, after the HTTP server has finished every request. */

@@ -34,12 +34,32 @@ version_ready(int version)
 	return version / 100 == VERSION_NEWEST / 100 && version >= VERSION_NEWEST;
 }
 
+/*
+ * Whether the server says it only reads: a standby (in_hot_standby, which
+ * servers from PostgreSQL 14 report to their clients unasked) or
+ * default_transaction_read_only. Costs no query.
+ */
+static bool
+read_only(PGconn *db)
+{
+	const char *standby = PQparameterStatus(db, "in_hot_standby");
+	const char *ro = PQparameterStatus(db, "default_transaction_read_only");
+
+	return (standby && strcmp(standby, "on") == 0) || (ro && strcmp(ro, "on") == 0);
+}
+
+/*
+ * Ready means: a working connection now. The probe does not wait for a
+ * database that is away (pool.c): while the requests ride through, it
+ * answers 503 at once.
+ */
 void
 probe_readyz(struct req *rq)
 {
-	PGconn	 *db = pool_acquire();
+	PGconn	 *db = pool_acquire_by(0);
 	PGresult *res;
 	int		  state;
+	bool	  writable;
 	char	  version[32] = "";
 	char	  body[160];
 
@@ -54,10 +74,19 @@ probe_readyz(struct req *rq)
 	if (state == 1)
 		snprintf(version, sizeof(version), "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
-	pool_release(db);
+	writable = !read_only(db);
+	if (writable)
+		pool_release(db);
+	else
+		pool_drop(db);
 
 	if (state < 0)
 		http_send_unavailable(rq);
+	else if (!writable)
+		http_send_error(rq, 503, "database_read_only",
+						"the database only reads: its leader is changing, or "
+						"DATABASE_URL names a standby (target_session_attrs=read-write)",
+						NULL);
 	else if (state != 1)
 		http_send_error(rq, 503, "extension_missing",
 						"the finote extension is not installed", NULL);

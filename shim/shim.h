@@ -33,7 +33,8 @@ struct config
 	char		 *cors_buf;		   /* the strings cors_origins points into */
 	int			  pool_max;
 	int			  pool_wait_ms;
-	bool		  prepare; /* FINOTE_PREPARE: route statements prepared per connection */
+	int			  db_wait_ms; /* FINOTE_DB_WAIT_MS: riding through a database away */
+	bool		  prepare;	  /* FINOTE_PREPARE: route statements prepared per connection */
 	int			  request_timeout_ms;
 	int			  header_timeout_ms;	/* FINOTE_HEADER_TIMEOUT_MS */
 	int			  statement_timeout_ms; /* FINOTE_STATEMENT_TIMEOUT_MS */
@@ -217,11 +218,7 @@ extern void gate_init(void);
 extern bool gate_enter(void);
 extern void gate_leave(void);
 
-/* dbcall.c: a route's statement, bounded in time, its answer copied out */
-#define ROUTE_PARAMS	  11 /* every statement's text parameters, $1..$11 */
-#define DB_ANSWER_COLUMNS 3
-/* their types, all text (routes.c) */
-extern const Oid route_param_types[ROUTE_PARAMS];
+/* dbwait.c: the wait for a statement's answer, its timeout and cancel */
 enum db_outcome
 {
 	DB_DONE,		  /* the statement finished, or failed: see the answer */
@@ -229,6 +226,13 @@ enum db_outcome
 	DB_TIMEOUT,		  /* no answer even to the cancel: connection dropped */
 	DB_CLIENT_GONE	  /* the client hung up: statement cancelled */
 };
+extern PGresult *db_wait(PGconn *db, struct req *rq, enum db_outcome *outcome);
+
+/* dbcall.c: a route's statement, bounded in time, its answer copied out */
+#define ROUTE_PARAMS	  11 /* every statement's text parameters, $1..$11 */
+#define DB_ANSWER_COLUMNS 3
+/* their types, all text (routes.c) */
+extern const Oid route_param_types[ROUTE_PARAMS];
 struct db_answer
 {
 	enum db_outcome outcome;
@@ -241,11 +245,10 @@ struct db_answer
 	const char	   *log;	  /* libpq's whole message, for 5xx logging */
 	char		   *log_copy; /* when there is no result to point into */
 };
-extern PGresult *db_wait(PGconn *db, struct req *rq, enum db_outcome *outcome);
-extern void		 db_call(struct req *rq, const struct route *route,
-						 const char *const *params, struct db_answer *a);
-extern void		 db_take_answer(struct db_answer *a, PGconn *db, PGresult *res);
-extern void		 db_answer_free(struct db_answer *a);
+extern void db_call(struct req *rq, const struct route *route,
+					const char *const *params, struct db_answer *a);
+extern void db_take_answer(struct db_answer *a, PGconn *db, PGresult *res);
+extern void db_answer_free(struct db_answer *a);
 
 /* export.c: a streamed answer, spooled so that no connection waits on the client */
 extern void export_run(struct req *rq, const struct route *route,
@@ -290,7 +293,9 @@ extern void		 pool_init(void);
 extern PGresult *pool_query_version(PGconn *conn);
 extern int		 pool_extension_version(void);
 extern PGconn	*pool_acquire(void);
+extern PGconn	*pool_acquire_by(double until);
 extern void		 pool_release(PGconn *conn);
+extern void		 pool_drop(PGconn *conn);
 extern void		 pool_close(void);
 extern void		 pool_counts(int *in_use, int *idle);
 extern bool		 pool_is_prepared(PGconn *conn, int stmt);
@@ -322,6 +327,8 @@ extern void metrics_observe_request(int label, int method, int status,
 									double seconds);
 extern void metrics_observe_pool_wait(double seconds, bool timed_out);
 extern void metrics_db_error(const char *kind);
+extern void metrics_db_reconnect(void);
+extern void metrics_db_retry(const char *reason);
 extern void metrics_init(void);
 extern void metrics_serve(struct req *rq, int in_use, int idle);
 

@@ -1,6 +1,8 @@
 # The database goes away under the running shim and comes back: /healthz
-# stays 200, /readyz and the API answer 503 (no crash, no hang), and after
-# the restart everything works again without restarting the shim.
+# stays 200, /readyz and the API answer 503 (no crash, no hang; the API
+# after FINOTE_DB_WAIT_MS, here 500 ms), and after the restart everything
+# works again without restarting the shim. Riding through a restart under
+# load is 175_ride_through.t's.
 use strict;
 use warnings;
 use FindBin;
@@ -12,7 +14,8 @@ use Time::HiRes qw(sleep time);
 my $pg_port = free_port();
 
 my ($dir, $dburl) = start_cluster('t170', $pg_port);
-my $shim = start_shim(PORT => free_port(), DATABASE_URL => $dburl, SESSION_SECRET => 'r' x 32, DB_POOL_MAX => 3);
+my $shim = start_shim(PORT => free_port(), DATABASE_URL => $dburl, SESSION_SECRET => 'r' x 32, DB_POOL_MAX => 3,
+    FINOTE_DB_WAIT_MS => 500);
 my ($login, $cookie) = register_and_login($shim, 'rita', 'ritapassword');
 my @auth = (Cookie => $cookie);
 # fill the pool with connections that the restart will kill

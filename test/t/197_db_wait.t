@@ -1,5 +1,5 @@
 # Waiting for a statement's answer costs no wasted reads: the shim polls the
-# database's socket and reads it only once it is readable (dbcall.c's
+# database's socket and reads it only once it is readable (dbwait.c's
 # db_wait; a recv that says EAGAIN was one syscall of ~7 per request,
 # test/bench/FINDINGS.md section 11). Seen with strace on a statement that
 # waits 1 s on a lock: no recvfrom of the shim ends in EAGAIN meanwhile.
