@@ -20,11 +20,12 @@ what they were told. Every answer is recorded, one JSON line each:
                                             (GET URL/patroni) until OUT.stop or SECS
   load.py roles-check OUT                   at no sample two members were primary
 
-Bounded: every request has a 10 s timeout, every loop a deadline. Standard
+Bounded: every request has a 35 s timeout, every loop a deadline. Standard
 library only (python3 on the host, and in the member image for `roles`)."""
 import json, os, sys, threading, time, http.client, urllib.parse, urllib.request
 
-TIMEOUT = 10
+# above the shim's FINOTE_DB_WAIT_MS (25 s) and nginx's 30 s read timeout
+TIMEOUT = 35
 PASSWORD = "ha-test-password-1"
 
 
@@ -77,7 +78,7 @@ def client(base, out, lock, mode, w, user, deadline, stopfile):
     k = 0
     while time.time() < deadline and not os.path.exists(stopfile) and k < 100000:
         k += 1
-        if token is None or (mode == "mixed" and k % 10 == 0):
+        if token is None or (mode == "mixed" and k % 20 == 0):
             tok, st, t0, t1 = login(base, user)
             rec("login", st, t0, t1)
             token = tok or token
