@@ -138,7 +138,7 @@ def cmd_report(outfile, t=None):
           f"longest {longest['t1'] - longest['t0']:.2f}s ({longest['op']} {longest['st']}) "
           f"p99 {lat[int(0.99 * (len(lat) - 1))] * 1000:.0f}ms "
           f"creates/s {len(creates) / span if span else 0:.1f} create-p99 {clat[int(0.99 * (len(clat) - 1))] * 1000:.0f}ms")
-    if t is not None:
+    if t:
         t = float(t)
         after = [r["t1"] for r in rs if r["op"] in ("create", "update") and ok(r) and r["t0"] > t]
         print(f"first acknowledged write {min(after) - t:.1f}s after" if after else "first acknowledged write: none after")
