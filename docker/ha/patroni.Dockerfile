@@ -28,9 +28,12 @@ STOPSIGNAL SIGTERM
 ENTRYPOINT ["patroni", "/etc/finote/patroni.yml"]
 CMD []
 # healthy while Patroni says its PostgreSQL runs (GET /health: 200), as
-# leader or replica; the first start (initdb and the extension, or a clone
-# of the leader) may take minutes on a busy host
-HEALTHCHECK --interval=5s --timeout=3s --start-period=300s --retries=3 \
-    CMD ["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8008/health', timeout=2)"]
+# leader or replica, asked by the shim image's bash-only probe
+# (docker/healthcheck.sh; no interpreter to start on a busy host). The first
+# start (initdb and the extension, or a clone of the leader) may take
+# minutes.
+COPY docker/healthcheck.sh /usr/local/bin/finote-healthcheck
+HEALTHCHECK --interval=5s --timeout=10s --start-period=300s --retries=3 \
+    CMD ["env", "PORT=8008", "FINOTE_HEALTH_TIMEOUT=8", "finote-healthcheck", "/health"]
 LABEL org.opencontainers.image.title="finote-patroni" \
       org.opencontainers.image.description="A Finote cluster member: PostgreSQL with the finote extension under Patroni"
