@@ -6,6 +6,7 @@
 #   nopass  the URL without its password, for argv
 #   pass    the decoded password (for PGPASSWORD), or nothing
 #   withdb  the same server, database ARG (percent-encoded), no password
+#   athost  the same URL at HOST:PORT ARG instead of its hosts, no password
 #   env     PGHOST/PGPORT/PGUSER/... assignments for tools that take no URL
 # Exits 2 when URL is not a postgresql:// URL. Core Perl only.
 use strict; use warnings;
@@ -25,7 +26,8 @@ for my $kv (grep { length } split /&/, (length $query ? substr($query, 1) : ""))
 }
 my $qstr = sub { my $hide = shift;
   my @p = map { $_->[0] eq "password" ? ($hide eq "mask" ? "password=***" : ())
-              : ($_->[0] eq "dbname" && $mode eq "withdb") ? () : "$_->[0]=$_->[1]" } @qs;
+              : ($_->[0] eq "dbname" && $mode eq "withdb") ? ()
+              : ($_->[0] =~ /^(?:host|hostaddr|port)$/ && $mode eq "athost") ? () : "$_->[0]=$_->[1]" } @qs;
   @p ? "?" . join("&", @p) : "" };
 my $u = defined $user ? $user : undef;
 if ($mode eq "mask") {
@@ -33,10 +35,11 @@ if ($mode eq "mask") {
   print $scheme, $ui, $hostport, $path, $qstr->("mask");
   # An empty URL: libpq takes every part from PGHOST, PGPORT, ...
   print " (libpq's PG* variables)" unless length $auth || length $path || length $query;
-} elsif ($mode eq "nopass" or $mode eq "withdb") {
+} elsif ($mode eq "nopass" or $mode eq "withdb" or $mode eq "athost") {
   my $ui = defined $userinfo ? "$u@" : "";
   my $p = $mode eq "withdb" ? "/" . $enc->($arg) : $path;
-  print $scheme, $ui, $hostport, $p, $qstr->("drop");
+  my $hp = $mode eq "athost" ? $arg : $hostport;
+  print $scheme, $ui, $hp, $p, $qstr->("drop");
 } elsif ($mode eq "pass") {
   print $dec->($pass) // $q{password} // "";
 } elsif ($mode eq "env") {
