@@ -14,6 +14,7 @@
  *
  * Copyright (c) 2026, Finote maintainers
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -423,19 +424,32 @@ run_route(struct req *rq, const struct route *route, const struct path_ids *ids,
 	sodium_memzero(token, sizeof(token));
 }
 
+/* Whether any version of the API has the path: else it is 404 whatever the database. */
+static bool
+path_known(const char *path)
+{
+	struct path_ids ids = {"", ""};
+	char			allow[128];
+	int				label;
+
+	route_match(path, METHOD_GET, INT_MAX, &ids, allow, sizeof(allow), &label);
+	return label >= 0;
+}
+
 /*
  * The extension version that selects route rows. The pool learns it with
- * every new connection; before the first one, an API request takes one,
- * which learns it, and keeps it in rq->db for its call (db_call), so that a
- * cold start costs one connection, not two. Unknown (database down since
- * the start) means 1.0, which every version answers.
+ * every new connection; before the first one, a request for a path of the
+ * API takes one, which learns it, and keeps it in rq->db for its call
+ * (db_call), so that a cold start costs one connection, not two; a path no
+ * version knows waits for no database. Unknown (database down since the
+ * start) means 1.0, which every version answers.
  */
 static int
 extension_version(struct req *rq)
 {
 	int v = pool_extension_version();
 
-	if (v == 0 && strncmp(rq->path, "/api/", 5) == 0)
+	if (v == 0 && strncmp(rq->path, "/api/", 5) == 0 && path_known(rq->path))
 	{
 		rq->db = pool_acquire();
 		v = pool_extension_version();
