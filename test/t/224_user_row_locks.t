@@ -109,7 +109,7 @@ for my $run (1 .. $runs) {
     my $tok = login_token($user, "old password $run");
     my $uid = val("SELECT id FROM finote.users WHERE username = '$user'");
     my $own = val("SELECT encode(token_hash, 'hex') FROM finote.sessions WHERE user_id = '$uid'");
-    FinoteDb::spew("$tmp/loop.sql", join '', map { "SELECT finote.login('$user', 'old password $run') ->> 'token';\n" } 1 .. 10);
+    FinoteDb::spew("$tmp/loop.sql", join '', map { "SELECT finote.login('$user', 'old password $run') ->> 'token';\n" } 1 .. 40);
     my @loops;
     for my $l (1 .. 4) {
         my $pid = fork // die;
