@@ -7,7 +7,7 @@
 #
 # Before 1.2.2 a reservation in flight counted as a failure until it was
 # given back: the 6th concurrent correct login of one user from one address
-# was refused with 429 (T117_VERSION=1.2.1 runs this file against 1.2.1).
+# was refused with 429 (T119_VERSION=1.2.1 runs this file against 1.2.1).
 use strict;
 use warnings;
 use FindBin;
@@ -16,9 +16,9 @@ use FinoteTest;
 use Test::More;
 use POSIX ();
 
-my $version = $ENV{T117_VERSION};
+my $version = $ENV{T119_VERSION};
 my $pg_port = free_port();
-my ($dir, $dburl) = start_cluster('t117', $pg_port, $version ? (version => $version) : ());
+my ($dir, $dburl) = start_cluster('t119', $pg_port, $version ? (version => $version) : ());
 is(psql($pg_port, 'finote', q{SELECT extversion FROM pg_extension WHERE extname = 'finote'}),
     $version // '1.2.2', 'the database is at the version under test');
 psql($pg_port, 'finote', q{SELECT count(finote.register('solo', 'solo password'))});
@@ -32,7 +32,7 @@ chomp $bindir;
 # 0 to $clients - 1). Returns (transactions done, the errors' messages).
 sub sql_burst {
     my ($clients, $sql) = @_;
-    my $script = "$STATE/t117-$$.sql";
+    my $script = "$STATE/t119-$$.sql";
     open my $fh, '>', $script or die "$script: $!";
     print $fh "$sql\n";
     close $fh;

@@ -123,6 +123,9 @@ pool_mode = transaction
 default_pool_size = 6
 max_client_conn = 100
 server_reset_query =
+; the shim's connection options (search_path, plan_cache_mode): PgBouncer
+; refuses them; the names are qualified anyway, and finote-db app-role gives the role the same settings
+ignore_startup_parameters = options
 server_connect_timeout = 3
 query_wait_timeout = 5
 logfile = $bdir/pgbouncer.log
