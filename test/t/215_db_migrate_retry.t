@@ -29,7 +29,7 @@ psql_val($srv, 'finote', "SELECT finote.note_create(finote.login('busy', 'busy p
 my $bindir = `'$srv->{pg_config}' --bindir`;
 chomp $bindir;
 my $psql = "'$bindir/psql' -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p $srv->{port} -U postgres finote";
-my $hold_s = 3;
+my $hold_s = 6;    # long enough that a slow start of migrate still meets the lock
 
 # The long transaction: reads notes (ACCESS SHARE), stays open $hold_s
 # seconds, then commits; its exit status says whether the commit succeeded.
