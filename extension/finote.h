@@ -253,7 +253,7 @@ extern Datum finote_note_change(Datum user_id, Datum note_id, Datum *fields,
 								const char *field_nulls, FinoteCollapse collapse,
 								bytea *writer);
 extern Datum finote_note_id_arg(FunctionCallInfo fcinfo, int argno);
-extern void	 finote_not_found(const char *what) pg_attribute_noreturn();
+extern void	 finote_not_found(const char *what);
 
 /*
  * Expiry (purge.c): a note's history trimmed to finote.revisions_keep after
