@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""load.py: the clients of `make test-ha` (test/ha/run), and its checks of
+"""load.py: the clients of `test/ha/run`, and its checks of
 what they were told. Every answer is recorded, one JSON line each:
   {"w": writer, "op": "create"|"update"|"read"|"login", "t0": start, "t1": end
    (epoch seconds), "st": HTTP status (0: no answer), "id": note, "c": content}
