@@ -115,20 +115,40 @@ is($done, 1, 'the owner at another address logs in');
 # No background worker slot for the attempt server: max_worker_processes 1,
 # which the logical replication launcher holds. A login storm is 503 with
 # Retry-After, never 500.
+# After a restart each shim's pooled connections are dead: wait until every
+# shim has a working one again (/readyz), so that the storm meets the server
+# and not the restart.
+sub restart_cluster {
+    stop_cluster($dir);
+    pgcluster_start($dir, $pg_port);
+    for my $shim (@shims) {
+        my $ready;
+        for (1 .. 300) {
+            last if ($ready = api($shim, 'GET', '/readyz')->{status} == 200);
+            select(undef, undef, undef, 0.1);
+        }
+        BAIL_OUT("shim on port $shim->{port} not ready 30 s after the restart") unless $ready;
+    }
+}
+
+# What the shims said, when a storm did not answer as expected.
+sub shims_stderr {
+    return join '', map { my $e = slurp($_->{err}); "shim $_->{port}:\n" . substr($e, -2000) } @shims;
+}
+
 psql($pg_port, 'postgres', 'ALTER SYSTEM SET max_worker_processes = 1');
-stop_cluster($dir);
-pgcluster_start($dir, $pg_port);
+restart_cluster();
 my $ra;
 ($st, $ra) = http_burst(20, sub { { username => "user$_[0]", password => 'user password' } }, @shims);
-is_deeply($st, { 503 => 20 }, 'no worker slot: a storm of 20 logins is 20 × 503') or diag explain $st;
+is_deeply($st, { 503 => 20 }, 'no worker slot: a storm of 20 logins is 20 × 503')
+  or diag explain($st), shims_stderr();
 is($ra->{503}, 1, '503 with Retry-After: 1');
 ($done, @errors) = sql_burst(1, q{SELECT finote.login('solo', 'solo password', '10.9.9.9');});
 like($errors[0] // '', qr/no background worker slot is free/, 'SQL: the error says why (53000)');
 psql($pg_port, 'postgres', 'ALTER SYSTEM RESET max_worker_processes');
-stop_cluster($dir);
-pgcluster_start($dir, $pg_port);
+restart_cluster();
 ($st) = http_burst(6, sub { { username => "user$_[0]", password => 'user password' } }, @shims);
-is_deeply($st, { 200 => 6 }, 'with slots again, logins succeed');
+is_deeply($st, { 200 => 6 }, 'with slots again, logins succeed') or diag explain($st), shims_stderr();
 
 stop_shim($_) for @shims;
 done_testing();
