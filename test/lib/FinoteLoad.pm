@@ -19,9 +19,12 @@ use HTTP::Tiny;
 use JSON::PP;
 use POSIX ();
 use Time::HiRes qw(sleep time);
+use File::Path qw(make_path remove_tree);
+use FinoteTest qw(register_and_login slurp);
 use Exporter 'import';
 
-our @EXPORT = qw(load_start load_stop load_account load_report postmaster_pid pg_ctl_break postmaster_ready);
+our @EXPORT = qw(load_users load_start load_stop load_account load_report readyz_probe_start readyz_probe_stop
+  postmaster_pid pg_ctl_break postmaster_ready);
 
 use constant LOGIN_EVERY => 16;
 
@@ -81,11 +84,26 @@ sub worker {
     close $fh;
 }
 
-# Start one worker per user ({username, password, cookie}) against $url.
-# Returns the handle for load_stop.
+# $n users named $prefix1 .. $prefix$n, registered and logged in through
+# $shim: the list load_start takes.
+sub load_users {
+    my ($shim, $prefix, $n) = @_;
+    my @users;
+    for my $i (1 .. $n) {
+        my (undef, $cookie) = register_and_login($shim, "$prefix$i", "$prefix$i password");
+        push @users, { username => "$prefix$i", password => "$prefix$i password", cookie => $cookie };
+    }
+    return \@users;
+}
+
+# Start one worker per user ({username, password, cookie}) against $url,
+# recording into the directory dir (emptied first). Returns the handle for
+# load_stop.
 sub load_start {
     my ($url, $users, %opt) = @_;
     my $dir = $opt{dir} or die 'load_start: dir';
+    remove_tree($dir);
+    make_path($dir);
     my $load = { dir => $dir, stop => "$dir/stop", pids => [], outs => [] };
     unlink $load->{stop};
     my $until = time + ($opt{seconds} // 60);
@@ -119,6 +137,34 @@ sub load_stop {
         }
     }
     return [sort { $a->{start} <=> $b->{start} } @records];
+}
+
+# /readyz of $shim every 50 ms from a process of its own, into $file.
+# Returns the handle for readyz_probe_stop.
+sub readyz_probe_start {
+    my ($shim, $file) = @_;
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        my $http = HTTP::Tiny->new(timeout => 30);
+        open my $fh, '>', $file or die "$file: $!";
+        $fh->autoflush(1);
+        for (1 .. 2000) {
+            my $t0 = time;
+            my $r = $http->get("$shim->{url}/readyz");
+            print $fh join("\t", $t0, time, $r->{status}), "\n";
+            sleep 0.05;
+        }
+        POSIX::_exit(0);
+    }
+    return { pid => $pid, file => $file };
+}
+
+# Stop the prober; returns its probes, each [start, end, status].
+sub readyz_probe_stop {
+    my ($probe) = @_;
+    kill 'TERM', $probe->{pid};
+    waitpid($probe->{pid}, 0);
+    return [map { [split /\t/] } split /\n/, slurp($probe->{file})];
 }
 
 # The account of a load around breaks of the database: each break is

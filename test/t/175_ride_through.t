@@ -15,8 +15,6 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use FinoteTest;
 use FinoteLoad;
-use File::Path qw(make_path remove_tree);
-use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep time);
 
@@ -34,32 +32,11 @@ my $shim = start_shim(PORT => free_port(), DATABASE_URL => $dburl, SESSION_SECRE
 # A login cut off by a break keeps the attempt it reserved (attempts.c), and
 # the load logs in often: the budgets are 116_security_db.t's business.
 psql($pgport, 'postgres', 'ALTER DATABASE finote SET finote.login_max_failures = 100000');
-my @users;
-for my $n (1 .. 4) {
-    my ($login, $cookie) = register_and_login($shim, "rider$n", "rider$n password");
-    push @users, { username => "rider$n", password => "rider$n password", cookie => $cookie };
-}
+my $users = load_users($shim, 'rider', 4);
 
-# /readyz every 50 ms from a process of its own: [start, end, status]
-my $probes = "$STATE/logs/t175-readyz.tsv";
-my $prober = fork // die;
-if (!$prober) {
-    my $http = HTTP::Tiny->new(timeout => 30);
-    open my $fh, '>', $probes or die;
-    $fh->autoflush(1);
-    for (1 .. 2000) {
-        my $t0 = time;
-        my $r = $http->get("$shim->{url}/readyz");
-        print $fh join("\t", $t0, time, $r->{status}), "\n";
-        sleep 0.05;
-    }
-    POSIX::_exit(0);
-}
+my $prober = readyz_probe_start($shim, "$STATE/logs/t175-readyz.tsv");
 
-my $load_dir = "$STATE/t175/load";
-remove_tree($load_dir);
-make_path($load_dir);
-my $load = load_start($shim->{url}, \@users, dir => $load_dir, tag => 'ride', seconds => 60);
+my $load = load_start($shim->{url}, $users, dir => "$STATE/t175/load", tag => 'ride', seconds => 60);
 sleep 2;
 
 my ($old) = postmaster_pid($dir);
@@ -82,8 +59,7 @@ ok($killed_up, sprintf('killed, started again 1 s later: up %.2f s after the kil
     ($killed_up // 0) - $killed->[0]));
 sleep 3;
 my $records = load_stop($load);
-kill 'TERM', $prober;
-waitpid($prober, 0);
+my $ready = readyz_probe_stop($prober);
 
 my $account = load_account($records, $fast, $killed);
 load_report($account, $fast->[0]);
@@ -111,19 +87,18 @@ is(scalar(keys %stored), scalar(@created) + scalar(grep { $stored{ $_->{title} }
     'nothing stored that no create made');
 
 # /readyz: at once, and honest
-my @ready = map { [split /\t/] } split /\n/, slurp($probes);
 my $slowest = 0;
-$slowest < $_->[1] - $_->[0] and $slowest = $_->[1] - $_->[0] for @ready;
+$slowest < $_->[1] - $_->[0] and $slowest = $_->[1] - $_->[0] for @$ready;
 ok($slowest < 2.5, sprintf('/readyz answers without waiting for the database (slowest %.2f s)', $slowest));
 for my $down ([$fast->[1], $fast_up], [$killed->[1], $killed_up]) {
-    my @inside = grep { $_->[0] > $down->[0] && $_->[1] < $down->[1] } @ready;
+    my @inside = grep { $_->[0] > $down->[0] && $_->[1] < $down->[1] } @$ready;
     ok(@inside && !grep({ $_->[2] == 200 } @inside),
         sprintf('/readyz is 503 while the server is down (%d probes)', scalar @inside));
 }
-ok((grep { $_->[0] > $killed_up + 1 && $_->[2] == 200 } @ready), '/readyz is 200 again once it is up');
+ok((grep { $_->[0] > $killed_up + 1 && $_->[2] == 200 } @$ready), '/readyz is 200 again once it is up');
 
 # a server that only reads, as the old leader back as a replica: 25006
-my @auth = (Cookie => $users[0]{cookie});
+my @auth = (Cookie => $users->[0]{cookie});
 psql($pgport, 'postgres', 'ALTER SYSTEM SET default_transaction_read_only = on');
 psql($pgport, 'postgres', 'SELECT pg_reload_conf()');
 sleep 0.5;
@@ -148,6 +123,6 @@ my $reconnects = metric_value($m, 'finote_db_reconnects_total');
 my $retried = metric_value($m, 'finote_db_statement_retries_total{reason="connection_lost"}');
 ok($reconnects >= 2, "reconnects counted ($reconnects)");
 ok(defined $retried, "retried reads counted ($retried)");
-is(api($shim, 'GET', '/api/notes', undef, Cookie => $users[0]{cookie})->{status}, 200, 'the API works after');
+is(api($shim, 'GET', '/api/notes', undef, Cookie => $users->[0]{cookie})->{status}, 200, 'the API works after');
 stop_shim($shim);
 done_testing();

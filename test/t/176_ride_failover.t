@@ -16,7 +16,6 @@ use lib "$FindBin::Bin/../lib";
 use FinoteTest;
 use FinoteLoad;
 use File::Path qw(make_path remove_tree);
-use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep time);
 
@@ -59,32 +58,11 @@ my $shim = start_shim(PORT => free_port(), SESSION_SECRET => 'f' x 32, DB_POOL_M
     DATABASE_URL => "postgresql://finote_app\@127.0.0.1:$primary_port,127.0.0.1:$standby_port/finote"
       . '?target_session_attrs=read-write');
 is(api($shim, 'GET', '/readyz')->{status}, 200, 'ready on the primary');
-my @users;
-for my $n (1 .. 4) {
-    my (undef, $cookie) = register_and_login($shim, "mover$n", "mover$n password");
-    push @users, { username => "mover$n", password => "mover$n password", cookie => $cookie };
-}
+my $users = load_users($shim, 'mover', 4);
 
-# /readyz every 50 ms from a process of its own: start, end, status
-my $probes = "$STATE/logs/t176-readyz.tsv";
-my $prober = fork // die;
-if (!$prober) {
-    my $http = HTTP::Tiny->new(timeout => 30);
-    open my $fh, '>', $probes or die;
-    $fh->autoflush(1);
-    for (1 .. 2000) {
-        my $t0 = time;
-        my $r = $http->get("$shim->{url}/readyz");
-        print $fh join("\t", $t0, time, $r->{status}), "\n";
-        sleep 0.05;
-    }
-    POSIX::_exit(0);
-}
+my $prober = readyz_probe_start($shim, "$STATE/logs/t176-readyz.tsv");
 
-my $load_dir = "$STATE/t176/load";
-remove_tree($load_dir);
-make_path($load_dir);
-my $load = load_start($shim->{url}, \@users, dir => $load_dir, tag => 'failover', seconds => 60);
+my $load = load_start($shim->{url}, $users, dir => "$STATE/t176/load", tag => 'failover', seconds => 60);
 sleep 2;
 
 my ($pg_ctl, $stop) = pg_ctl_break($primary, 'stop', '-m', 'fast', '-w');
@@ -98,8 +76,7 @@ diag(sprintf('the primary was gone %.2f s after pg_ctl stop began; the standby p
     $stop->[1] - $stop->[0], $promoted - $stop->[0]));
 sleep 3;
 my $records = load_stop($load);
-kill 'TERM', $prober;
-waitpid($prober, 0);
+my $ready = readyz_probe_stop($prober);
 
 my $account = load_account($records, $stop);
 load_report($account, $stop->[0]);
@@ -120,11 +97,10 @@ is(scalar(grep { !$stored{ $_->{title} } } @created), 0,
 is(scalar(grep { $_->{kind} eq 'update' && $_->{status} == 200 && $_->{start} > $promoted } @$records) > 0, 1,
     'updates with If-Match go on after the failover');
 
-my @ready = map { [split /\t/] } split /\n/, slurp($probes);
-my @inside = grep { $_->[0] > $stop->[1] && $_->[1] < $promoted - 0.1 } @ready;
+my @inside = grep { $_->[0] > $stop->[1] && $_->[1] < $promoted - 0.1 } @$ready;
 ok(@inside && !grep({ $_->[2] == 200 } @inside),
     sprintf('/readyz is 503 while no server takes writes (%d probes)', scalar @inside));
-ok((grep { $_->[0] > $promoted + 1 && $_->[2] == 200 } @ready), '/readyz is 200 on the promoted standby');
+ok((grep { $_->[0] > $promoted + 1 && $_->[2] == 200 } @$ready), '/readyz is 200 on the promoted standby');
 
 my $m = api($shim, 'GET', '/metrics')->{content};
 ok(metric_value($m, 'finote_db_reconnects_total') >= 1, 'reconnects counted');
