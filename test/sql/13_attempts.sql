@@ -6,15 +6,22 @@
 \i test/sql/include/setup.sql
 \set VERBOSITY terse
 
--- The SQLSTATE and the detail (which carries the wait), or 'ok'.
+-- The SQLSTATE and the detail (which carries the wait), or 'ok'. The wait
+-- is what is left of the delay when the attempt comes, so it is rounded up
+-- to 5 s: a loaded machine may take a few seconds between two attempts.
 CREATE FUNCTION try_wait(sql text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
   detail text;
+  secs int;
 BEGIN
   EXECUTE sql;
   RETURN 'ok';
 EXCEPTION WHEN OTHERS THEN
   GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+  secs := (regexp_match(detail, '^Retry after (\d+) seconds\.$'))[1]::int;
+  IF secs IS NOT NULL THEN
+    detail := format('Retry after %s seconds.', (secs + 4) / 5 * 5);
+  END IF;
   RETURN SQLSTATE || ': ' || coalesce(nullif(detail, ''), SQLERRM);
 END
 $$;

@@ -36,15 +36,6 @@ LANGUAGE sql AS $$
            SELECT '%' || replace(replace(replace(w, '\', '\\'), '%', '\%'), '_', '\_') || '%'
              FROM regexp_split_to_table(btrim(coalesce(q, '')), '\s+') w WHERE w <> '')
 $$;
--- How long a call takes, in milliseconds.
-CREATE FUNCTION ms_of(token text, q text, lim int) RETURNS float8
-LANGUAGE plpgsql AS $$
-DECLARE
-  t timestamptz := clock_timestamp();
-BEGIN
-  PERFORM finote.note_list(token, q, lim);
-  RETURN extract(epoch FROM clock_timestamp() - t) * 1000;
-END $$;
 
 -- The words: at most 8 different ones (repeats, case variants and words
 -- another word contains do not count), each at most 64 bytes.
@@ -65,15 +56,15 @@ SELECT count(*) AS eve_a_notes FROM generate_series(1, 20) i,
 SELECT count(*) AS ann_notes FROM generate_series(1, 5) i,
   LATERAL finote.note_create(:'ann', 'note ' || i, 'b and c') n;
 
--- 510 one-letter words: one pattern. Took 9.9 s as 510 ILIKEs of each note.
-SELECT ms_of(:'eve', rtrim(repeat('b ', 510)), 100) < 1000 AS many_words_fast;
+-- 510 one-letter words: one pattern (eight_words above: repeats do not
+-- count). It took 9.9 s as 510 ILIKEs of each note. What a search costs in
+-- time is make bench's to measure, not a test's: here, the work is bounded.
 SELECT all_pages(:'eve', rtrim(repeat('b ', 510)), 100) = expected('eve', 'b') AS many_words_same;
 
 -- Eight words of 64 bytes that almost match at every byte of 20 notes,
 -- seven found at their ends, and the index finds the notes for the eighth:
 -- the worst a search costs. The page ends when the budget is spent, early,
 -- with a next_cursor, and the next pages go on from there.
-SELECT ms_of(:'eve', :'worst', 100) < 1000 AS worst_fast;
 SELECT jsonb_array_length(p -> 'notes') AS worst_notes, p ->> 'next_cursor' IS NOT NULL AS worst_more
   FROM finote.note_list(:'eve', :'worst', 100) p;
 SELECT all_pages(:'eve', :'worst', 100) = expected('eve', :'worst') AS worst_same;
@@ -105,4 +96,3 @@ SELECT all_pages(:'joe', NULL, 100) = expected('joe', NULL) AS big_same,
 
 DROP FUNCTION all_pages(text, text, int);
 DROP FUNCTION expected(text, text);
-DROP FUNCTION ms_of(text, text, int);
