@@ -19,6 +19,12 @@ what they were told. Every answer is recorded, one JSON line each:
   load.py roles OUT SECS URL...             every 0.25 s, each Patroni member's role
                                             (GET URL/patroni) until OUT.stop or SECS
   load.py roles-check OUT                   at no sample two members were primary
+  load.py partition OUT ROLES URL T TTL     URL's member cut off at T (epoch): from
+                                            ROLES, when it stopped being primary
+                                            (within TTL s) and when another became
+                                            primary (after that); from OUT, that no
+                                            write sent after the first was
+                                            acknowledged before the second
 
 Bounded: every request has a 35 s timeout, every loop a deadline. Standard
 library only (python3 on the host, and in the member image for `roles`)."""
@@ -206,9 +212,40 @@ def cmd_roles_check(outfile):
     sys.exit(1 if two or not rs else 0)
 
 
+def cmd_partition(outfile, rolesfile, url, t, ttl):
+    """The old leader's writes end when it demotes; the new one's start when it
+    is promoted; a write sent in between and acknowledged before the promotion
+    could only have been taken by a primary that should not be one."""
+    t, ttl = float(t), float(ttl)
+    samples = [r for r in records(rolesfile) if r["t"] >= t]
+    demoted = next((r["t"] for r in samples if r["roles"].get(url) != "primary/running"), None)
+    promoted = next((r["t"] for r in samples
+                     if any(v == "primary/running" for u, v in r["roles"].items() if u != url)), None)
+    if demoted is None or promoted is None:
+        sys.exit(f"load.py: no demotion ({demoted}) or no promotion ({promoted}) sampled after the cut")
+    writes = [r for r in records(outfile) if r["op"] in ("create", "update") and ok(r) and r["t1"] >= t]
+    before = sum(1 for r in writes if r["t0"] < demoted)
+    # one sampling period (0.25 s) of slack on either side
+    between = [r for r in writes if r["t0"] > demoted + 0.25 and r["t1"] < promoted - 0.25]
+    after = sum(1 for r in writes if r["t1"] >= promoted)
+    print(f"cut-off leader demoted {demoted - t:.1f}s after the cut, another promoted {promoted - t:.1f}s after; "
+          f"acknowledged writes: sent before the demotion {before}, sent after it and acknowledged before the "
+          f"promotion {len(between)}, acknowledged after the promotion {after}")
+    bad = []
+    if demoted - t > ttl:
+        bad.append(f"demoted after the ttl ({ttl:.0f}s)")
+    if promoted < demoted:
+        bad.append("another member was primary before the cut-off one demoted")
+    if between:
+        bad.append(f"{len(between)} writes acknowledged while no member should have been primary")
+    for b in bad:
+        print("  " + b)
+    sys.exit(1 if bad else 0)
+
+
 if __name__ == "__main__":
     cmds = {"users": cmd_users, "run": cmd_run, "report": cmd_report, "verify": cmd_verify,
-            "roles": cmd_roles, "roles-check": cmd_roles_check}
+            "roles": cmd_roles, "roles-check": cmd_roles_check, "partition": cmd_partition}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]](*sys.argv[2:])
