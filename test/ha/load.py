@@ -16,6 +16,8 @@ what they were told. Every answer is recorded, one JSON line each:
   load.py verify BASE OUT PREFIX N          every acknowledged create and update is
                                             there with its content (read back
                                             through BASE); exit 1 otherwise
+  load.py verify-dump DUMP OUT...            the same against DUMP, {note id: content}
+                                            as JSON (a restored database's notes)
   load.py roles OUT SECS URL...             every 0.25 s, each Patroni member's role
                                             (GET URL/patroni) until OUT.stop or SECS
   load.py roles-check OUT                   at no sample two members were primary
@@ -150,22 +152,37 @@ def cmd_report(outfile, t=None):
         print(f"first acknowledged write {min(after) - t:.1f}s after" if after else "first acknowledged write: none after")
 
 
-def cmd_verify(base, outfile, prefix, n):
-    """Each note's content now must be its last acknowledged write's, or that of
-    an attempt after it whose answer was lost (it may have committed)."""
-    rs = sorted(records(outfile), key=lambda r: r["t0"])
+def acknowledged(outfiles, prefix):
+    """{note id: {"user", "acked": content of its last acknowledged write,
+    "maybe": contents of attempts after it whose answers were lost (they may
+    have committed)}} over the records of OUTFILES; and the count of
+    acknowledged writes."""
+    rs = sorted((r for f in outfiles for r in records(f)), key=lambda r: r["t0"])
     notes = {}
     for r in rs:
         if r["op"] in ("create", "update") and r["id"]:
-            e = notes.setdefault(r["id"], {"user": f'{prefix}{r["w"]}', "acked": None, "maybe": set()})
+            e = notes.setdefault(str(r["id"]), {"user": f'{prefix}{r["w"]}', "acked": None, "maybe": set()})
             if ok(r):
                 e["acked"], e["maybe"] = r["c"], set()
             else:
                 e["maybe"].add(r["c"])
-    tokens, checked, missing = {}, 0, []
+    return ({nid: e for nid, e in notes.items() if e["acked"] is not None},
+            sum(1 for r in rs if r["op"] in ("create", "update") and ok(r)))
+
+
+def verdict(acked, checked, missing):
+    print(f"acknowledged writes {acked}, notes checked {checked}, missing or wrong {len(missing)}")
+    for m in missing[:10]:
+        print("  " + m)
+    sys.exit(1 if missing else 0)
+
+
+def cmd_verify(base, outfile, prefix, n):
+    """Each note's content now must be its last acknowledged write's, or that of
+    an attempt after it whose answer was lost (it may have committed)."""
+    notes, acked = acknowledged([outfile], prefix)
+    tokens, missing = {}, []
     for nid, e in notes.items():
-        if e["acked"] is None:
-            continue
         if e["user"] not in tokens:
             tokens[e["user"]] = login(base, e["user"])[0]
         st = 0
@@ -174,15 +191,21 @@ def cmd_verify(base, outfile, prefix, n):
             if st in (200, 404):
                 break
             time.sleep(0.5)
-        checked += 1
         content = ((doc or {}).get("note") or {}).get("content") if st == 200 else None
         if content != e["acked"] and content not in e["maybe"]:
             missing.append(f"{nid}: expected {e['acked']!r}, found {content!r} (status {st})")
-    acked = sum(1 for r in rs if r["op"] in ("create", "update") and ok(r))
-    print(f"acknowledged writes {acked}, notes checked {checked}, missing or wrong {len(missing)}")
-    for m in missing[:10]:
-        print("  " + m)
-    sys.exit(1 if missing else 0)
+    verdict(acked, len(notes), missing)
+
+
+def cmd_verify_dump(dump, *outfiles):
+    """The same check against DUMP, a JSON object {note id: content} (a
+    restored database's finote.notes), for the writes of OUTFILES."""
+    with open(dump) as f:
+        rows = json.load(f) or {}
+    notes, acked = acknowledged(outfiles, "")
+    missing = [f"{nid}: expected {e['acked']!r}, found {rows.get(nid)!r}"
+               for nid, e in notes.items() if rows.get(nid) != e["acked"] and rows.get(nid) not in e["maybe"]]
+    verdict(acked, len(notes), missing)
 
 
 def cmd_roles(outfile, secs, *urls):
@@ -245,7 +268,8 @@ def cmd_partition(outfile, rolesfile, url, t, ttl):
 
 if __name__ == "__main__":
     cmds = {"users": cmd_users, "run": cmd_run, "report": cmd_report, "verify": cmd_verify,
-            "roles": cmd_roles, "roles-check": cmd_roles_check, "partition": cmd_partition}
+            "roles": cmd_roles, "roles-check": cmd_roles_check, "partition": cmd_partition,
+            "verify-dump": cmd_verify_dump}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]](*sys.argv[2:])
