@@ -70,7 +70,7 @@ help: ## this list
 	@sed -n 's/^\([a-z][a-z-]*\):.*## \(.*\)$$/\1\t\2/p' $(firstword $(MAKEFILE_LIST)) | \
 		while IFS="$$(printf '\t')" read -r target what; do printf '  %-22s %s\n' "$$target" "$$what"; done
 
-.PHONY: shim test test-docker test-backup test-hostile test-matrix deb test-deb run lint bench bench-migrate bench-login
+.PHONY: shim test test-docker test-backup test-ha test-hostile test-matrix deb test-deb run lint bench bench-migrate bench-login
 .PHONY: installcheck-versions check-one
 # Every version's suite against a database created at that version, all on
 # the library just installed.
@@ -113,6 +113,15 @@ test-docker: ## the compose deployment on a real Docker engine
 # images; prints the window of loss and the restore times. About 8 minutes.
 test-backup: ## pgBackRest restore drills on a real Docker engine
 	test/backup/run
+
+# The cluster of docker/ha/compose.yml (Patroni, etcd, HAProxy) on a real
+# engine: formation, switchover, failover, partition, loss of a replica,
+# what synchronous replication costs, a rolling upgrade from the previous
+# release's images, and pgBackRest with the cluster (archiving across a
+# failover, a backup from a standby restored); every acknowledged write read
+# back (test/ha/run).
+test-ha: ## the Patroni cluster's failures and backups on a real Docker engine
+	test/ha/run
 
 # What one hostile client costs the others: each attack of issue 14 against
 # the shim alone and behind the proxy, a legitimate client's p50/p99 and

@@ -8,24 +8,30 @@
 # Layered FROM the db image rather than built beside it, so that the server
 # and the extension files of a member are byte for byte the ones the
 # single-host image ships, and a new finote-db image makes new members with
-# one rebuild. The db image's entrypoint is not used: Patroni runs initdb (the
-# first member only; the others clone it with pg_basebackup), writes
-# pg_hba.conf and postgresql.conf from docker/ha/patroni.yml and the
-# environment, and starts and stops the server itself.
+# one rebuild; its pgBackRest configuration and archiving settings
+# (docker/db) are the members' too. The db image's entrypoint is not used:
+# Patroni runs initdb (the first member only; the others clone it with
+# pg_basebackup), writes pg_hba.conf and postgresql.conf from
+# docker/ha/patroni.yml and the environment, and starts and stops the server
+# itself.
 ARG FINOTE_DB_IMAGE=ghcr.io/finote/finote-db:latest
 FROM ${FINOTE_DB_IMAGE}
 COPY docker/apt-install.sh docker/packages/ha-patroni.txt /tmp/finote-setup/
 RUN FINOTE_APT_CLEAN=1 /tmp/finote-setup/apt-install.sh /tmp/finote-setup/ha-patroni.txt
 COPY docker/ha/patroni.yml /etc/finote/patroni.yml
 COPY docker/ha/post-bootstrap.sh /usr/local/bin/finote-post-bootstrap
-# Patroni and the server run as postgres; the data directory is a volume
-# at PGDATA, which the db image made postgres's own (0700)
-USER postgres
+COPY docker/ha/entrypoint.sh /usr/local/bin/finote-patroni
+# Patroni and the server run as postgres (the entrypoint drops root once it
+# has written pgBackRest's passphrase). A member's volume is mounted at
+# /var/lib/finote-members/NAME (compose.yml): postgres's own, so that a new
+# volume is too
+RUN install -d -o postgres -g postgres -m 0700 /var/lib/finote-members \
+      /var/lib/finote-members/pg1 /var/lib/finote-members/pg2 /var/lib/finote-members/pg3
 EXPOSE 5432 8008
 # SIGTERM: Patroni stops PostgreSQL (fast shutdown) and releases the leader
 # lock, so that a replica takes over at once instead of after the ttl
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["patroni", "/etc/finote/patroni.yml"]
+ENTRYPOINT ["finote-patroni"]
 CMD []
 # healthy while Patroni says its PostgreSQL runs (GET /health: 200), as
 # leader or replica, asked by the shim image's bash-only probe

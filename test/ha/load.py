@@ -16,9 +16,17 @@ what they were told. Every answer is recorded, one JSON line each:
   load.py verify BASE OUT PREFIX N          every acknowledged create and update is
                                             there with its content (read back
                                             through BASE); exit 1 otherwise
+  load.py verify-dump DUMP OUT...            the same against DUMP, {note id: content}
+                                            as JSON (a restored database's notes)
   load.py roles OUT SECS URL...             every 0.25 s, each Patroni member's role
                                             (GET URL/patroni) until OUT.stop or SECS
   load.py roles-check OUT                   at no sample two members were primary
+  load.py partition OUT ROLES URL T TTL     URL's member cut off at T (epoch): from
+                                            ROLES, when it stopped being primary
+                                            (within TTL s) and when another became
+                                            primary (after that); from OUT, that no
+                                            write sent after the first was
+                                            acknowledged before the second
 
 Bounded: every request has a 35 s timeout, every loop a deadline. Standard
 library only (python3 on the host, and in the member image for `roles`)."""
@@ -144,22 +152,37 @@ def cmd_report(outfile, t=None):
         print(f"first acknowledged write {min(after) - t:.1f}s after" if after else "first acknowledged write: none after")
 
 
-def cmd_verify(base, outfile, prefix, n):
-    """Each note's content now must be its last acknowledged write's, or that of
-    an attempt after it whose answer was lost (it may have committed)."""
-    rs = sorted(records(outfile), key=lambda r: r["t0"])
+def acknowledged(outfiles, prefix):
+    """{note id: {"user", "acked": content of its last acknowledged write,
+    "maybe": contents of attempts after it whose answers were lost (they may
+    have committed)}} over the records of OUTFILES; and the count of
+    acknowledged writes."""
+    rs = sorted((r for f in outfiles for r in records(f)), key=lambda r: r["t0"])
     notes = {}
     for r in rs:
         if r["op"] in ("create", "update") and r["id"]:
-            e = notes.setdefault(r["id"], {"user": f'{prefix}{r["w"]}', "acked": None, "maybe": set()})
+            e = notes.setdefault(str(r["id"]), {"user": f'{prefix}{r["w"]}', "acked": None, "maybe": set()})
             if ok(r):
                 e["acked"], e["maybe"] = r["c"], set()
             else:
                 e["maybe"].add(r["c"])
-    tokens, checked, missing = {}, 0, []
+    return ({nid: e for nid, e in notes.items() if e["acked"] is not None},
+            sum(1 for r in rs if r["op"] in ("create", "update") and ok(r)))
+
+
+def verdict(acked, checked, missing):
+    print(f"acknowledged writes {acked}, notes checked {checked}, missing or wrong {len(missing)}")
+    for m in missing[:10]:
+        print("  " + m)
+    sys.exit(1 if missing else 0)
+
+
+def cmd_verify(base, outfile, prefix, n):
+    """Each note's content now must be its last acknowledged write's, or that of
+    an attempt after it whose answer was lost (it may have committed)."""
+    notes, acked = acknowledged([outfile], prefix)
+    tokens, missing = {}, []
     for nid, e in notes.items():
-        if e["acked"] is None:
-            continue
         if e["user"] not in tokens:
             tokens[e["user"]] = login(base, e["user"])[0]
         st = 0
@@ -168,15 +191,21 @@ def cmd_verify(base, outfile, prefix, n):
             if st in (200, 404):
                 break
             time.sleep(0.5)
-        checked += 1
         content = ((doc or {}).get("note") or {}).get("content") if st == 200 else None
         if content != e["acked"] and content not in e["maybe"]:
             missing.append(f"{nid}: expected {e['acked']!r}, found {content!r} (status {st})")
-    acked = sum(1 for r in rs if r["op"] in ("create", "update") and ok(r))
-    print(f"acknowledged writes {acked}, notes checked {checked}, missing or wrong {len(missing)}")
-    for m in missing[:10]:
-        print("  " + m)
-    sys.exit(1 if missing else 0)
+    verdict(acked, len(notes), missing)
+
+
+def cmd_verify_dump(dump, *outfiles):
+    """The same check against DUMP, a JSON object {note id: content} (a
+    restored database's finote.notes), for the writes of OUTFILES."""
+    with open(dump) as f:
+        rows = json.load(f) or {}
+    notes, acked = acknowledged(outfiles, "")
+    missing = [f"{nid}: expected {e['acked']!r}, found {rows.get(nid)!r}"
+               for nid, e in notes.items() if rows.get(nid) != e["acked"] and rows.get(nid) not in e["maybe"]]
+    verdict(acked, len(notes), missing)
 
 
 def cmd_roles(outfile, secs, *urls):
@@ -206,9 +235,41 @@ def cmd_roles_check(outfile):
     sys.exit(1 if two or not rs else 0)
 
 
+def cmd_partition(outfile, rolesfile, url, t, ttl):
+    """The old leader's writes end when it demotes; the new one's start when it
+    is promoted; a write sent in between and acknowledged before the promotion
+    could only have been taken by a primary that should not be one."""
+    t, ttl = float(t), float(ttl)
+    samples = [r for r in records(rolesfile) if r["t"] >= t]
+    demoted = next((r["t"] for r in samples if r["roles"].get(url) != "primary/running"), None)
+    promoted = next((r["t"] for r in samples
+                     if any(v == "primary/running" for u, v in r["roles"].items() if u != url)), None)
+    if demoted is None or promoted is None:
+        sys.exit(f"load.py: no demotion ({demoted}) or no promotion ({promoted}) sampled after the cut")
+    writes = [r for r in records(outfile) if r["op"] in ("create", "update") and ok(r) and r["t1"] >= t]
+    before = sum(1 for r in writes if r["t0"] < demoted)
+    # one sampling period (0.25 s) of slack on either side
+    between = [r for r in writes if r["t0"] > demoted + 0.25 and r["t1"] < promoted - 0.25]
+    after = sum(1 for r in writes if r["t1"] >= promoted)
+    print(f"cut-off leader demoted {demoted - t:.1f}s after the cut, another promoted {promoted - t:.1f}s after; "
+          f"acknowledged writes: sent before the demotion {before}, sent after it and acknowledged before the "
+          f"promotion {len(between)}, acknowledged after the promotion {after}")
+    bad = []
+    if demoted - t > ttl:
+        bad.append(f"demoted after the ttl ({ttl:.0f}s)")
+    if promoted < demoted:
+        bad.append("another member was primary before the cut-off one demoted")
+    if between:
+        bad.append(f"{len(between)} writes acknowledged while no member should have been primary")
+    for b in bad:
+        print("  " + b)
+    sys.exit(1 if bad else 0)
+
+
 if __name__ == "__main__":
     cmds = {"users": cmd_users, "run": cmd_run, "report": cmd_report, "verify": cmd_verify,
-            "roles": cmd_roles, "roles-check": cmd_roles_check}
+            "roles": cmd_roles, "roles-check": cmd_roles_check, "partition": cmd_partition,
+            "verify-dump": cmd_verify_dump}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]](*sys.argv[2:])
