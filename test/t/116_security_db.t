@@ -169,8 +169,12 @@ $statuses{$_}++ for map { chomp; $_ } <$rd>;
 waitpid($_, 0) for @pids;
 my $guesses = $statuses{401} // 0;
 ok($guesses >= 1 && $guesses <= 5, "40 concurrent attempts: $guesses real guesses (at most 5)");
-is(($statuses{429} // 0) + $guesses, 40, 'every other attempt was refused with 429')
+# Refused: 429 past the budget, or 503 (with Retry-After) when a loaded
+# machine could not count the attempt in time; neither made a guess.
+is(($statuses{429} // 0) + ($statuses{503} // 0) + $guesses, 40,
+    'every other attempt was refused (429, or 503 when it could not be counted)')
   or diag explain \%statuses;
+ok(($statuses{429} // 0) > 0, 'the budget refused some of them with 429') or diag explain \%statuses;
 $r = api($proxied, 'POST', '/api/auth/login', { username => 'target', password => 'target password' },
     from('198.51.100.2'));
 is($r->{status}, 200, 'after the burst, the owner elsewhere logs in');
