@@ -14,7 +14,8 @@
  * search.c (the words of a search, their patterns and the keys of the
  * search index); from 1.2 revisions.c (a note's history), trash.c (deleted
  * notes), purge.c (what the retention settings expire) and export.c (a
- * user's notes as one JSON document).
+ * user's notes as one JSON document); from 1.3 idempotency.c (writes safe
+ * to send twice).
  *
  * Copyright (c) 2026, Finote maintainers
  */
@@ -84,6 +85,8 @@ extern int finote_revisions_keep;
 extern int finote_revisions_max_age; /* seconds */
 extern int finote_revision_collapse; /* seconds */
 extern int finote_trash_retention;	 /* seconds */
+extern int finote_idempotency_key_lifetime; /* seconds */
+extern int finote_idempotency_keys_max;
 
 /*
  * A query prepared once per backend (spi.c). Callers declare one static
@@ -262,5 +265,8 @@ extern void	 finote_not_found(const char *what);
 extern void	 finote_revisions_trim(Datum user_id, Datum note_id);
 extern int64 finote_purge_expired(int max_rows, bool counts);
 #define FINOTE_SWEEP_ROWS 10
+
+/* Idempotency keys (idempotency.c, 1.3): up to max_rows expired ones removed. */
+extern int64 finote_idempotency_sweep(int max_rows);
 
 #endif /* FINOTE_H */

@@ -1,0 +1,64 @@
+-- finote 1.2.2 -> 1.3: idempotent writes (issue 23).
+-- Applied with ALTER EXTENSION finote UPDATE (bin/finote-db migrate), in one
+-- transaction, while the service runs. Additive: one new, empty table and
+-- new functions; no existing table is touched, no released function changes.
+
+\echo Use "ALTER EXTENSION finote UPDATE TO '1.3'" to load this file. \quit
+
+-- Idempotency keys (draft-ietf-httpapi-idempotency-key-header): a write sent
+-- with a key is remembered with the answer it got, so that the same request
+-- sent again (a client, or the shim, unsure whether the first one committed)
+-- gets that answer again instead of doing the work twice. Keyed by the user:
+-- one user's key never names another's request. request is a BLAKE2b-256 of
+-- the request (method, route and body: extension/idempotency.c); answer the
+-- result the write gave, written in the same transaction as the write, so a
+-- key is remembered exactly when its write committed. Rows expire after
+-- finote.idempotency_key_lifetime and are swept like the trash.
+CREATE TABLE idempotency_keys (
+  user_id    uuid NOT NULL REFERENCES users ON DELETE CASCADE,
+  key        text NOT NULL,
+  request    bytea NOT NULL,
+  answer     jsonb,
+  created_at timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL,
+  PRIMARY KEY (user_id, key)
+);
+-- The sweep of expired keys, oldest first, and a user's count of live ones.
+CREATE INDEX idempotency_keys_expires_at_idx ON idempotency_keys (expires_at);
+CREATE INDEX idempotency_keys_user_expires_idx ON idempotency_keys (user_id, expires_at);
+-- Users' data: pg_dump carries it, so that a restored database still
+-- answers a retry it had answered before.
+SELECT pg_catalog.pg_extension_config_dump('idempotency_keys', '');
+REVOKE ALL ON idempotency_keys FROM PUBLIC;
+
+-- A keyed write is one statement: idempotency_claim first (the stored
+-- answer of a repeat, or NULL after reserving the key), then, only when it
+-- gave NULL, the write, whose answer idempotency_store keeps with the key
+-- (shim/routes.c, KEYED). Errors (all SQLSTATEs of extension/README.md):
+-- 22023 a malformed key, PTK09 the key's first request still running, PTK22
+-- the key used for another request, PTK29 the user's live keys at
+-- finote.idempotency_keys_max.
+CREATE FUNCTION idempotency_claim(token text, key text, request text, body text DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'finote_idempotency_claim_1_3'
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION idempotency_store(token text, key text, answer jsonb)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'finote_idempotency_store_1_3'
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+-- Expiry for cron (finote-db purge): the idempotency keys too. Same
+-- arguments and result.
+CREATE OR REPLACE FUNCTION purge(max_rows int DEFAULT 1000) RETURNS int
+AS 'MODULE_PATHNAME', 'finote_purge_1_3'
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION
+  idempotency_claim(text, text, text, text),
+  idempotency_store(text, text, jsonb)
+FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+  idempotency_claim(text, text, text, text),
+  idempotency_store(text, text, jsonb)
+TO finote_api;
