@@ -147,7 +147,7 @@ build_head(struct req *rq, char *buf, int status, const char *content_type,
 	{
 		add_header(&head, "Access-Control-Allow-Origin", rq->cors_origin);
 		add_header(&head, "Access-Control-Allow-Credentials", "true");
-		add_header(&head, "Access-Control-Expose-Headers", "ETag, Retry-After, Content-Disposition");
+		add_header(&head, "Access-Control-Expose-Headers", "ETag, Retry-After, Content-Disposition, Idempotent-Replayed");
 	}
 	for (; headers && headers[0]; headers += 2)
 	{
