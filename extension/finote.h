@@ -234,9 +234,12 @@ extern void	 finote_attempt_server_outcome(bool succeeded);
  */
 extern Datum finote_session_user(FunctionCallInfo fcinfo);
 extern Datum finote_session_user_for_write(FunctionCallInfo fcinfo, bool lock_user);
-/* A session's writer id (1.2.1): crypto_generichash's shortest digest. */
+/*
+ * A session's writer id (1.2.1): crypto_generichash's shortest digest; from
+ * 1.3 of the session and the writer the client names (tab, or NULL).
+ */
 #define FINOTE_WRITER_BYTES 16
-extern Datum finote_session_user_writer(text *token, bool lock_user, bytea **writer);
+extern Datum finote_session_user_writer(text *token, bool lock_user, text *tab, bytea **writer);
 
 /*
  * A change of a note from 1.2 (notes.c): the note locked and its version

@@ -1,7 +1,8 @@
--- finote 1.2.2 -> 1.3: idempotent writes (issue 23).
+-- finote 1.2.2 -> 1.3: idempotent writes and a writer per tab (issue 23).
 -- Applied with ALTER EXTENSION finote UPDATE (bin/finote-db migrate), in one
 -- transaction, while the service runs. Additive: one new, empty table and
--- new functions; no existing table is touched, no released function changes.
+-- new functions, note_update with one more optional argument; no existing
+-- table is touched.
 
 \echo Use "ALTER EXTENSION finote UPDATE TO '1.3'" to load this file. \quit
 
@@ -62,3 +63,22 @@ GRANT EXECUTE ON FUNCTION
   idempotency_claim(text, text, text, text),
   idempotency_store(text, text, jsonb)
 TO finote_api;
+
+-- A writer per tab (issue 23): note_update takes an optional writer, which
+-- a client names within its session (the web app: one per browser tab).
+-- The collapse of finote.revision_collapse then applies only onto a
+-- revision written by the same session and the same writer, so that two
+-- tabs of one session no longer collapse each other's text out of the
+-- history; without it, 1.2.1's rule (the same session) stays. A function
+-- that gains an argument is dropped and created again, as 1.2 did; calls of
+-- 1.2 (seven arguments, positional or named) mean the same.
+DROP FUNCTION note_update(text, uuid, text, text, boolean, text[], bigint);
+CREATE FUNCTION note_update(token text, id uuid, title text DEFAULT NULL,
+                            content text DEFAULT NULL, pinned boolean DEFAULT NULL,
+                            tags text[] DEFAULT NULL, if_version bigint DEFAULT NULL,
+                            writer text DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'finote_note_update_1_3'
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION note_update(text, uuid, text, text, boolean, text[], bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION note_update(text, uuid, text, text, boolean, text[], bigint, text) TO finote_api;

@@ -98,6 +98,25 @@ is($r->{status}, 412, 'a keyed restore with a stale If-Match: 412');
 is(psql($pg_port, 'finote', "SELECT count(*) FROM finote.idempotency_keys WHERE key = 'rev-2'"), 0,
     'a failed write keeps no key');
 
+# --- a writer per tab (PATCH's writer) --------------------------------------------
+# Two tabs of one session within the collapse window (1 min by default):
+# each names itself, and the text of the first stays in the history.
+$r = api($shim, 'POST', '/api/notes', { title => 'tabs', content => 'original' }, @auth);
+my $tabs = $r->{json}{note}{id};
+is(api($shim, 'PATCH', "/api/notes/$tabs", { content => 'tab A text', writer => 'tab-a' }, @auth)->{status}, 200,
+    'PATCH with writer: 200');
+is(api($shim, 'PATCH', "/api/notes/$tabs", { content => 'tab B text', writer => 'tab-b' }, @auth)->{status}, 200,
+    'PATCH from the other tab: 200');
+my @texts = map { api($shim, 'GET', "/api/notes/$tabs/revisions/$_->{id}", undef, @auth)->{json}{content} // '' }
+  @{ api($shim, 'GET', "/api/notes/$tabs/revisions", undef, @auth)->{json}{revisions} };
+ok((grep { $_ eq 'tab A text' } @texts), "tab A's text is in the history") or diag(explain \@texts);
+for my $bad ('', 'has space', 'w' x 65) {
+    is(api($shim, 'PATCH', "/api/notes/$tabs", { content => 'never', writer => $bad }, @auth)->{status}, 400,
+        'a malformed writer (' . length($bad) . ' chars): 400');
+}
+is(api($shim, 'PATCH', "/api/notes/$tabs", { content => 'never', writer => 7 }, @auth)->{status}, 400,
+    'a writer that is not a string: 400');
+
 # --- concurrent repeats ---------------------------------------------------------
 # Forked children leave by POSIX::_exit: FinoteTest's END would stop the
 # clusters and shims. The first request waits for a lock on notes that psql holds, so that the
@@ -188,7 +207,7 @@ my $retries = metric_value(api($shim, 'GET', '/metrics')->{content},
     'finote_db_statement_retries_total{reason="connection_lost"}') // 0;
 $before = notes_of('ann');
 $r = cut_after_commit('k-cut');
-is($r->{status}, 201, 'keyed create cut after its commit: 201');
+is($r->{status}, 201, 'keyed create cut after its commit: 201') or diag($r->{content});
 is(header($r, 'idempotent-replayed'), 'true', 'answered from the key (the shim sent it again)');
 is($r->{json}{note}{title}, 'cut k-cut', 'with the note');
 is((metric_value(api($shim, 'GET', '/metrics')->{content}, 'finote_db_statement_retries_total{reason="connection_lost"}') // 0)
