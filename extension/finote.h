@@ -82,9 +82,9 @@ extern int finote_login_address_max_failures;
 extern int finote_register_max_per_address;
 extern int finote_register_window; /* seconds */
 extern int finote_revisions_keep;
-extern int finote_revisions_max_age; /* seconds */
-extern int finote_revision_collapse; /* seconds */
-extern int finote_trash_retention;	 /* seconds */
+extern int finote_revisions_max_age;		/* seconds */
+extern int finote_revision_collapse;		/* seconds */
+extern int finote_trash_retention;			/* seconds */
 extern int finote_idempotency_key_lifetime; /* seconds */
 extern int finote_idempotency_keys_max;
 
