@@ -82,3 +82,13 @@ AS 'MODULE_PATHNAME', 'finote_note_update_1_3'
 LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION note_update(text, uuid, text, text, boolean, text[], bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION note_update(text, uuid, text, text, boolean, text[], bigint, text) TO finote_api;
+
+-- Import (issue 23): the document finote.export writes, taken back into
+-- the session's account in one transaction (extension/import.c). Errors:
+-- 22023 naming the document's first malformed part, PTI29 an import of the
+-- account already running.
+CREATE FUNCTION import(token text, document jsonb) RETURNS jsonb
+AS 'MODULE_PATHNAME', 'finote_import_1_3'
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION import(text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION import(text, jsonb) TO finote_api;
