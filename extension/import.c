@@ -30,6 +30,8 @@
 PG_FUNCTION_INFO_V1(finote_import_1_3);
 
 #define SQLSTATE_IMPORT_RUNNING MAKE_SQLSTATE('P', 'T', 'I', '2', '9')
+/* What a refused second import is told to wait: imports take seconds. */
+#define IMPORT_RETRY_SECONDS	5
 
 static FinoteQuery q_lock = {
 	.sql = "SELECT pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended("
@@ -181,7 +183,8 @@ finote_import_1_3(PG_FUNCTION_ARGS)
 	if (!DatumGetBool(finote_exec_value(&q_lock, &user_id, NULL, &found)))
 		ereport(ERROR,
 				(errcode(SQLSTATE_IMPORT_RUNNING),
-				 errmsg("an import of this account is already running")));
+				 errmsg("an import of this account is already running"),
+				 errdetail("Retry after %d seconds.", IMPORT_RETRY_SECONDS)));
 
 	answer = finote_exec_value(&q_check, &doc, NULL, &found);
 	if (found)

@@ -220,8 +220,12 @@ call_database(struct req *rq, const struct route *route, const char *const *para
 {
 	struct db_answer a;
 	char			 cookie[1024];
+	/* a keyed row's third column: the answer kept for its key */
+	bool replayed;
 
+	rq->statement_timeout_ms = route->timeout_ms ? *route->timeout_ms : 0;
 	db_call(rq, route, params, &a);
+	replayed = route->keyed && a.row && a.value[2] && strcmp(a.value[2], "true") == 0;
 	if (answer_db_unanswered(rq, &a))
 		;
 	else if (!a.row && route->if_match && strcmp(a.sqlstate, "PT412") == 0)
@@ -253,9 +257,7 @@ call_database(struct req *rq, const struct route *route, const char *const *para
 	}
 	else if (route->answer == ANSWER_ETAG && a.value[1])
 	{
-		char etag[32];
-		/* a keyed row's third column: the answer kept for its key */
-		bool			  replayed = route->keyed && a.value[2] && strcmp(a.value[2], "true") == 0;
+		char			  etag[32];
 		const char *const headers[] = {"ETag", etag,
 									   replayed ? "Idempotent-Replayed" : NULL, "true", NULL};
 
@@ -263,7 +265,11 @@ call_database(struct req *rq, const struct route *route, const char *const *para
 		http_send_json(rq, route->status, a.value[0], headers);
 	}
 	else
-		http_send_json(rq, route->status, a.value[0], NULL);
+	{
+		const char *const headers[] = {replayed ? "Idempotent-Replayed" : NULL, "true", NULL};
+
+		http_send_json(rq, route->status, a.value[0], headers);
+	}
 	/* a login's row holds its token: wiped, not only freed */
 	if (route->session == SESSION_SET)
 	{
@@ -515,19 +521,28 @@ dispatch(struct req *rq)
 	char			   *body = NULL;
 	size_t				body_len = 0;
 	const struct route *route;
+	size_t				body_max = route_body_max(rq->path, rq->method);
 	bool				has_body = rq->ri->content_length > 0 ||
 					mg_get_header(rq->conn, "Transfer-Encoding") != NULL;
 
 	if (has_body)
 	{
-		switch (http_read_body(rq, &body, &body_len))
+		switch (http_read_body(rq, body_max, &body, &body_len))
 		{
 			case BODY_OK:
 				break;
 			case BODY_TOO_LARGE:
+			{
+				char message[64];
+
+				snprintf(message, sizeof(message), "the body is over the %zu byte limit",
+						 body_max);
 				http_send_error(rq, 413, "payload_too_large",
-								"the body is over the 1 MiB limit", NULL);
+								body_max == BODY_MAX ? "the body is over the 1 MiB limit"
+													 : message,
+								NULL);
 				return;
+			}
 			case BODY_TIMEOUT:
 				http_send_error(rq, 408, "request_timeout",
 								"the body did not arrive in time", NULL);

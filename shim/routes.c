@@ -97,16 +97,21 @@
  * does the CASE evaluate the write (a CASE evaluates only the branch it
  * takes), whose body and ETag finote.idempotency_store keeps with the key.
  * The outer OFFSET 0 keeps the three columns from evaluating the CASE three
- * times. from is the FROM list of the write, its note named n.
+ * times. answer is the write's answer as {"body": ..., "etag": ...};
+ * KEYED_NOTE's from is the FROM list of a write of a note, named n.
  */
 /* clang-format off */
-#define KEYED_NOTE(from) \
+#define KEYED(answer) \
 	"SELECT " TEXT_AT("a", "body") ", " TEXT_AT("a", "etag") ", " TEXT_AT("a", "replayed") \
-	" FROM (SELECT CASE WHEN k.c IS NULL THEN finote.idempotency_store($1, $12, (SELECT " \
-	OBJECT "('body', " OBJECT "('note', n), 'etag', " TEXT_AT("n", "version") ") FROM " from "))" \
+	" FROM (SELECT CASE WHEN k.c IS NULL THEN finote.idempotency_store($1, $12, " answer ")" \
 	" ELSE k.c END AS a" \
 	" FROM (SELECT finote.idempotency_claim($1, $12, $13, $2) AS c OFFSET 0) AS k OFFSET 0) AS w"
+#define KEYED_NOTE(from) \
+	KEYED("(SELECT " OBJECT "('body', " OBJECT "('note', n), 'etag', " TEXT_AT("n", "version") ") FROM " from ")")
 /* clang-format on */
+
+/* 1.3: an import, whose answer the keyed row keeps without an ETag. */
+#define IMPORT "finote.import($1, finote.body_json($2))"
 
 /*
  * Each row names its fields, and leaves out those that are false or NULL (no
@@ -251,6 +256,15 @@ const struct route routes[] = {
 	 .auth = AUTH_REQUIRED, .status = 200, .session = SESSION_KEEP,
 	 .sql = "SELECT finote.export($1, coalesce($11::boolean, false))",
 	 .answer = ANSWER_STREAM},
+	{.since = VERSION_1_3, .method = "POST", .pattern = "/api/import",
+	 .auth = AUTH_REQUIRED, .json_body = true, .status = 200, .session = SESSION_KEEP,
+	 .sql = "SELECT " IMPORT,
+	 .answer = ANSWER_ROW, .body_max = &cfg.import_max_bytes, .timeout_ms = &cfg.import_timeout_ms},
+	{.since = VERSION_1_3, .method = "POST", .pattern = "/api/import",
+	 .auth = AUTH_REQUIRED, .json_body = true, .status = 200, .session = SESSION_KEEP,
+	 .sql = KEYED(OBJECT "('body', " IMPORT ")"),
+	 .answer = ANSWER_ROW, .keyed = true, .body_max = &cfg.import_max_bytes,
+	 .timeout_ms = &cfg.import_timeout_ms},
 	{.since = VERSION_1_1, .method = "GET", .pattern = "/api/tags",
 	 .auth = AUTH_REQUIRED, .status = 200, .session = SESSION_KEEP,
 	 .sql = "SELECT finote.note_tags($1)",
@@ -428,6 +442,21 @@ route_keyed(const struct route *route, int version)
 			found = r;
 	}
 	return found;
+}
+
+/*
+ * The body limit of (path, method): a row's own (whatever the database's
+ * version: the body is read before the version is known), else BODY_MAX.
+ */
+size_t
+route_body_max(const char *path, int method)
+{
+	struct path_ids ids;
+
+	for (int i = 0; i < n_routes; i++)
+		if (routes[i].body_max && row_info[i].method == method && path_matches(i, path, &ids))
+			return (size_t) *routes[i].body_max;
+	return BODY_MAX;
 }
 
 /*

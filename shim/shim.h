@@ -54,6 +54,8 @@ struct config
 	int			  export_send_timeout_ms; /* FINOTE_EXPORT_SEND_TIMEOUT_MS: its sending */
 	const char	 *export_dir;			  /* FINOTE_EXPORT_DIR: where exports are spooled */
 	int			  export_max_bytes;		  /* FINOTE_EXPORT_MAX_BYTES: the largest spool */
+	int			  import_max_bytes;		  /* FINOTE_IMPORT_MAX_BYTES: POST /api/import's body */
+	int			  import_timeout_ms;	  /* FINOTE_IMPORT_TIMEOUT_MS: its statement's */
 };
 extern struct config cfg;
 extern int			 config_load(void);
@@ -72,8 +74,9 @@ struct req
 	bool						  close;	   /* answer with Connection: close */
 	int							  status;	   /* what was sent, for log and metrics */
 	long long					  bytes_sent;
-	double						  started; /* monotonic seconds */
-	PGconn						 *db;	   /* taken before routing on a cold start; the call uses it */
+	double						  started;				/* monotonic seconds */
+	PGconn						 *db;					/* taken before routing on a cold start; the call uses it */
+	int							  statement_timeout_ms; /* the route's own, or 0: FINOTE_STATEMENT_TIMEOUT_MS */
 };
 
 /* http.c: responses, limits, body reading */
@@ -110,7 +113,7 @@ enum body_result
 	BODY_TIMEOUT,
 	BODY_BROKEN
 };
-extern enum body_result http_read_body(struct req *rq, char **out, size_t *len);
+extern enum body_result http_read_body(struct req *rq, size_t max, char **out, size_t *len);
 
 /* watchdog.c: reads of a body end at their deadline */
 struct watch
@@ -211,6 +214,13 @@ struct route
 	 * statement answers the body, the ETag and whether it was replayed.
 	 */
 	bool keyed;
+	/*
+	 * 1.3: a route whose body and statement are larger than any other's
+	 * (POST /api/import): its body limit and statement timeout, cfg fields;
+	 * NULL: BODY_MAX and FINOTE_STATEMENT_TIMEOUT_MS.
+	 */
+	const int *body_max;
+	const int *timeout_ms;
 };
 /* The UUID segments of a path: {id} and {rev}. */
 struct path_ids
@@ -226,6 +236,7 @@ extern const struct route *route_match(const char *path, int method, int version
 									   char *allow, size_t allowlen,
 									   int *label);
 extern const struct route *route_keyed(const struct route *route, int version);
+extern size_t			   route_body_max(const char *path, int method);
 extern void				   routes_print(void);
 extern void				   routes_print_sql(void);
 
