@@ -76,3 +76,11 @@ SELECT count(*) AS none_imported FROM finote.notes
  WHERE id IN ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000a2');
 -- Without a session: refused.
 SELECT finote.import('nope', '{}');
+-- A tag is checked as note_create checks it, the part named.
+SELECT finote.import(:'ann', '{"format":"finote-export","format_version":1,"notes":[
+  {"id":"00000000-0000-4000-8000-0000000000a1","title":"ok","content":"","pinned":false,
+   "tags":["fine"],"created_at":"2020-01-02T03:04:05Z","updated_at":"2020-01-02T03:04:05Z","version":1},
+  {"id":"00000000-0000-4000-8000-0000000000a3","title":"ok","content":"","pinned":false,
+   "tags":["a,b"],"created_at":"2020-01-02T03:04:05Z","updated_at":"2020-01-02T03:04:05Z","version":1}]}');
+SELECT count(*) AS none_imported FROM finote.notes
+ WHERE id IN ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000a3');
