@@ -4,7 +4,8 @@
 # database broke after its commit is sent once more by the shim and answered
 # from the key, so exactly one note exists; concurrent repeats; the same key
 # with another body; malformed keys. The 1.2.2 shim against this 1.3
-# database and this shim against a 1.2.2 database are at the end.
+# database and this shim against a 1.2.2 database (no import there) are at
+# the end.
 use strict;
 use warnings;
 use FindBin;
@@ -278,6 +279,9 @@ my $fn = $r->{json}{note}{id};
 is(api($shim, 'PATCH', "/api/notes/$fn", { content => 'c2' }, @fa, 'If-Match' => '"1"')->{status}, 200, '1.2.2: patch');
 is(api($shim, 'DELETE', "/api/notes/$fn", undef, @fa)->{status}, 204, '1.2.2: delete');
 is(api($shim, 'POST', "/api/trash/$fn/restore", undef, @fa, 'Idempotency-Key' => 'f-2')->{status}, 200, '1.2.2: restore');
+# how the web app tells 1.3 (132_import.t: 204 there)
+is(api($shim, 'OPTIONS', '/api/import')->{status}, 404, '1.2.2: OPTIONS /api/import is 404');
+is(api($shim, 'POST', '/api/import', '{}', @fa)->{status}, 404, '1.2.2: POST /api/import is 404');
 stop_shim($shim);
 
 done_testing();
