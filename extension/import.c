@@ -161,23 +161,30 @@ static FinoteQuery q_tags = {
 /*
  * The import of a checked document $1 for user $2, and its answer. An id
  * held by another user becomes a UUID (version 8) made of the SHA-256 of
- * the user and the source id.
+ * the user and the source id (alt_id). A note the account has under either
+ * id is skipped: one renamed by an earlier import stays skipped after the
+ * other user's note has gone.
  */
 static FinoteQuery q_import = {
 	.sql = "WITH " ELEMENTS ","
 		   " src AS (SELECT el.idx, el.in_trash, el.e, (el.e->>'id')::pg_catalog.uuid AS src_id FROM el),"
-		   " ids AS (SELECT src.*, CASE WHEN EXISTS ("
-		   "           SELECT 1 FROM finote.notes n WHERE n.id = src.src_id AND n.user_id <> $2"
-		   "           UNION ALL SELECT 1 FROM finote.trash t WHERE t.id = src.src_id AND t.user_id <> $2)"
-		   "         THEN pg_catalog.overlay(pg_catalog.overlay(pg_catalog.left(pg_catalog.encode("
-		   "                pg_catalog.sha256(pg_catalog.convert_to("
-		   "                  'finote-import:' || $2::pg_catalog.text || ':' || src.src_id::pg_catalog.text,"
-		   "                  'UTF8')), 'hex'), 32), '8', 13, 1), '8', 17, 1)::pg_catalog.uuid"
-		   "         ELSE src.src_id END AS id FROM src),"
+		   " derived AS (SELECT src.*,"
+		   "         pg_catalog.overlay(pg_catalog.overlay(pg_catalog.left(pg_catalog.encode("
+		   "           pg_catalog.sha256(pg_catalog.convert_to("
+		   "             'finote-import:' || $2::pg_catalog.text || ':' || src.src_id::pg_catalog.text,"
+		   "             'UTF8')), 'hex'), 32), '8', 13, 1), '8', 17, 1)::pg_catalog.uuid AS alt_id"
+		   "         FROM src),"
+		   " ids AS (SELECT derived.*, CASE WHEN EXISTS ("
+		   "           SELECT 1 FROM finote.notes n WHERE n.id = derived.src_id AND n.user_id <> $2"
+		   "           UNION ALL SELECT 1 FROM finote.trash t WHERE t.id = derived.src_id AND t.user_id <> $2)"
+		   "         THEN derived.alt_id ELSE derived.src_id END AS id FROM derived),"
+		   /* present under either id: renamed by an earlier import whose source's owner has gone since */
 		   " x AS (SELECT ids.*,"
 		   "              pg_catalog.row_number() OVER (PARTITION BY ids.id ORDER BY ids.idx) > 1 AS dup,"
-		   "              EXISTS (SELECT 1 FROM finote.notes n WHERE n.user_id = $2 AND n.id = ids.id"
-		   "                      UNION ALL SELECT 1 FROM finote.trash t WHERE t.user_id = $2 AND t.id = ids.id)"
+		   "              EXISTS (SELECT 1 FROM finote.notes n"
+		   "                       WHERE n.user_id = $2 AND n.id IN (ids.src_id, ids.alt_id)"
+		   "                      UNION ALL SELECT 1 FROM finote.trash t"
+		   "                       WHERE t.user_id = $2 AND t.id IN (ids.src_id, ids.alt_id))"
 		   "                AS present"
 		   "         FROM ids),"
 		   " todo AS (SELECT * FROM x WHERE NOT x.dup AND NOT x.present),"

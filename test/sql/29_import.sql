@@ -84,3 +84,8 @@ SELECT finote.import(:'ann', '{"format":"finote-export","format_version":1,"note
    "tags":["a,b"],"created_at":"2020-01-02T03:04:05Z","updated_at":"2020-01-02T03:04:05Z","version":1}]}');
 SELECT count(*) AS none_imported FROM finote.notes
  WHERE id IN ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000a3');
+-- Ann's notes gone (her account deleted), Bob's copies keep their new ids:
+-- the document again is still all skipped for Bob, not imported under the
+-- ids that are free now.
+SELECT finote.account_delete(:'ann', 't29ann password');
+SELECT finote.import(:'bob', :'doc');
