@@ -513,15 +513,22 @@ reserved_path(const char *path)
 		   strcmp(path, "/metrics") == 0;
 }
 
+/*
+ * Requests holding a body larger than BODY_MAX (an import's) now: each may
+ * cost FINOTE_IMPORT_MAX_BYTES of memory, and the body is read before the
+ * session is known, so their number is bounded (FINOTE_IMPORT_MAX) rather
+ * than left to the worker threads.
+ */
+static int large_bodies;
+
 static void
-dispatch(struct req *rq)
+dispatch_body(struct req *rq, size_t body_max)
 {
 	struct path_ids		ids = {"", ""};
 	char				allow[128];
 	char			   *body = NULL;
 	size_t				body_len = 0;
 	const struct route *route;
-	size_t				body_max = route_body_max(rq->path, rq->method);
 	bool				has_body = rq->ri->content_length > 0 ||
 					mg_get_header(rq->conn, "Transfer-Encoding") != NULL;
 
@@ -593,6 +600,29 @@ dispatch(struct req *rq)
 		rq->db = NULL;
 	}
 	wipe_free(body, body_len);
+}
+
+static void
+dispatch(struct req *rq)
+{
+	size_t body_max = route_body_max(rq->path, rq->method);
+	bool   large = body_max > BODY_MAX && (rq->ri->content_length > BODY_MAX ||
+										   (rq->ri->content_length < 0 &&
+											mg_get_header(rq->conn, "Transfer-Encoding") != NULL));
+
+	if (large && __atomic_add_fetch(&large_bodies, 1, __ATOMIC_SEQ_CST) > cfg.import_max)
+	{
+		const char *const retry[] = {"Retry-After", "5", NULL};
+
+		__atomic_sub_fetch(&large_bodies, 1, __ATOMIC_SEQ_CST);
+		rq->close = true; /* its body is not read */
+		http_send_error(rq, 503, "unavailable", "too many imports at once; try again shortly",
+						retry);
+		return;
+	}
+	dispatch_body(rq, large ? body_max : BODY_MAX);
+	if (large)
+		__atomic_sub_fetch(&large_bodies, 1, __ATOMIC_SEQ_CST);
 }
 
 /* Before the server starts: the labels of requests no route row owns. */

@@ -55,6 +55,7 @@ struct config
 	const char	 *export_dir;			  /* FINOTE_EXPORT_DIR: where exports are spooled */
 	int			  export_max_bytes;		  /* FINOTE_EXPORT_MAX_BYTES: the largest spool */
 	int			  import_max_bytes;		  /* FINOTE_IMPORT_MAX_BYTES: POST /api/import's body */
+	int			  import_max;			  /* FINOTE_IMPORT_MAX: bodies over 1 MiB held at once */
 	int			  import_timeout_ms;	  /* FINOTE_IMPORT_TIMEOUT_MS: its statement's */
 };
 extern struct config cfg;

@@ -3,12 +3,14 @@
 # trash; the same document twice skips everything the second time; a body
 # over FINOTE_IMPORT_MAX_BYTES is 413 while one over the general 1 MiB limit
 # passes; a second import of the account while one runs is 429; a keyed
-# import sent again is replayed; OPTIONS /api/import is 204 at 1.3.
+# import sent again is replayed; OPTIONS /api/import is 204 at 1.3; bodies
+# over 1 MiB held at once are at most FINOTE_IMPORT_MAX (503 beyond).
 use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use FinoteTest;
+use IO::Socket::INET;
 use JSON::PP;
 use POSIX ();
 use Time::HiRes qw(sleep time);
@@ -20,7 +22,7 @@ my (undef, $dburl) = start_cluster('t132', $pg_port);
 my $shim_port = free_port();
 my $cap = 3 * 1024 * 1024;
 my $shim = start_shim(PORT => $shim_port, DATABASE_URL => $dburl, SESSION_SECRET => 'k' x 32,
-    FINOTE_IMPORT_MAX_BYTES => $cap);
+    FINOTE_IMPORT_MAX_BYTES => $cap, FINOTE_IMPORT_MAX => 1);
 my $r;
 
 sub header { my ($r, $h) = @_; my $v = $r->{headers}{$h}; return ref $v ? join(',', @$v) : $v }
@@ -101,6 +103,20 @@ is($r->{status}, 413, 'over FINOTE_IMPORT_MAX_BYTES: 413');
 is($r->{json}{error}{code}, 'payload_too_large', '413: payload_too_large');
 $r = api($shim, 'POST', '/api/notes', { title => 't', content => 'z' x (1024 * 1024) }, @dora);
 is($r->{status}, 413, 'the other routes keep the 1 MiB limit');
+
+# --- bodies over 1 MiB held at once: at most FINOTE_IMPORT_MAX (1 here) ------------
+# One client sends half of a 2 MiB import and waits; another's import over
+# 1 MiB meanwhile is 503 without its body being read.
+my $held = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$shim_port", Timeout => 5) or die "connect: $!";
+print $held "POST /api/import HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer $dora->{json}{token}\r\n"
+  . "Content-Type: application/json\r\nContent-Length: " . (2 * 1024 * 1024) . "\r\n\r\n" . ('{' . ' ' x (1024 * 1024));
+sleep 0.5;
+$r = api($shim, 'POST', '/api/import', $body, @dora);
+is($r->{status}, 503, 'an import over 1 MiB while another one is read: 503');
+ok(header($r, 'retry-after') >= 1, 'with Retry-After');
+close $held;
+sleep 0.5;
+is(api($shim, 'POST', '/api/import', $body, @dora)->{status}, 200, 'once it is gone: 200 (all skipped)');
 
 # --- one import per account at a time: 429 ---------------------------------------
 # The first import waits on a note another transaction is inserting with
