@@ -31,6 +31,8 @@ REGRESS_1.2.1 = $(REGRESS_1.2) 23_collapse_writers
 # attempt server whose budgets count failures only (issue 25).
 REGRESS_1.2.2 = $(REGRESS_1.2.1) 24_body_plans 24_hostile_signatures 25_export_bounded \
 	26_attempt_server
+# 1.3 (issue 23): idempotency keys, a writer per tab.
+REGRESS_1.3 = $(REGRESS_1.2.2) 27_idempotency 28_writer_tabs 29_import
 # Every version sql/ holds a script for, oldest first: each must have its
 # REGRESS_x list above (installcheck-versions says which one is missing).
 VERSIONS := $(shell ls sql | sed -n -e 's/^finote--\([0-9.]*\)\.sql$$/\1/p' \

@@ -124,9 +124,13 @@ finote_session_user_for_write(FunctionCallInfo fcinfo, bool lock_user)
  * session within finote.revisions (written_by) and nothing else: it is a
  * digest of a digest of a random secret, which cannot be turned back into
  * the token, so it is no secret and goes into dumps with the revisions.
+ * From 1.3 a client may name its writer within the session (tab: a tab of
+ * a browser, which shares the session with the others): the digest then
+ * covers it too, after the hash (of fixed length), so two tabs of one
+ * session are two writers. Without it the digest is 1.2.1's.
  */
 Datum
-finote_session_user_writer(text *token, bool lock_user, bytea **writer)
+finote_session_user_writer(text *token, bool lock_user, text *tab, bytea **writer)
 {
 	static const char		 context[] = "finote.revisions.written_by";
 	crypto_generichash_state st;
@@ -138,6 +142,8 @@ finote_session_user_writer(text *token, bool lock_user, bytea **writer)
 	crypto_generichash_init(&st, NULL, 0, FINOTE_WRITER_BYTES);
 	crypto_generichash_update(&st, (const unsigned char *) context, sizeof(context) - 1);
 	crypto_generichash_update(&st, (const unsigned char *) VARDATA(hash), VARSIZE(hash) - VARHDRSZ);
+	if (tab)
+		crypto_generichash_update(&st, (const unsigned char *) VARDATA_ANY(tab), VARSIZE_ANY_EXHDR(tab));
 	crypto_generichash_final(&st, (unsigned char *) VARDATA(*writer), FINOTE_WRITER_BYTES);
 	sodium_memzero(&st, sizeof(st));
 	return user_id;

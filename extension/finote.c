@@ -33,6 +33,8 @@ int finote_revisions_keep = 50;
 int finote_revisions_max_age = 90 * 24 * 3600;
 int finote_revision_collapse = 60;
 int finote_trash_retention = 30 * 24 * 3600;
+int finote_idempotency_key_lifetime = 24 * 3600;
+int finote_idempotency_keys_max = 1000;
 
 void _PG_init(void);
 
@@ -152,6 +154,28 @@ _PG_init(void)
 							&finote_trash_retention,
 							30 * 24 * 3600, 0, INT_MAX / 2,
 							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	/*
+	 * 1.3: idempotency keys (idempotency.c). A day covers a client's retries
+	 * through a failover or a night offline; 1000 live keys a user is more
+	 * than a person's writes in a day through the web app, and bounds one
+	 * user's rows (about 100 kB of keys and answers of notes).
+	 */
+	DefineCustomIntVariable("finote.idempotency_key_lifetime",
+							"How long an idempotency key and its answer are kept.",
+							NULL,
+							&finote_idempotency_key_lifetime,
+							24 * 3600, 1, INT_MAX / 2,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("finote.idempotency_keys_max",
+							"Live idempotency keys one user may hold.",
+							"A keyed write past it is refused (retry after the oldest key expires).",
+							&finote_idempotency_keys_max,
+							1000, 1, 1000000,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("finote");

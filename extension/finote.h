@@ -14,7 +14,8 @@
  * search.c (the words of a search, their patterns and the keys of the
  * search index); from 1.2 revisions.c (a note's history), trash.c (deleted
  * notes), purge.c (what the retention settings expire) and export.c (a
- * user's notes as one JSON document).
+ * user's notes as one JSON document); from 1.3 idempotency.c (writes safe
+ * to send twice).
  *
  * Copyright (c) 2026, Finote maintainers
  */
@@ -81,9 +82,11 @@ extern int finote_login_address_max_failures;
 extern int finote_register_max_per_address;
 extern int finote_register_window; /* seconds */
 extern int finote_revisions_keep;
-extern int finote_revisions_max_age; /* seconds */
-extern int finote_revision_collapse; /* seconds */
-extern int finote_trash_retention;	 /* seconds */
+extern int finote_revisions_max_age;		/* seconds */
+extern int finote_revision_collapse;		/* seconds */
+extern int finote_trash_retention;			/* seconds */
+extern int finote_idempotency_key_lifetime; /* seconds */
+extern int finote_idempotency_keys_max;
 
 /*
  * A query prepared once per backend (spi.c). Callers declare one static
@@ -231,9 +234,12 @@ extern void	 finote_attempt_server_outcome(bool succeeded);
  */
 extern Datum finote_session_user(FunctionCallInfo fcinfo);
 extern Datum finote_session_user_for_write(FunctionCallInfo fcinfo, bool lock_user);
-/* A session's writer id (1.2.1): crypto_generichash's shortest digest. */
+/*
+ * A session's writer id (1.2.1): crypto_generichash's shortest digest; from
+ * 1.3 of the session and the writer the client names (tab, or NULL).
+ */
 #define FINOTE_WRITER_BYTES 16
-extern Datum finote_session_user_writer(text *token, bool lock_user, bytea **writer);
+extern Datum finote_session_user_writer(text *token, bool lock_user, text *tab, bytea **writer);
 
 /*
  * A change of a note from 1.2 (notes.c): the note locked and its version
@@ -262,5 +268,8 @@ extern void	 finote_not_found(const char *what);
 extern void	 finote_revisions_trim(Datum user_id, Datum note_id);
 extern int64 finote_purge_expired(int max_rows, bool counts);
 #define FINOTE_SWEEP_ROWS 10
+
+/* Idempotency keys (idempotency.c, 1.3): up to max_rows expired ones removed. */
+extern int64 finote_idempotency_sweep(int max_rows);
 
 #endif /* FINOTE_H */

@@ -32,6 +32,7 @@ PG_FUNCTION_INFO_V1(finote_note_update_1_1);
 PG_FUNCTION_INFO_V1(finote_note_update_1_2);
 PG_FUNCTION_INFO_V1(finote_note_update_1_2_1);
 PG_FUNCTION_INFO_V1(finote_note_update_1_2_2);
+PG_FUNCTION_INFO_V1(finote_note_update_1_3);
 PG_FUNCTION_INFO_V1(finote_note_delete);
 PG_FUNCTION_INFO_V1(finote_note_tags);
 
@@ -279,7 +280,9 @@ finote_note_lock(FunctionCallInfo fcinfo, Datum user_id, Datum note_id, int if_v
  * collapse applies only when the newest revision is that recent AND was
  * written by the same session: only a writer's own burst collapses. A
  * revision without a writer (written before 1.2.1, or by a restore) is
- * never collapsed onto.
+ * never collapsed onto. From 1.3 a client may name a writer within its
+ * session (note_update's writer: a browser tab), and then only that
+ * writer's own burst collapses (finote_session_user_writer).
  */
 #define NEW_TEXT "coalesce($3, n.title), coalesce($4, n.content), coalesce(finote._tags($6), n.tags)"
 #define CHANGE_SQL(WRITER_COLUMN, WRITER_VALUE, SAME_WRITER)                                      \
@@ -354,11 +357,42 @@ finote_note_change(Datum user_id, Datum note_id, Datum *fields, const char *fiel
 #undef NEW_TEXT
 
 /*
- * finote.note_update(token, id, title, content, pinned, tags, if_version)
- * RETURNS jsonb, 1.2: if_version given and not the note's version is PT412,
- * and changes nothing. 1.2.1 only narrows the collapse to the same writer;
- * 1.2.2 locks the user's row (lock_user), so that an update racing the
- * account's deletion is 28000, not a deadlock.
+ * The writer argument of note_update (1.3): 1 to 64 characters of
+ * [A-Za-z0-9_-], or NULL (the session alone is the writer, as in 1.2.1).
+ */
+#define WRITER_ARG		 7
+#define WRITER_MAX_CHARS 64
+static text *
+writer_arg(FunctionCallInfo fcinfo)
+{
+	text	   *tab;
+	const char *p;
+	int			n;
+
+	if (PG_NARGS() <= WRITER_ARG || PG_ARGISNULL(WRITER_ARG))
+		return NULL;
+	tab = PG_GETARG_TEXT_PP(WRITER_ARG);
+	p = VARDATA_ANY(tab);
+	n = VARSIZE_ANY_EXHDR(tab);
+	for (int i = 0; i < n; i++)
+		if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' && p[i] <= 'z') ||
+			  (p[i] >= '0' && p[i] <= '9') || p[i] == '_' || p[i] == '-'))
+			n = 0;
+	if (n < 1 || n > WRITER_MAX_CHARS)
+		ereport(ERROR,
+				(errcode(FINOTE_ERRCODE_BAD_INPUT),
+				 errmsg("writer must be 1 to %d characters of A-Z, a-z, 0-9, _ and -",
+						WRITER_MAX_CHARS)));
+	return tab;
+}
+
+/*
+ * finote.note_update(token, id, title, content, pinned, tags, if_version
+ * [, writer]) RETURNS jsonb, 1.2: if_version given and not the note's
+ * version is PT412, and changes nothing. 1.2.1 only narrows the collapse
+ * to the same writer; 1.2.2 locks the user's row (lock_user), so that an
+ * update racing the account's deletion is 28000, not a deadlock; 1.3 takes
+ * a writer within the session (writer_arg).
  */
 static Datum
 note_update_versioned(FunctionCallInfo fcinfo, FinoteCollapse collapse, bool lock_user)
@@ -366,13 +400,14 @@ note_update_versioned(FunctionCallInfo fcinfo, FinoteCollapse collapse, bool loc
 	Datum  fields[NOTE_FIELDS];
 	char   nulls[NOTE_FIELDS];
 	bytea *writer = NULL;
+	text  *tab = writer_arg(fcinfo);
 	Datum  user_id;
 	Datum  result;
 
 	note_fields(fcinfo, 2, fields, nulls);
 	SPI_connect();
 	if (collapse == FINOTE_COLLAPSE_SAME_WRITER)
-		user_id = finote_session_user_writer(finote_token_arg(fcinfo), lock_user, &writer);
+		user_id = finote_session_user_writer(finote_token_arg(fcinfo), lock_user, tab, &writer);
 	else
 		user_id = finote_session_user_for_write(fcinfo, lock_user);
 	finote_note_lock(fcinfo, user_id, finote_note_id_arg(fcinfo, 1), 6);
@@ -395,6 +430,13 @@ finote_note_update_1_2_1(PG_FUNCTION_ARGS)
 
 Datum
 finote_note_update_1_2_2(PG_FUNCTION_ARGS)
+{
+	return note_update_versioned(fcinfo, FINOTE_COLLAPSE_SAME_WRITER, true);
+}
+
+/* 1.3: the same with its eighth argument, writer. */
+Datum
+finote_note_update_1_3(PG_FUNCTION_ARGS)
 {
 	return note_update_versioned(fcinfo, FINOTE_COLLAPSE_SAME_WRITER, true);
 }

@@ -2,7 +2,8 @@
  * purge.c
  *	  Expiry (1.2): notes in the trash past finote.trash_retention, with
  *	  their revisions, and revisions past finote.revisions_max_age or beyond
- *	  the newest finote.revisions_keep of their note.
+ *	  the newest finote.revisions_keep of their note; from 1.3 idempotency
+ *	  keys past finote.idempotency_key_lifetime (idempotency.c).
  *
  * Two ways run it, like the sweep of expired sessions at each login:
  *	- each write of a note (update, delete, restore) also purges up to
@@ -25,6 +26,7 @@
 #include "catalog/pg_type.h"
 
 PG_FUNCTION_INFO_V1(finote_purge_1_2);
+PG_FUNCTION_INFO_V1(finote_purge_1_3);
 
 #define PURGE_DEFAULT 1000
 #define PURGE_MAX	  100000
@@ -123,8 +125,8 @@ finote_purge_expired(int max_rows, bool counts)
  * left to purge. For cron (finote-db purge) and the tests; max_rows bounds
  * one transaction's work.
  */
-Datum
-finote_purge_1_2(PG_FUNCTION_ARGS)
+static Datum
+purge(FunctionCallInfo fcinfo, bool keys)
 {
 	int	  max_rows = PG_ARGISNULL(0) ? PURGE_DEFAULT : PG_GETARG_INT32(0);
 	int64 removed;
@@ -135,6 +137,21 @@ finote_purge_1_2(PG_FUNCTION_ARGS)
 				 errmsg("max_rows must be between 1 and %d", PURGE_MAX)));
 	SPI_connect();
 	removed = finote_purge_expired(max_rows, true);
+	if (keys && removed < max_rows)
+		removed += finote_idempotency_sweep(max_rows - removed);
 	SPI_finish();
 	PG_RETURN_INT32((int32) Min(removed, PG_INT32_MAX));
+}
+
+Datum
+finote_purge_1_2(PG_FUNCTION_ARGS)
+{
+	return purge(fcinfo, false);
+}
+
+/* 1.3: expired idempotency keys too (idempotency.c). */
+Datum
+finote_purge_1_3(PG_FUNCTION_ARGS)
+{
+	return purge(fcinfo, true);
 }

@@ -271,7 +271,10 @@ config_load(void)
 		env_int("FINOTE_EXPORT_MAX", 2, 1, 1000, &cfg.export_max) ||
 		env_int("FINOTE_EXPORT_TIMEOUT_MS", 60000, 100, 3600000, &cfg.export_timeout_ms) ||
 		env_int("FINOTE_EXPORT_SEND_TIMEOUT_MS", 600000, 1000, 86400000, &cfg.export_send_timeout_ms) ||
-		env_int("FINOTE_EXPORT_MAX_BYTES", 100 << 20, 1 << 20, INT_MAX, &cfg.export_max_bytes))
+		env_int("FINOTE_EXPORT_MAX_BYTES", 100 << 20, 1 << 20, INT_MAX, &cfg.export_max_bytes) ||
+		env_int("FINOTE_IMPORT_MAX_BYTES", 64 << 20, BODY_MAX, 1 << 30, &cfg.import_max_bytes) ||
+		env_int("FINOTE_IMPORT_MAX", 2, 1, 1000, &cfg.import_max) ||
+		env_int("FINOTE_IMPORT_TIMEOUT_MS", 60000, 100, 3600000, &cfg.import_timeout_ms))
 		return -1;
 	cfg.prepare = prepare == 1;
 	if (!cfg.database_url)

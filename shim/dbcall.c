@@ -114,16 +114,20 @@ read_only_server(const struct db_answer *a)
  *
  *	- a read (GET) whose connection broke: it changed nothing;
  *	- any call a read-only server refused (25006): the error aborted its
- *	  transaction, so nothing of it was done.
+ *	  transaction, so nothing of it was done;
+ *	- a keyed write (an Idempotency-Key, finote 1.3: route->keyed) whose
+ *	  connection broke: if it committed, the database kept its answer with
+ *	  the key and the second sending gets that answer (Idempotent-Replayed);
+ *	  if it did not, it is done now, once. Should the first sending still
+ *	  run on a server that has not yet seen its connection go, the second
+ *	  is 409 (idempotency_key_in_use), and the client sends it again later.
  *
- * A change whose connection broke after it was sent is not sent again: it
- * may have committed (the server can die between the commit and its
- * answer, and a commit waiting for a synchronous standby when the server
- * is stopped is kept locally though the client hears 57P01), so its answer
- * is the 503 (with Retry-After) the lost connection maps to, and the client
- * decides. Sending it again safely needs a key that names the change, which
- * the database would remember (an Idempotency-Key): then it too is retried
- * here.
+ * Any other change whose connection broke after it was sent is not sent
+ * again: it may have committed (the server can die between the commit and
+ * its answer, and a commit waiting for a synchronous standby when the
+ * server is stopped is kept locally though the client hears 57P01), so its
+ * answer is the 503 (with Retry-After) the lost connection maps to, and the
+ * client decides.
  */
 void
 db_call(struct req *rq, const struct route *route, const char *const *params,
@@ -156,7 +160,7 @@ db_call(struct req *rq, const struct route *route, const char *const *params,
 		if (read_only_server(a))
 			retry = "read_only";
 		else if (connection_lost(db, a))
-			retry = reads ? "connection_lost" : NULL;
+			retry = reads || route->keyed ? "connection_lost" : NULL;
 		else
 		{
 			pool_release(db);

@@ -5,7 +5,8 @@
  * The statement was sent asynchronously; the wait is a poll, so that two
  * things can stop it:
  *
- *	- FINOTE_STATEMENT_TIMEOUT_MS: the statement is cancelled (a cancel
+ *	- FINOTE_STATEMENT_TIMEOUT_MS (a route's own: FINOTE_IMPORT_TIMEOUT_MS):
+ *	  the statement is cancelled (a cancel
  *	  request to the server, the same as a server-side statement_timeout,
  *	  and it works through PgBouncer too), and the server's 57014 becomes a
  *	  503. A server that does not even answer the cancel within
@@ -164,9 +165,11 @@ PGresult *
 db_wait(PGconn *db, struct req *rq, enum db_outcome *outcome)
 {
 	double		start = now_seconds();
+	int			timeout_ms = rq && rq->statement_timeout_ms ? rq->statement_timeout_ms
+															: cfg.statement_timeout_ms;
 	struct wait w = {
-		.cancel_at = start + cfg.statement_timeout_ms / 1000.0,
-		.give_up_at = start + (cfg.statement_timeout_ms + CANCEL_GRACE_MS) / 1000.0,
+		.cancel_at = start + timeout_ms / 1000.0,
+		.give_up_at = start + (timeout_ms + CANCEL_GRACE_MS) / 1000.0,
 		.watch_at = start + CLIENT_WATCH_MS / 1000.0,
 		.cancelled = false,
 		.client = -2,

@@ -38,6 +38,12 @@ static const struct sqlstate_row sqlstate_map[] = {
 	/* If-Match named another version: "note has changed since version N" (handler.c adds the note) */
 	{"PT412", {412, "precondition_failed", NULL}},
 	{"PT429", {429, "too_many_attempts", "too many attempts; try again later"}},
+	/* 1.3: idempotency keys (extension/idempotency.c) */
+	{"PTK09", {409, "idempotency_key_in_use", "a request with this Idempotency-Key is still running"}},
+	{"PTK22", {422, "idempotency_key_mismatch", "this Idempotency-Key was used for another request"}},
+	{"PTK29", {429, "too_many_idempotency_keys", "too many Idempotency-Keys in use; try again later"}},
+	/* 1.3: an import of the account is running (extension/import.c) */
+	{"PTI29", {429, "import_in_progress", "an import of this account is running; try again when it is done"}},
 	/*
 	 * the server's resources, taken for a moment: no background worker slot
 	 * for finote's attempt server (finote 1.2.2), memory, connections
@@ -124,8 +130,10 @@ answer_db_error(struct req *rq, const struct route *route, const struct db_answe
 }
 
 /*
- * The Retry-After of a 429: the extension's PT429 detail says "Retry after
- * N seconds." (extension/throttle.c); 1 when it says nothing of the kind.
+ * The Retry-After of a 429: the extension's PT429, PTK29 and PTI29 details
+ * say "Retry after N seconds." (extension/throttle.c, idempotency.c,
+ * import.c); 1 when
+ * it says nothing of the kind.
  */
 int
 retry_after_seconds(const char *detail)

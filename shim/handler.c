@@ -7,7 +7,8 @@
  * request is ours: routed, bounded and answered with the contract's JSON.
  * The order of checks is: the head (headers.c), body within limits, route
  * (404/405, preflight), session, content type, If-Match (ifmatch.c) for the
- * routes that take it, a turn to hash a password (gate.c) for the routes
+ * routes that take it, the Idempotency-Key (idemkey.c) for the routes
+ * with a keyed row, a turn to hash a password (gate.c) for the routes
  * that do, then the single database call (dbcall.c), or the streamed one
  * of an export (export.c). Only a 412 makes a second call: the current
  * note, sent beside the error.
@@ -143,7 +144,7 @@ answer_options(struct req *rq, const char *allow)
 	{
 		const char *const headers[] = {
 			"Access-Control-Allow-Methods", allow,
-			"Access-Control-Allow-Headers", "Content-Type, Authorization, If-Match",
+			"Access-Control-Allow-Headers", "Content-Type, Authorization, If-Match, Idempotency-Key",
 			"Access-Control-Max-Age", "600",
 			NULL};
 
@@ -219,8 +220,12 @@ call_database(struct req *rq, const struct route *route, const char *const *para
 {
 	struct db_answer a;
 	char			 cookie[1024];
+	/* a keyed row's third column: the answer kept for its key */
+	bool replayed;
 
+	rq->statement_timeout_ms = route->timeout_ms ? *route->timeout_ms : 0;
 	db_call(rq, route, params, &a);
+	replayed = route->keyed && a.row && a.value[2] && strcmp(a.value[2], "true") == 0;
 	if (answer_db_unanswered(rq, &a))
 		;
 	else if (!a.row && route->if_match && strcmp(a.sqlstate, "PT412") == 0)
@@ -253,13 +258,18 @@ call_database(struct req *rq, const struct route *route, const char *const *para
 	else if (route->answer == ANSWER_ETAG && a.value[1])
 	{
 		char			  etag[32];
-		const char *const headers[] = {"ETag", etag, NULL};
+		const char *const headers[] = {"ETag", etag,
+									   replayed ? "Idempotent-Replayed" : NULL, "true", NULL};
 
 		etag_of(etag, sizeof(etag), a.value[1]);
 		http_send_json(rq, route->status, a.value[0], headers);
 	}
 	else
-		http_send_json(rq, route->status, a.value[0], NULL);
+	{
+		const char *const headers[] = {replayed ? "Idempotent-Replayed" : NULL, "true", NULL};
+
+		http_send_json(rq, route->status, a.value[0], headers);
+	}
 	/* a login's row holds its token: wiped, not only freed */
 	if (route->session == SESSION_SET)
 	{
@@ -301,6 +311,41 @@ if_match_param(struct req *rq, const struct route *route, char *version, size_t 
 }
 
 /*
+ * The Idempotency-Key, when the route has a keyed row at the database's
+ * version: true with *route the keyed row, $12 the key and $13 the request
+ * (method and path, which with the body the database compares), or with
+ * nothing changed when there is no key; false when answered with 400.
+ * Without a keyed row (an older database) the header is not looked at, as
+ * before 1.3.
+ */
+static bool
+idempotency_key_param(struct req *rq, const struct route **route, char *key, size_t keylen,
+					  char *request, size_t reqlen, const char **params)
+{
+	const struct route *keyed = route_keyed(*route, pool_extension_version());
+
+	if (!keyed)
+		return true;
+	switch (idem_key_header(rq, key, keylen))
+	{
+		case IDEM_KEY_NONE:
+			return true;
+		case IDEM_KEY_GIVEN:
+			snprintf(request, reqlen, "%s %s", (*route)->method, rq->path);
+			params[11] = key;
+			params[12] = request;
+			*route = keyed;
+			return true;
+		case IDEM_KEY_MALFORMED:
+			break;
+	}
+	http_send_error(rq, 400, "invalid_input",
+					"Idempotency-Key must be one header of 1 to 255 visible ASCII characters",
+					NULL);
+	return false;
+}
+
+/*
  * A matched database route: origin, session, content type, parameters, the
  * call. body is the request body (NUL-terminated) or NULL; token the
  * session's, or NULL.
@@ -312,6 +357,8 @@ call_route(struct req *rq, const struct route *route, const struct path_ids *ids
 	char		query[N_QUERY_PARAMS][QUERY_VALUE_MAX];
 	char		client[64];
 	char		version[24];
+	char		key[IDEM_KEY_MAX + 1];
+	char		request[256];
 	const char *params[ROUTE_PARAMS] = {token, NULL, ids->id[0] ? ids->id : NULL};
 	const char *qs = rq->ri->query_string;
 
@@ -371,7 +418,8 @@ call_route(struct req *rq, const struct route *route, const struct path_ids *ids
 		params[1] = body;
 	}
 	params[9] = ids->rev[0] ? ids->rev : NULL;
-	if (!if_match_param(rq, route, version, sizeof(version), &params[8]))
+	if (!if_match_param(rq, route, version, sizeof(version), &params[8]) ||
+		!idempotency_key_param(rq, &route, key, sizeof(key), request, sizeof(request), params))
 		return;
 	for (size_t i = 0; i < N_QUERY_PARAMS && qs; i++)
 	{
@@ -465,8 +513,16 @@ reserved_path(const char *path)
 		   strcmp(path, "/metrics") == 0;
 }
 
+/*
+ * Requests holding a body larger than BODY_MAX (an import's) now: each may
+ * cost FINOTE_IMPORT_MAX_BYTES of memory, and the body is read before the
+ * session is known, so their number is bounded (FINOTE_IMPORT_MAX) rather
+ * than left to the worker threads.
+ */
+static int large_bodies;
+
 static void
-dispatch(struct req *rq)
+dispatch_body(struct req *rq, size_t body_max)
 {
 	struct path_ids		ids = {"", ""};
 	char				allow[128];
@@ -478,14 +534,22 @@ dispatch(struct req *rq)
 
 	if (has_body)
 	{
-		switch (http_read_body(rq, &body, &body_len))
+		switch (http_read_body(rq, body_max, &body, &body_len))
 		{
 			case BODY_OK:
 				break;
 			case BODY_TOO_LARGE:
+			{
+				char message[64];
+
+				snprintf(message, sizeof(message), "the body is over the %zu byte limit",
+						 body_max);
 				http_send_error(rq, 413, "payload_too_large",
-								"the body is over the 1 MiB limit", NULL);
+								body_max == BODY_MAX ? "the body is over the 1 MiB limit"
+													 : message,
+								NULL);
 				return;
+			}
 			case BODY_TIMEOUT:
 				http_send_error(rq, 408, "request_timeout",
 								"the body did not arrive in time", NULL);
@@ -536,6 +600,29 @@ dispatch(struct req *rq)
 		rq->db = NULL;
 	}
 	wipe_free(body, body_len);
+}
+
+static void
+dispatch(struct req *rq)
+{
+	size_t body_max = route_body_max(rq->path, rq->method);
+	bool   large = body_max > BODY_MAX && (rq->ri->content_length > BODY_MAX ||
+										   (rq->ri->content_length < 0 &&
+											mg_get_header(rq->conn, "Transfer-Encoding") != NULL));
+
+	if (large && __atomic_add_fetch(&large_bodies, 1, __ATOMIC_SEQ_CST) > cfg.import_max)
+	{
+		const char *const retry[] = {"Retry-After", "5", NULL};
+
+		__atomic_sub_fetch(&large_bodies, 1, __ATOMIC_SEQ_CST);
+		rq->close = true; /* its body is not read */
+		http_send_error(rq, 503, "unavailable", "too many imports at once; try again shortly",
+						retry);
+		return;
+	}
+	dispatch_body(rq, large ? body_max : BODY_MAX);
+	if (large)
+		__atomic_sub_fetch(&large_bodies, 1, __ATOMIC_SEQ_CST);
 }
 
 /* Before the server starts: the labels of requests no route row owns. */

@@ -7,7 +7,8 @@
  * Bodies are where civetweb 1.15 needs help. Its max_request_size bounds the
  * headers only; mg_read blocks until the buffer is full, and each byte that
  * arrives restarts its idle timeout, so a client trickling a chunked body
- * could hold a worker thread forever. We read at most BODY_MAX + 1 bytes,
+ * could hold a worker thread forever. We read at most the route's limit + 1
+ * bytes (BODY_MAX, or FINOTE_IMPORT_MAX_BYTES for POST /api/import),
  * and the body watchdog (watchdog.c) enforces FINOTE_REQUEST_TIMEOUT_MS over
  * the whole body.
  *
@@ -147,7 +148,7 @@ build_head(struct req *rq, char *buf, int status, const char *content_type,
 	{
 		add_header(&head, "Access-Control-Allow-Origin", rq->cors_origin);
 		add_header(&head, "Access-Control-Allow-Credentials", "true");
-		add_header(&head, "Access-Control-Expose-Headers", "ETag, Retry-After, Content-Disposition");
+		add_header(&head, "Access-Control-Expose-Headers", "ETag, Retry-After, Content-Disposition, Idempotent-Replayed");
 	}
 	for (; headers && headers[0]; headers += 2)
 	{
@@ -304,7 +305,7 @@ abandon_body(struct req *rq)
 /*
  * A body being read: allocated as it arrives, so that a small body costs a
  * small buffer (a declared length is allocated at once, a chunked body
- * grows from BODY_FIRST), never BODY_MAX up front.
+ * grows from BODY_FIRST), never the limit up front.
  */
 #define BODY_FIRST 16384
 
@@ -312,9 +313,10 @@ struct body
 {
 	char  *data;
 	size_t size; /* allocated */
+	size_t max;	 /* the body's limit */
 };
 
-/* Room for at least need bytes, at most BODY_MAX + 2; false if out of memory. */
+/* Room for at least need bytes, at most the limit + 2; false if out of memory. */
 static bool
 body_reserve(struct body *b, size_t need)
 {
@@ -325,8 +327,8 @@ body_reserve(struct body *b, size_t need)
 		return true;
 	while (size < need)
 		size *= 2;
-	if (size > BODY_MAX + 2)
-		size = BODY_MAX + 2;
+	if (size > b->max + 2)
+		size = b->max + 2;
 	/* not realloc: the old block holds body bytes (a password) to wipe */
 	if (!(data = malloc(size)))
 		return false;
@@ -392,7 +394,7 @@ pull_body(struct req *rq, struct body *b, size_t keep, size_t limit, bool *ended
 #define DRAIN_MAX (16 * 1024 * 1024)
 
 enum body_result
-http_read_body(struct req *rq, char **out, size_t *len)
+http_read_body(struct req *rq, size_t max, char **out, size_t *len)
 {
 	struct watch	 w = {NULL, rq->started + cfg.request_timeout_ms / 1000.0, rq->ri, false};
 	const char		*expect = mg_get_header(rq->conn, "Expect");
@@ -400,13 +402,13 @@ http_read_body(struct req *rq, char **out, size_t *len)
 	enum body_result result = BODY_OK;
 	bool			 ended = false;
 	bool			 stalled = false;
-	struct body		 b = {NULL, 0};
+	struct body		 b = {NULL, 0, max};
 	size_t			 n = 0;
 
 	*out = NULL;
 	*len = 0;
 	watchdog_add(&w);
-	if (rq->ri->content_length > BODY_MAX)
+	if (rq->ri->content_length > (long long) max)
 		result = BODY_TOO_LARGE;
 	else if (!body_reserve(&b, rq->ri->content_length > 0 ? (size_t) rq->ri->content_length + 1 : 1))
 		result = BODY_BROKEN;
@@ -415,8 +417,8 @@ http_read_body(struct req *rq, char **out, size_t *len)
 		/* civetweb leaves the interim answer to the handler */
 		if (will_wait)
 			mg_printf(rq->conn, "HTTP/1.1 100 Continue\r\n\r\n");
-		n = pull_body(rq, &b, BODY_MAX + 1, BODY_MAX, &ended, &stalled);
-		if (n > BODY_MAX)
+		n = pull_body(rq, &b, max + 1, max, &ended, &stalled);
+		if (n > max)
 			result = BODY_TOO_LARGE;
 		else if (!ended || !body_reserve(&b, n + 1))
 			result = BODY_BROKEN;

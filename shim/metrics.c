@@ -308,7 +308,7 @@ metrics_serve(struct req *rq, int in_use, int n_idle)
 				"# TYPE finote_db_reconnects_total counter\n"
 				"finote_db_reconnects_total %llu\n",
 			(unsigned long long) db_reconnects);
-	bprintf(&b, "# HELP finote_db_statement_retries_total Statements sent again on a new connection: reads whose connection broke before an answer, calls a read-only server refused.\n"
+	bprintf(&b, "# HELP finote_db_statement_retries_total Statements sent again on a new connection: reads and keyed writes whose connection broke before an answer, calls a read-only server refused.\n"
 				"# TYPE finote_db_statement_retries_total counter\n"
 				"finote_db_statement_retries_total{reason=\"connection_lost\"} %llu\n"
 				"finote_db_statement_retries_total{reason=\"read_only\"} %llu\n",

@@ -11,6 +11,7 @@
  *   $8 the client's address (clientaddr.c)
  *   $9 the version If-Match names (ifmatch.c; NULL when absent or "*")
  *   $10 the {rev} path segment                $11 ?revisions=
+ *   $12 the Idempotency-Key (idemkey.c)       $13 the request: method and path
  *
  * Postgres parses the body and casts ids and limits, so the shim needs no
  * JSON parser. From finote 1.1.3 on, finote.body_json parses it (malformed
@@ -89,6 +90,30 @@
 #define NOTE_PATH		 "/api/notes/{id}"
 
 /*
+ * 1.3: a keyed write (Idempotency-Key: handler.c, idemkey.c). One statement:
+ * finote.idempotency_claim first, in a subquery of its own (OFFSET 0 keeps
+ * it from being merged into the next one), which gives the answer kept for
+ * the key, marked replayed, or NULL having reserved the key; only on NULL
+ * does the CASE evaluate the write (a CASE evaluates only the branch it
+ * takes), whose body and ETag finote.idempotency_store keeps with the key.
+ * The outer OFFSET 0 keeps the three columns from evaluating the CASE three
+ * times. answer is the write's answer as {"body": ..., "etag": ...};
+ * KEYED_NOTE's from is the FROM list of a write of a note, named n.
+ */
+/* clang-format off */
+#define KEYED(answer) \
+	"SELECT " TEXT_AT("a", "body") ", " TEXT_AT("a", "etag") ", " TEXT_AT("a", "replayed") \
+	" FROM (SELECT CASE WHEN k.c IS NULL THEN finote.idempotency_store($1, $12, " answer ")" \
+	" ELSE k.c END AS a" \
+	" FROM (SELECT finote.idempotency_claim($1, $12, $13, $2) AS c OFFSET 0) AS k OFFSET 0) AS w"
+#define KEYED_NOTE(from) \
+	KEYED("(SELECT " OBJECT "('body', " OBJECT "('note', n), 'etag', " TEXT_AT("n", "version") ") FROM " from ")")
+/* clang-format on */
+
+/* 1.3: an import, whose answer the keyed row keeps without an ETag. */
+#define IMPORT "finote.import($1, finote.body_json($2))"
+
+/*
  * Each row names its fields, and leaves out those that are false or NULL (no
  * JSON body, no SQL, no builtin, no If-Match); clang-format would join its
  * lines into one.
@@ -155,6 +180,10 @@ const struct route routes[] = {
 	 .auth = AUTH_REQUIRED, .json_body = true, .status = 201, .session = SESSION_KEEP,
 	 .sql = NOTE_AND_VERSION BODY_AND "finote.note_create($1, " FIELD("title") ", " FIELD("content") ", " SQL_PINNED ", " SQL_TAGS_1_1_3 ") AS n",
 	 .answer = ANSWER_ETAG},
+	{.since = VERSION_1_3, .method = "POST", .pattern = "/api/notes",
+	 .auth = AUTH_REQUIRED, .json_body = true, .status = 201, .session = SESSION_KEEP,
+	 .sql = KEYED_NOTE(BODY_AND "finote.note_create($1, " FIELD("title") ", " FIELD("content") ", " SQL_PINNED ", " SQL_TAGS_1_1_3 ") AS n"),
+	 .answer = ANSWER_ETAG, .keyed = true},
 	{.since = VERSION_1_0, .method = "GET", .pattern = "/api/notes/{id}",
 	 .auth = AUTH_REQUIRED, .status = 200, .session = SESSION_KEEP,
 	 .sql = "SELECT " OBJECT "('note', finote.note_get($1, " ID "))",
@@ -179,6 +208,10 @@ const struct route routes[] = {
 	 .auth = AUTH_REQUIRED, .json_body = true, .status = 200, .session = SESSION_KEEP,
 	 .sql = NOTE_AND_VERSION BODY_AND "finote.note_update($1, " ID ", " FIELD("title") ", " FIELD("content") ", " SQL_PINNED ", " SQL_TAGS_1_1_3 ", $9::bigint) AS n",
 	 .answer = ANSWER_ETAG, .if_match = NOTE_PATH},
+	{.since = VERSION_1_3, .method = "PATCH", .pattern = "/api/notes/{id}",
+	 .auth = AUTH_REQUIRED, .json_body = true, .status = 200, .session = SESSION_KEEP,
+	 .sql = NOTE_AND_VERSION BODY_AND "finote.note_update($1, " ID ", " FIELD("title") ", " FIELD("content") ", " SQL_PINNED ", " SQL_TAGS_1_1_3 ", $9::bigint, " FIELD("writer") ") AS n",
+	 .answer = ANSWER_ETAG, .if_match = NOTE_PATH},
 	{.since = VERSION_1_0, .method = "DELETE", .pattern = "/api/notes/{id}",
 	 .auth = AUTH_REQUIRED, .status = 204, .session = SESSION_KEEP,
 	 .sql = "SELECT finote.note_delete($1, " ID ")",
@@ -199,6 +232,10 @@ const struct route routes[] = {
 	 .auth = AUTH_REQUIRED, .status = 200, .session = SESSION_KEEP,
 	 .sql = NOTE_AND_VERSION "finote.note_restore($1, " ID ", " REV ", $9::bigint) AS n",
 	 .answer = ANSWER_ETAG, .if_match = NOTE_PATH},
+	{.since = VERSION_1_3, .method = "POST", .pattern = "/api/notes/{id}/revisions/{rev}/restore",
+	 .auth = AUTH_REQUIRED, .status = 200, .session = SESSION_KEEP,
+	 .sql = KEYED_NOTE("finote.note_restore($1, " ID ", " REV ", $9::bigint) AS n"),
+	 .answer = ANSWER_ETAG, .if_match = NOTE_PATH, .keyed = true},
 	{.since = VERSION_1_2, .method = "GET", .pattern = "/api/trash",
 	 .auth = AUTH_REQUIRED, .status = 200, .session = SESSION_KEEP,
 	 .sql = "SELECT finote.trash_list($1, coalesce($5::int, 20), $6)",
@@ -207,6 +244,10 @@ const struct route routes[] = {
 	 .auth = AUTH_REQUIRED, .status = 200, .session = SESSION_KEEP,
 	 .sql = NOTE_AND_VERSION "finote.trash_restore($1, " ID ") AS n",
 	 .answer = ANSWER_ETAG},
+	{.since = VERSION_1_3, .method = "POST", .pattern = "/api/trash/{id}/restore",
+	 .auth = AUTH_REQUIRED, .status = 200, .session = SESSION_KEEP,
+	 .sql = KEYED_NOTE("finote.trash_restore($1, " ID ") AS n"),
+	 .answer = ANSWER_ETAG, .keyed = true},
 	{.since = VERSION_1_2, .method = "DELETE", .pattern = "/api/trash/{id}",
 	 .auth = AUTH_REQUIRED, .status = 204, .session = SESSION_KEEP,
 	 .sql = "SELECT finote.trash_delete($1, " ID ")",
@@ -215,6 +256,15 @@ const struct route routes[] = {
 	 .auth = AUTH_REQUIRED, .status = 200, .session = SESSION_KEEP,
 	 .sql = "SELECT finote.export($1, coalesce($11::boolean, false))",
 	 .answer = ANSWER_STREAM},
+	{.since = VERSION_1_3, .method = "POST", .pattern = "/api/import",
+	 .auth = AUTH_REQUIRED, .json_body = true, .status = 200, .session = SESSION_KEEP,
+	 .sql = "SELECT " IMPORT,
+	 .answer = ANSWER_ROW, .body_max = &cfg.import_max_bytes, .timeout_ms = &cfg.import_timeout_ms},
+	{.since = VERSION_1_3, .method = "POST", .pattern = "/api/import",
+	 .auth = AUTH_REQUIRED, .json_body = true, .status = 200, .session = SESSION_KEEP,
+	 .sql = KEYED(OBJECT "('body', " IMPORT ")"),
+	 .answer = ANSWER_ROW, .keyed = true, .body_max = &cfg.import_max_bytes,
+	 .timeout_ms = &cfg.import_timeout_ms},
 	{.since = VERSION_1_1, .method = "GET", .pattern = "/api/tags",
 	 .auth = AUTH_REQUIRED, .status = 200, .session = SESSION_KEEP,
 	 .sql = "SELECT finote.note_tags($1)",
@@ -243,8 +293,8 @@ const int n_routes = sizeof(routes) / sizeof(routes[0]);
 /* Every parameter is text: the statements cast what they need. */
 #define TEXTOID 25
 const Oid route_param_types[ROUTE_PARAMS] = {
-	TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 
 /*
  * What route_match needs of each row, worked out once: every request tries
@@ -359,7 +409,7 @@ route_match(const char *path, int method, int version, struct path_ids *ids,
 	{
 		const struct route *r = &routes[i];
 
-		if (r->since > version || !path_matches(i, path, ids))
+		if (r->keyed || r->since > version || !path_matches(i, path, ids))
 			continue;
 		*label = row_info[i].label;
 		if (row_info[i].method == method && (!found || r->since > found->since))
@@ -374,7 +424,45 @@ route_match(const char *path, int method, int version, struct path_ids *ids,
 	return found;
 }
 
-/* For `finote-shim --routes`: the table as the OpenAPI drift test reads it. */
+/*
+ * The keyed row of route's method and pattern at version (the highest
+ * since), or NULL: the path takes no Idempotency-Key at that version.
+ */
+const struct route *
+route_keyed(const struct route *route, int version)
+{
+	const struct route *found = NULL;
+
+	for (int i = 0; i < n_routes; i++)
+	{
+		const struct route *r = &routes[i];
+
+		if (r->keyed && r->since <= version && strcmp(r->method, route->method) == 0 &&
+			strcmp(r->pattern, route->pattern) == 0 && (!found || r->since > found->since))
+			found = r;
+	}
+	return found;
+}
+
+/*
+ * The body limit of (path, method): a row's own (whatever the database's
+ * version: the body is read before the version is known), else BODY_MAX.
+ */
+size_t
+route_body_max(const char *path, int method)
+{
+	struct path_ids ids;
+
+	for (int i = 0; i < n_routes; i++)
+		if (routes[i].body_max && row_info[i].method == method && path_matches(i, path, &ids))
+			return (size_t) *routes[i].body_max;
+	return BODY_MAX;
+}
+
+/*
+ * For `finote-shim --routes`: the table as the OpenAPI drift test reads it;
+ * a keyed row is its path's other statement, not another route.
+ */
 void
 routes_print(void)
 {
@@ -382,6 +470,8 @@ routes_print(void)
 	{
 		char since[16];
 
+		if (routes[i].keyed)
+			continue;
 		version_format(routes[i].since, since, sizeof(since));
 		printf("%s %s %d %s\n", routes[i].method, routes[i].pattern, routes[i].status, since);
 	}

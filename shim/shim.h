@@ -54,6 +54,9 @@ struct config
 	int			  export_send_timeout_ms; /* FINOTE_EXPORT_SEND_TIMEOUT_MS: its sending */
 	const char	 *export_dir;			  /* FINOTE_EXPORT_DIR: where exports are spooled */
 	int			  export_max_bytes;		  /* FINOTE_EXPORT_MAX_BYTES: the largest spool */
+	int			  import_max_bytes;		  /* FINOTE_IMPORT_MAX_BYTES: POST /api/import's body */
+	int			  import_max;			  /* FINOTE_IMPORT_MAX: bodies over 1 MiB held at once */
+	int			  import_timeout_ms;	  /* FINOTE_IMPORT_TIMEOUT_MS: its statement's */
 };
 extern struct config cfg;
 extern int			 config_load(void);
@@ -72,8 +75,9 @@ struct req
 	bool						  close;	   /* answer with Connection: close */
 	int							  status;	   /* what was sent, for log and metrics */
 	long long					  bytes_sent;
-	double						  started; /* monotonic seconds */
-	PGconn						 *db;	   /* taken before routing on a cold start; the call uses it */
+	double						  started;				/* monotonic seconds */
+	PGconn						 *db;					/* taken before routing on a cold start; the call uses it */
+	int							  statement_timeout_ms; /* the route's own, or 0: FINOTE_STATEMENT_TIMEOUT_MS */
 };
 
 /* http.c: responses, limits, body reading */
@@ -110,7 +114,7 @@ enum body_result
 	BODY_TIMEOUT,
 	BODY_BROKEN
 };
-extern enum body_result http_read_body(struct req *rq, char **out, size_t *len);
+extern enum body_result http_read_body(struct req *rq, size_t max, char **out, size_t *len);
 
 /* watchdog.c: reads of a body end at their deadline */
 struct watch
@@ -163,7 +167,8 @@ extern const char *wall_second(struct wall_second *cache, enum wall_format forma
 #define VERSION_1_1					 VERSION(1, 1, 0)
 #define VERSION_1_1_3				 VERSION(1, 1, 3)
 #define VERSION_1_2					 VERSION(1, 2, 0)
-#define VERSION_NEWEST				 VERSION_1_2 /* the newest one the route table speaks */
+#define VERSION_1_3					 VERSION(1, 3, 0)
+#define VERSION_NEWEST				 VERSION_1_3 /* the newest one the route table speaks */
 extern int	version_parse(const char *s);
 extern void version_format(int version, char *out, size_t outlen);
 /* routes.c: the route table */
@@ -204,6 +209,19 @@ struct route
 	 * not looked at.
 	 */
 	const char *if_match;
+	/*
+	 * 1.3: the row a request with an Idempotency-Key takes instead of the
+	 * row of the same method and pattern (routes.c, KEYED; handler.c). Its
+	 * statement answers the body, the ETag and whether it was replayed.
+	 */
+	bool keyed;
+	/*
+	 * 1.3: a route whose body and statement are larger than any other's
+	 * (POST /api/import): its body limit and statement timeout, cfg fields;
+	 * NULL: BODY_MAX and FINOTE_STATEMENT_TIMEOUT_MS.
+	 */
+	const int *body_max;
+	const int *timeout_ms;
 };
 /* The UUID segments of a path: {id} and {rev}. */
 struct path_ids
@@ -218,6 +236,8 @@ extern const struct route *route_match(const char *path, int method, int version
 									   struct path_ids *ids,
 									   char *allow, size_t allowlen,
 									   int *label);
+extern const struct route *route_keyed(const struct route *route, int version);
+extern size_t			   route_body_max(const char *path, int method);
 extern void				   routes_print(void);
 extern void				   routes_print_sql(void);
 
@@ -238,7 +258,7 @@ enum db_outcome
 extern PGresult *db_wait(PGconn *db, struct req *rq, enum db_outcome *outcome);
 
 /* dbcall.c: a route's statement, bounded in time, its answer copied out */
-#define ROUTE_PARAMS	  11 /* every statement's text parameters, $1..$11 */
+#define ROUTE_PARAMS	  13 /* every statement's text parameters, $1..$13 */
 #define DB_ANSWER_COLUMNS 3
 /* their types, all text (routes.c) */
 extern const Oid route_param_types[ROUTE_PARAMS];
@@ -271,6 +291,16 @@ enum if_match
 	IF_MATCH_MALFORMED /* anything else: 400 */
 };
 extern enum if_match if_match_parse(const char *header, char *version, size_t len);
+
+/* idemkey.c: the Idempotency-Key header */
+#define IDEM_KEY_MAX 255 /* bytes */
+enum idem_key
+{
+	IDEM_KEY_NONE,
+	IDEM_KEY_GIVEN,
+	IDEM_KEY_MALFORMED
+};
+extern enum idem_key idem_key_header(const struct req *rq, char *key, size_t len);
 
 /* handler.c: the flow of one request */
 extern void handler_init(void);

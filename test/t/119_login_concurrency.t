@@ -20,7 +20,7 @@ my $version = $ENV{T119_VERSION};
 my $pg_port = free_port();
 my ($dir, $dburl) = start_cluster('t119', $pg_port, $version ? (version => $version) : ());
 is(psql($pg_port, 'finote', q{SELECT extversion FROM pg_extension WHERE extname = 'finote'}),
-    $version // '1.2.2', 'the database is at the version under test');
+    $version // '1.3', 'the database is at the version under test');
 psql($pg_port, 'finote', q{SELECT count(finote.register('solo', 'solo password'))});
 psql($pg_port, 'finote', q{SELECT count(finote.register('user' || i, 'user password'))
                              FROM generate_series(0, 59) i});

@@ -20,7 +20,7 @@ my $r;
 $r = api($shim, 'GET', '/readyz');
 is($r->{status}, 503, 'a 1.2 shim facing a 1.0 database is not ready');
 is($r->{json}{error}{code}, 'extension_version_unsupported', 'and says why');
-like($r->{json}{error}{message}, qr/has finote 1\.0; this shim needs 1\.2/, 'naming both versions');
+like($r->{json}{error}{message}, qr/has finote 1\.0; this shim needs 1\.3/, 'naming both versions');
 $r = api($shim, 'POST', '/api/notes', { title => 'old', content => 'from 1.0', pinned => JSON::PP::true, tags => ['x'] }, @auth);
 is($r->{status}, 201, '1.0: create (pinned and tags are not known yet)');
 ok(!exists $r->{json}{note}{pinned}, '1.0: a 1.0 note has no pinned field');
@@ -32,7 +32,7 @@ is(api($shim, 'GET', '/api/notes?tag=zzz', undef, @auth)->{json}{notes}[0]{id}, 
 psql($pg_port, 'finote', 'ALTER EXTENSION finote UPDATE');
 $r = api($shim, 'GET', '/readyz');
 is($r->{status}, 200, 'ready after the update');
-is($r->{json}{extension_version}, '1.2.2', '/readyz tells the newest version, 1.2.2');
+is($r->{json}{extension_version}, '1.3', '/readyz tells the newest version, 1.3');
 $r = api($shim, 'GET', '/api/tags', undef, @auth);
 is($r->{status}, 200, '1.1: /api/tags');
 is_deeply($r->{json}, { tags => [] }, '1.1: no tags yet');

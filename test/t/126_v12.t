@@ -23,10 +23,10 @@ my $r;
 sub etag { my ($r) = @_; my $e = $r->{headers}{etag}; return ref $e ? join(',', @$e) : $e }
 sub ids { my ($list) = @_; return [map { $_->{id} } @$list] }
 
-# The shim is built for 1.2; 1.2.2 (the default) is a patch of it, no new API.
+# The database is at the default version (1.3), which keeps every 1.2 call.
 $r = api($shim, 'GET', '/readyz');
-is($r->{status}, 200, 'ready at 1.2.2');
-is($r->{json}{extension_version}, '1.2.2', '/readyz tells 1.2.2');
+is($r->{status}, 200, 'ready at 1.3');
+is($r->{json}{extension_version}, '1.3', '/readyz tells 1.3');
 
 my ($login) = register_and_login($shim, 'alice', 'alicepassword');
 my @auth = (Authorization => "Bearer $login->{json}{token}");
@@ -193,8 +193,8 @@ SKIP: {
         start_shim(PORT => free_port(), DATABASE_URL => $dburl, SESSION_SECRET => 'w' x 32, tag => 'shim-1.1.3');
     };
     $r = api($old_shim, 'GET', '/readyz');
-    like($r->{json}{error}{message} // '', qr/has finote 1\.2\.2; this shim needs 1\.1\.3/,
-        '1.1.3 shim: /readyz names the 1.2.2 database (it was built for 1.1.3)');
+    like($r->{json}{error}{message} // '', qr/has finote 1\.3; this shim needs 1\.1\.3/,
+        '1.1.3 shim: /readyz names the 1.3 database (it was built for 1.1.3)');
     my ($l) = register_and_login($old_shim, 'erin', 'erinpassword');
     my @e = (Authorization => "Bearer $l->{json}{token}");
     $r = api($old_shim, 'POST', '/api/notes', { title => 'from 1.1.3', content => 'c', pinned => JSON::PP::true, tags => ['a'] }, @e);
@@ -224,8 +224,8 @@ my $pg_old = free_port();
 my (undef, $old_url) = start_cluster('t126-112', $pg_old, version => '1.1.2');
 $shim = start_shim(PORT => $shim_port, DATABASE_URL => $old_url, SESSION_SECRET => 'w' x 32);
 $r = api($shim, 'GET', '/readyz');
-is($r->{status}, 503, '1.2 shim, 1.1.2 database: not ready');
-like($r->{json}{error}{message}, qr/has finote 1\.1\.2; this shim needs 1\.2/, '/readyz names both versions');
+is($r->{status}, 503, '1.3 shim, 1.1.2 database: not ready');
+like($r->{json}{error}{message}, qr/has finote 1\.1\.2; this shim needs 1\.3/, '/readyz names both versions');
 my ($f) = register_and_login($shim, 'frank', 'frankpassword');
 my @fa = (Authorization => "Bearer $f->{json}{token}");
 $r = api($shim, 'POST', '/api/notes', { title => 't', content => 'c', tags => ['x'] }, @fa);
@@ -241,17 +241,16 @@ is(api($shim, 'DELETE', '/api/auth/me', { password => 'frankpassword' }, @fa)->{
 is(api($shim, 'DELETE', "/api/notes/$fn", undef, @fa)->{status}, 204, '1.1.2: delete');
 psql($pg_old, 'finote', "ALTER EXTENSION finote UPDATE TO '1.1.3'");
 $r = api($shim, 'GET', '/readyz');
-is($r->{status}, 503, '1.2 shim, 1.1.3 database: not ready');
-like($r->{json}{error}{message}, qr/has finote 1\.1\.3; this shim needs 1\.2 or a later patch/, '/readyz: 1.2 or a later patch');
+is($r->{status}, 503, '1.3 shim, 1.1.3 database: not ready');
+like($r->{json}{error}{message}, qr/has finote 1\.1\.3; this shim needs 1\.3 or a later patch/, '/readyz: 1.3 or a later patch');
 psql($pg_old, 'finote', "ALTER EXTENSION finote UPDATE TO '1.2'");
 $r = api($shim, 'GET', '/readyz');
-is($r->{status}, 200, 'after ALTER EXTENSION UPDATE TO 1.2: ready');
-is($r->{json}{extension_version}, '1.2', 'ready at 1.2');
-is(api($shim, 'GET', '/api/trash', undef, @fa)->{status}, 200, 'and the 1.2 routes are there, without a restart');
+is($r->{status}, 503, 'after ALTER EXTENSION UPDATE TO 1.2: still not ready for a 1.3 shim');
+is(api($shim, 'GET', '/api/trash', undef, @fa)->{status}, 200, 'but the 1.2 routes are there, without a restart');
 psql($pg_old, 'finote', 'ALTER EXTENSION finote UPDATE');
 $r = api($shim, 'GET', '/readyz');
-is($r->{status}, 200, 'after ALTER EXTENSION UPDATE to the patch release: still ready');
-is($r->{json}{extension_version}, '1.2.2', 'ready at 1.2.2');
-is(api($shim, 'GET', '/api/trash', undef, @fa)->{status}, 200, 'the 1.2 routes at 1.2.2');
+is($r->{status}, 200, 'after ALTER EXTENSION UPDATE to the default: ready');
+is($r->{json}{extension_version}, '1.3', 'ready at 1.3');
+is(api($shim, 'GET', '/api/trash', undef, @fa)->{status}, 200, 'the 1.2 routes at 1.3');
 stop_shim($shim);
 done_testing();

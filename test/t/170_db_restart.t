@@ -26,7 +26,7 @@ for (1 .. 3) {
     push @kids, $pid;
 }
 waitpid($_, 0) for @kids;
-is(api($shim, 'GET', '/readyz')->{json}{extension_version}, '1.2.2', 'ready, extension 1.2.2');
+is(api($shim, 'GET', '/readyz')->{json}{extension_version}, '1.3', 'ready, extension 1.3');
 
 stop_cluster($dir);
 my $t0 = time;
