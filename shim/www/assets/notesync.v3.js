@@ -31,7 +31,11 @@ function pendingCreate(userId, noteId, fields) {
   return create;
 }
 
-const withoutCreate = ({ create, ...draft }) => draft;   // eslint-disable-line no-unused-vars
+function withoutCreate(draft) {
+  const d = { ...draft };
+  delete d.create;
+  return d;
+}
 
 // Create the note of a draft: {note, from}, from being where its draft is
 // now. When the draft's create went out before with other text (the answer
