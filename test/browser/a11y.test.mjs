@@ -5,36 +5,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import {
   launch, newPage, assertNoProblems, uniqueName, waitText, register, logout, login, createNote, openNote, shot,
-  apiCall,
+  apiCall, checkScreen,
 } from './lib.mjs';
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-// Run axe in the page (through DevTools, so the page's CSP still holds for
-// the app itself) and fail with a readable list of what it found.
-async function checkScreen(page, screen) {
-  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
-  let timer;
-  const tooLong = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`axe did not finish on the ${screen} screen within 60 s`)), 60_000);
-  });
-  const violations = await Promise.race([tooLong, page.evaluate(async () => {
-    const r = await window.axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-      resultTypes: ['violations'],
-    });
-    return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  })]).finally(() => clearTimeout(timer));
-  assert.deepEqual(violations, [], `accessibility problems on the ${screen} screen`);
-}
 
 for (const scheme of ['light', 'dark']) {
   for (const [label, viewport] of [['desktop', { width: 1280, height: 800 }], ['phone', { width: 390, height: 844 }]]) {

@@ -5,7 +5,8 @@
 
 import { chromium } from 'playwright-core';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -70,6 +71,27 @@ export function uniqueName(prefix) {
 export async function shot(page, name) {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+// Run axe-core's WCAG 2.1 A/AA rules in the page (through DevTools, so the
+// page's CSP still holds for the app itself) and fail with a readable list
+// of what it found.
+export async function checkScreen(page, screen) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+  let timer;
+  const tooLong = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`axe did not finish on the ${screen} screen within 60 s`)), 60_000);
+  });
+  const violations = await Promise.race([tooLong, page.evaluate(async () => {
+    const r = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+      resultTypes: ['violations'],
+    });
+    return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  })]).finally(() => clearTimeout(timer));
+  assert.deepEqual(violations, [], `accessibility problems on the ${screen} screen`);
 }
 
 // Wait until `locator`'s text matches `expected` (string: contains; RegExp).

@@ -5,7 +5,7 @@
 //   #/note/<id>/history          the list
 //   #/note/<id>/history/<rev>    one version
 
-import { api, describe } from './api.v2.js';
+import { api, describe, randomId } from './api.v3.js';
 import { $, h, showView, setText, announce, when } from './dom.v2.js';
 
 const PAGE = 20;
@@ -116,9 +116,22 @@ export async function openRevision(ctx, noteId, rev) {
 }
 
 // Restore `rev` into the note, on the note's current version (If-Match).
+// A restore that got no answer is sent again with the same Idempotency-Key
+// (finote 1.3), which answers the first restore instead of doing a second;
+// a new key only once one has been answered.
+const restoreKeys = new Map();   // noteId/rev -> key of the restore not answered yet
 async function restore(noteId, rev) {
   const note = await api.getNote(noteId);
-  const restored = await api.restoreRevision(noteId, rev, note.version);
+  const which = noteId + '/' + rev;
+  if (!restoreKeys.has(which)) restoreKeys.set(which, randomId());
+  let restored;
+  try {
+    restored = await api.restoreRevision(noteId, rev, note.version, restoreKeys.get(which));
+  } catch (e) {
+    if (!e.retryable) restoreKeys.delete(which);   // answered (a refusal): nothing to repeat
+    throw e;
+  }
+  restoreKeys.delete(which);
   return { before: note, restored };
 }
 

@@ -5,12 +5,14 @@
 // On a finote 1.2 server every save says which version of the note the text
 // was written on (If-Match); when the note changed elsewhere meanwhile (412)
 // the editor shows both texts and the user keeps theirs, the saved one, or
-// both. The draft stays until the chosen text is saved.
+// both. The draft stays until the chosen text is saved. On a finote 1.3
+// server a create goes with an Idempotency-Key kept in the draft
+// (notesync), and every save names this tab as its writer (api).
 
-import { api, describe } from './api.v2.js';
+import { api, describe } from './api.v3.js';
 import { $, h, showView, setText, fieldError, clearErrors, debounce, when } from './dom.v2.js';
-import { loadDraft, saveDraft, removeDraft, sameAsNote } from './drafts.v2.js';
-import { pushDraft, stopResume, noteFields } from './notesync.v2.js';
+import { loadDraft, saveDraft, removeDraft, sameAsNote } from './drafts.v3.js';
+import { pushDraft, stopResume, noteFields, createFromDraft } from './notesync.v3.js';
 import { Saver } from './saver.v2.js';
 
 const AUTOSAVE_MS = 1000;
@@ -88,7 +90,18 @@ class EditorSession {
   get userId() { return this.ctx.user.id; }
 
   async push(payload) {
-    const note = await pushDraft(this.userId, this.noteId, { ...payload, base_version: this.baseVersion });
+    let note;
+    try {
+      note = await pushDraft(this.userId, this.noteId, { ...payload, base_version: this.baseVersion });
+    } catch (e) {
+      // The note was made, its newest text not saved yet: edit that note now.
+      if (e.createdNote && !this.closed && e.createdNote.id !== this.noteId) {
+        this.becomes(e.createdNote);
+        this.baseUpdatedAt = e.createdNote.updated_at;
+        this.baseVersion = e.createdNote.version;
+      }
+      throw e;
+    }
     if (this.closed) return note;
     if (note.id !== this.noteId) {          // just created (or re-created)
       this.becomes(note);
@@ -164,7 +177,7 @@ class EditorSession {
     $('conflict-keep-both').setAttribute('aria-busy', 'true');
     let note;
     try {
-      note = await api.createNote(noteFields(payload));
+      note = await createFromDraft(this.userId, original, noteFields(payload));
     } catch (e) {
       if (this.closed) return;
       if (e.sessionExpired) { this.ctx.sessionExpired(); return; }

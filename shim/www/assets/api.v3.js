@@ -3,6 +3,9 @@
 // server's stable code, and describe() turns a code into words for people.
 // The login token in the JSON answer is ignored on purpose: the HttpOnly
 // cookie is the session, and nothing secret is ever kept in the page.
+// On a finote 1.3 server (probeV13) every create and restore carries an
+// Idempotency-Key, so that sending it again never does the work twice, and
+// every note change names this tab as its writer.
 
 export class ApiError extends Error {
   constructor(status, code, serverMessage, { retryAfter = null, note = null } = {}) {
@@ -42,6 +45,43 @@ function retryAfter(res) {
 // version (an older server), so such a request behaves as it always did.
 const ifMatch = (version) => (Number.isSafeInteger(version) ? { 'If-Match': `"${version}"` } : {});
 
+// Whether the server takes Idempotency-Key and "writer" (finote 1.3): an
+// OPTIONS on POST /api/import's path answers 204 there, 404 on older
+// servers (and a 1.3 shim on an older database). Writes wait for the probe,
+// so that none goes out keyless to a 1.3 server or keyed to an older one.
+let v13 = false;
+let v13Probe = null;
+export function probeV13() {
+  v13Probe = send('OPTIONS', '/api/import').then(() => true, () => false).then((on) => { v13 = on; return on; });
+  return v13Probe;
+}
+export async function speaksV13() {
+  if (v13Probe) await v13Probe;
+  return v13;
+}
+
+// A fresh random id: 22 characters of [A-Za-z0-9_-] (128 bits), a valid
+// Idempotency-Key and a valid writer.
+export function randomId() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+// This tab's writer: the server collapses a note's revisions only onto one
+// written by the same session and the same writer, so two tabs of one
+// session keep each other's text in the history. sessionStorage is per tab.
+const WRITER = 'finote.writer';
+let tabWriter = null;
+function writer() {
+  if (tabWriter) return tabWriter;
+  try { tabWriter = sessionStorage.getItem(WRITER); } catch { /* private mode */ }
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(tabWriter || '')) {
+    tabWriter = randomId();
+    try { sessionStorage.setItem(WRITER, tabWriter); } catch { /* private mode: one per page load */ }
+  }
+  return tabWriter;
+}
+
 async function send(method, path, body, { signal, headers = {} } = {}) {
   const init = { method, credentials: 'same-origin', cache: 'no-store', signal, headers: { ...headers } };
   if (body !== undefined) {
@@ -65,8 +105,35 @@ async function send(method, path, body, { signal, headers = {} } = {}) {
                      { retryAfter: retryAfter(res), note: data && data.note ? data.note : null });
 }
 
+// A write with an Idempotency-Key (none before 1.3): the same key goes with
+// every try, so a repeat answers what the first did. The server asks to come
+// back later with 503 and Retry-After (a failover, say), or with 409 while
+// the first try is still running: wait that long (at most a minute) and send
+// it again, a few times; then the error goes to the caller, who keeps the key.
+const KEYED_TRIES = 4;
+const KEYED_WAIT_MAX_S = 60;
+const sleep = (ms, signal) => new Promise((resolve, reject) => {
+  const t = setTimeout(resolve, ms);
+  if (signal) signal.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason); }, { once: true });
+});
+
+async function sendKeyed(method, path, body, key, opts = {}) {
+  if (!key || !(await speaksV13())) return send(method, path, body, opts);
+  const headers = { ...(opts.headers || {}), 'Idempotency-Key': key };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send(method, path, body, { ...opts, headers });
+    } catch (e) {
+      const again = (e.status === 503 && e.retryAfter !== null) || e.code === 'idempotency_key_in_use';
+      if (!again || attempt >= KEYED_TRIES || (e.retryAfter || 0) > KEYED_WAIT_MAX_S) throw e;
+      await sleep(Math.max(1, e.retryAfter || 1) * 1000, opts.signal);
+    }
+  }
+}
+
 async function request(method, path, body, opts) {
-  const res = await send(method, path, body, opts);
+  const res = opts && opts.key !== undefined ? await sendKeyed(method, path, body, opts.key, opts)
+                                             : await send(method, path, body, opts);
   if (res.status === 204) return null;
   try { return await res.json(); } catch { throw new ApiError(res.status, 'invalid_response', ''); }
 }
@@ -90,11 +157,12 @@ export const api = {
   listNotes: ({ q, tag, cursor, limit = 20 } = {}, opts) =>
     request('GET', '/api/notes' + query({ q, tag, cursor, limit }), undefined, opts),
   getNote: (id) => request('GET', '/api/notes/' + encodeURIComponent(id)).then((d) => d.note),
-  createNote: (fields) => request('POST', '/api/notes', fields).then((d) => d.note),
+  // key: the Idempotency-Key of this create (1.3), the same on every retry.
+  createNote: (fields, key) => request('POST', '/api/notes', fields, { key }).then((d) => d.note),
   // version: the note's version the change is based on (412 if it changed since).
-  updateNote: (id, fields, version) =>
-    request('PATCH', '/api/notes/' + encodeURIComponent(id), fields, { headers: ifMatch(version) })
-      .then((d) => d.note),
+  updateNote: async (id, fields, version) =>
+    request('PATCH', '/api/notes/' + encodeURIComponent(id), (await speaksV13()) ? { ...fields, writer: writer() } : fields,
+      { headers: ifMatch(version) }).then((d) => d.note),
   deleteNote: (id, version) =>
     request('DELETE', '/api/notes/' + encodeURIComponent(id), undefined, { headers: ifMatch(version) }),
   // 1.1 on: answers 404 on a 1.0 server.
@@ -105,17 +173,19 @@ export const api = {
     request('GET', '/api/notes/' + encodeURIComponent(id) + '/revisions' + query({ cursor, limit })),
   revision: (id, rev) =>
     request('GET', '/api/notes/' + encodeURIComponent(id) + '/revisions/' + encodeURIComponent(rev)),
-  restoreRevision: (id, rev, version) =>
+  restoreRevision: (id, rev, version, key) =>
     request('POST', '/api/notes/' + encodeURIComponent(id) + '/revisions/' + encodeURIComponent(rev) + '/restore',
-      undefined, { headers: ifMatch(version) }).then((d) => d.note),
+      undefined, { headers: ifMatch(version), key }).then((d) => d.note),
   trash: ({ cursor, limit = 20 } = {}) => request('GET', '/api/trash' + query({ cursor, limit })),
-  restoreFromTrash: (id) =>
-    request('POST', '/api/trash/' + encodeURIComponent(id) + '/restore').then((d) => d.note),
+  restoreFromTrash: (id, key) =>
+    request('POST', '/api/trash/' + encodeURIComponent(id) + '/restore', undefined, { key }).then((d) => d.note),
   deleteFromTrash: (id) => request('DELETE', '/api/trash/' + encodeURIComponent(id)),
   // The whole export as a Blob (the browser keeps it until it is saved).
   exportNotes: ({ revisions = false } = {}) =>
     send('GET', '/api/export' + query({ revisions: revisions ? 'true' : '' })).then((res) => res.blob()),
   deleteAccount: (password) => request('DELETE', '/api/auth/me', { password }),
+  // doc: a document in GET /api/export's format; key: this batch's own.
+  importNotes: (doc, key, opts = {}) => request('POST', '/api/import', doc, { ...opts, key }),
 };
 
 // "15 minutes", "40 seconds": how long a Retry-After asks to wait.
@@ -159,6 +229,10 @@ export function describe(err) {
       return 'Too many failed log-in attempts. ' + pleaseWait(err);
     case 'too_many_requests':
       return 'Too many requests. ' + pleaseWait(err);
+    case 'idempotency_key_in_use':
+      return 'The same change is still being saved. Please try again in a moment.';
+    case 'idempotency_key_mismatch':
+      return 'This change does not match the one first sent under its key. Please reload the page.';
     case 'precondition_failed':
       return 'This note was changed somewhere else (another tab or device) since you opened it.';
     case 'unauthorized':

@@ -5,21 +5,21 @@
 //   #/note/<id>                edit one note
 //   #/note/<id>/history[/<rev>]  its earlier versions (1.2)
 //   #/trash                    deleted notes (1.2)
-//   #/account                  export my notes, delete my account (1.2)
+//   #/account                  export my notes, delete my account (1.2), import notes (1.3)
 // The session is the HttpOnly cookie; the page only remembers (in
 // sessionStorage) that someone was logged in, to tell "your session expired"
 // from a first visit.
 
-import { api, describe } from './api.v2.js';
+import { api, describe, probeV13 } from './api.v3.js';
 import { $, showView, setText, announce } from './dom.v2.js';
-import { openAuth, initAuth } from './auth.v2.js';
-import { openList, initList, resetList, refreshTags } from './list.v2.js';
-import { openEditor, closeEditor, initEditor, showEditorLinks } from './editor.v2.js';
-import { openHistory, openRevision, initHistory } from './history.v1.js';
-import { openTrash, initTrash } from './trash.v1.js';
-import { openAccount, initAccount } from './account.v1.js';
-import { listDrafts, removeDraft } from './drafts.v2.js';
-import { stopResume } from './notesync.v2.js';
+import { openAuth, initAuth } from './auth.v3.js';
+import { openList, initList, resetList, refreshTags } from './list.v3.js';
+import { openEditor, closeEditor, initEditor, showEditorLinks } from './editor.v3.js';
+import { openHistory, openRevision, initHistory } from './history.v2.js';
+import { openTrash, initTrash } from './trash.v2.js';
+import { openAccount, initAccount } from './account.v2.js';
+import { listDrafts, removeDraft } from './drafts.v3.js';
+import { stopResume } from './notesync.v3.js';
 import { backoffDelay } from './saver.v2.js';
 
 const WAS_LOGGED_IN = 'finote.wasLoggedIn';
@@ -29,6 +29,7 @@ const ctx = {
   user: null,
   v11: false,
   v12: false,
+  v13: false,
   flashText: null,
   afterLogin: null,    // {hash, userId}: where to go once logged in (where the session ended)
 
@@ -58,12 +59,21 @@ const ctx = {
     return ctx.v12Probe;
   },
 
+  // Idempotency keys, writers and Import notes once the server has them
+  // (api.probeV13: POST /api/import exists).
+  probeV13() {
+    const user = ctx.user;
+    ctx.v13Probe = probeV13().then((on) => { if (ctx.user === user) ctx.v13 = on; });
+    return ctx.v13Probe;
+  },
+
   loggedIn(user) {
     ctx.user = user;
     try { sessionStorage.setItem(WAS_LOGGED_IN, '1'); } catch { /* private mode */ }
     showUser();
     ctx.probeV11();
     ctx.probeV12();
+    ctx.probeV13();
     const back = ctx.afterLogin;
     ctx.afterLogin = null;
     // Back to the note being written, if the same person logs in again.
@@ -107,6 +117,8 @@ function logoutLocally() {
   ctx.v11 = false;
   ctx.v12 = false;
   ctx.v12Probe = null;
+  ctx.v13 = false;
+  ctx.v13Probe = null;
   $('editor-v11').hidden = true;
   $('tag-filter-field').hidden = true;
   try { sessionStorage.removeItem(WAS_LOGGED_IN); } catch { /* private mode */ }
@@ -147,7 +159,13 @@ function route() {
   const hm = HISTORY.exec(hash);
   if (hm) { open12(hash, () => (hm[2] ? openRevision(ctx, hm[1], hm[2]) : openHistory(ctx, hm[1]))); return; }
   if (hash === '#/trash') { open12(hash, () => openTrash(ctx)); return; }
-  if (hash === '#/account') { open12(hash, () => openAccount()); return; }
+  if (hash === '#/account') {
+    open12(hash, async () => {
+      if (ctx.v13Probe) await ctx.v13Probe;
+      if (location.hash === hash) openAccount(ctx);
+    });
+    return;
+  }
   if (hash !== '#/') { location.hash = '#/'; return; }
   openList(ctx, flash);
 }
@@ -197,6 +215,7 @@ async function boot(attempt = 0) {
     showUser();
     ctx.probeV11();
     ctx.probeV12();
+    ctx.probeV13();
   } catch (e) {
     if (e.status === 401) {
       let was = false;

@@ -1,21 +1,24 @@
-// account: export my notes, delete my account (finote 1.2).
+// account: export my notes, delete my account (finote 1.2), import notes
+// (finote 1.3, import.v1.js).
 //   #/account
 // The export is fetched (so a refusal is shown in words, not saved as a
 // file) and handed to the browser as a download. Deleting the account asks
 // for the password; the server checks it against the same attempt budget as
 // a password change (429 with Retry-After when spent).
 
-import { api, describe, pleaseWait } from './api.v2.js';
+import { api, describe, pleaseWait } from './api.v3.js';
 import { $, showView, setText, fieldError, clearErrors, announce } from './dom.v2.js';
+import { openImport, initImport } from './import.v1.js';
 
 let exporting = false;
 let deleting = false;
 
-export function openAccount() {
+export function openAccount(ctx) {
   document.title = 'Your account · Finote';
   setText('account-notice', '');
   setText('export-error', '');
   setText('export-status', '');
+  openImport(ctx);
   showView('view-account');
 }
 
@@ -56,6 +59,7 @@ function deleteError(e) {
 
 export function initAccount(ctx, { accountDeleted }) {
   $('export-btn').addEventListener('click', () => exportNotes(ctx));
+  initImport(ctx);
 
   const dialog = $('delete-account');
   const form = $('delete-account-form');

@@ -2,7 +2,7 @@
 // shown under the input they are about, or above the button when they are
 // about the whole form (wrong password, too many attempts, server down).
 
-import { api, describe } from './api.v2.js';
+import { api, describe } from './api.v3.js';
 import { $, showView, setText, fieldError, clearErrors } from './dom.v2.js';
 
 const USERNAME_RE = /^[A-Za-z0-9_.-]{2,32}$/;

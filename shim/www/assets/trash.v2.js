@@ -2,7 +2,7 @@
 // can go back to the notes, or be deleted for good after a confirmation.
 //   #/trash
 
-import { api, describe } from './api.v2.js';
+import { api, describe, randomId } from './api.v3.js';
 import { $, h, showView, setText, announce, when } from './dom.v2.js';
 
 const PAGE = 20;
@@ -43,14 +43,19 @@ function trashItem(ctx, note) {
     'aria-labelledby': `${ids.restore} ${ids.title}` }, 'Restore');
   const purge = h('button', { type: 'button', class: 'btn btn-danger', id: ids.purge,
     'aria-labelledby': `${ids.purge} ${ids.title}` }, 'Delete for good…');
+  let restoreKey = null;
   restore.addEventListener('click', async () => {
     if (restore.getAttribute('aria-busy')) return;
     restore.setAttribute('aria-busy', 'true');
     setText('trash-error', '');
+    // One key per restore until it is answered: pressing Restore again after
+    // a lost answer repeats the same restore (finote 1.3), it does not make another.
+    restoreKey = restoreKey || randomId();
     try {
-      await api.restoreFromTrash(note.id);
+      await api.restoreFromTrash(note.id, restoreKey);
     } catch (e) {
       restore.removeAttribute('aria-busy');
+      if (!e.retryable) restoreKey = null;
       failed(ctx, e);
       return;
     }

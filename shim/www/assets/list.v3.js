@@ -2,10 +2,10 @@
 // search as you type, a tag filter (1.1), "Load more" paging, and a notice
 // for drafts that are still waiting to be saved.
 
-import { api, describe } from './api.v2.js';
+import { api, describe } from './api.v3.js';
 import { $, h, showView, setText, debounce, announce, when } from './dom.v2.js';
-import { listDrafts } from './drafts.v2.js';
-import { resumeDrafts } from './notesync.v2.js';
+import { listDrafts } from './drafts.v3.js';
+import { resumeDrafts } from './notesync.v3.js';
 
 const PAGE = 20;
 const SEARCH_MS = 250;

@@ -23,16 +23,22 @@ export function loadDraft(userId, noteId) {
   } catch { return null; }
 }
 
-// draft: {title, content, pinned?, tags?, base_version?, base_updated_at?}
+// draft: {title, content, pinned?, tags?, base_version?, base_updated_at?, create?}
 // base_version is the note's version (finote 1.2) the text was written on:
 // saving it later sends If-Match with it, so text written on an old copy
 // meets a conflict instead of overwriting newer text. Drafts from before
 // 1.2 have only base_updated_at.
+// create {key, body} (finote 1.3): a create sent for this draft with its
+// Idempotency-Key and the exact fields it sent, until the server has
+// answered it; sending them again after a reload or a failover answers the
+// same note instead of making a second. A save of the draft keeps it.
 export function saveDraft(userId, noteId, draft) {
   const s = storage();
   if (!s) return false;
   try {
-    s.setItem(key(userId, noteId), JSON.stringify({ ...draft, saved_locally_at: new Date().toISOString() }));
+    const stored = 'create' in draft ? null : loadDraft(userId, noteId);
+    const create = stored && stored.create ? { create: stored.create } : {};
+    s.setItem(key(userId, noteId), JSON.stringify({ ...draft, ...create, saved_locally_at: new Date().toISOString() }));
     return true;
   } catch { return false; } // quota full: the editor still holds the text
 }
