@@ -3,7 +3,8 @@
  *	  finote.import(token, document) (1.3): takes back the document that
  *	  finote.export writes (export.c), with or without revisions and trash.
  *
- * The document arrives as one jsonb value: the shim caps its size
+ * The document arrives as one jsonb value (the shim sends a large one in
+ * parts first: import_parts.c): the shim caps its size
  * (FINOTE_IMPORT_MAX_BYTES), which is what bounds the backend's memory
  * here. It is checked whole first (q_check names the first malformed
  * part), and only then written, in the caller's one transaction: a

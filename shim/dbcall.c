@@ -18,30 +18,21 @@
 #include "shim.h"
 
 /*
- * The route's statement: prepared on this connection the first time (named
- * after the route's row), then only bound and executed; or sent unnamed
- * every time with FINOTE_PREPARE=0.
+ * The route's statement, prepared on this connection the first time (named
+ * after the route's row, finote_route_<stmt>), then only bound and executed.
  */
 static PGresult *
-exec_route(struct req *rq, PGconn *db, const struct route *route,
-		   const char *const *params, enum db_outcome *outcome)
+exec_prepared(struct req *rq, PGconn *db, int stmt, const struct route *route,
+			  const char *const *params, enum db_outcome *outcome)
 {
-	const Oid *types = route_param_types;
-	int		   stmt = (int) (route - routes);
-	char	   name[32];
+	char name[32];
 
-	if (!cfg.prepare || stmt >= 64)
-	{
-		if (!PQsendQueryParams(db, route->sql, ROUTE_PARAMS, types, params, NULL, NULL, 0))
-			return NULL;
-		return db_wait(db, rq, outcome);
-	}
 	snprintf(name, sizeof(name), "finote_route_%d", stmt);
 	if (!pool_is_prepared(db, stmt))
 	{
 		PGresult *res;
 
-		if (!PQsendPrepare(db, name, route->sql, ROUTE_PARAMS, types))
+		if (!PQsendPrepare(db, name, route->sql, ROUTE_PARAMS, route_param_types))
 			return NULL;
 		res = db_wait(db, rq, outcome);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK)
@@ -52,6 +43,32 @@ exec_route(struct req *rq, PGconn *db, const struct route *route,
 	if (!PQsendQueryPrepared(db, name, ROUTE_PARAMS, params, NULL, NULL, 0))
 		return NULL;
 	return db_wait(db, rq, outcome);
+}
+
+/*
+ * The route's statement: prepared (exec_prepared), or sent unnamed every
+ * time with FINOTE_PREPARE=0. An import's spooled body goes first, in parts,
+ * and the statement ends its transaction (bodyparts.c).
+ */
+static PGresult *
+exec_route(struct req *rq, PGconn *db, const struct route *route,
+		   const char *const *params, enum db_outcome *outcome)
+{
+	int		  stmt = (int) (route - routes);
+	PGresult *res;
+
+	if (rq->spool && !parts_send(rq, db, &res, outcome))
+		return res;
+	if (!cfg.prepare || stmt >= 64)
+		res = PQsendQueryParams(db, route->sql, ROUTE_PARAMS, route_param_types, params, NULL,
+								NULL, 0)
+				  ? db_wait(db, rq, outcome)
+				  : NULL;
+	else
+		res = exec_prepared(rq, db, stmt, route, params, outcome);
+	if (res && rq->spool && *outcome == DB_DONE)
+		res = parts_end(rq, db, res, outcome);
+	return res;
 }
 
 /* What the answer needs from res (NULL: libpq could not even send). */

@@ -6,11 +6,10 @@
  * The statement runs in libpq's single-row mode, so the shim holds one row
  * (from finote 1.2.2 a note or one revision, at most about 600 kB; before,
  * a note with all its revisions) at a time, never the whole result. The
- * rows go to a spool file that is unlinked from the start (O_TMPFILE in
- * FINOTE_EXPORT_DIR, or mkstemp + unlink where the file system has no
- * O_TMPFILE): nobody else can open it, and it is gone when closed, even if
- * the shim dies. Once the last row is in, the transaction ends and the
- * connection goes back to the pool; only then is the file sent, with its
+ * rows go to a spool file (spool.c: nobody else can open it, and it is gone
+ * when closed, even if the shim dies). Once the last row is in, the
+ * transaction ends and the connection goes back to the pool; only then is
+ * the file sent, with its
  * Content-Length, at whatever pace the client reads. A slow reader holds a
  * worker thread and a file, never a connection; a failure before the last
  * row is an ordinary JSON error, since nothing was sent yet.
@@ -42,8 +41,6 @@
  * Copyright (c) 2026, Finote maintainers
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,30 +85,6 @@ enum wait
 	WAIT_TIMEOUT,
 	WAIT_CLIENT_GONE
 };
-
-/*
- * A file only this process can reach, gone once closed. NULL (errno set)
- * when the directory refuses it.
- */
-static FILE *
-spool_open(void)
-{
-	char  path[PATH_MAX];
-	int	  fd = open(cfg.export_dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
-	FILE *f;
-
-	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL))
-	{
-		snprintf(path, sizeof(path), "%s/finote-export-XXXXXX", cfg.export_dir);
-		if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
-			unlink(path);
-	}
-	if (fd < 0)
-		return NULL;
-	if (!(f = fdopen(fd, "w+")))
-		close(fd);
-	return f;
-}
 
 /* Has the client hung up? -1 (no socket found) never has. */
 static bool

@@ -15,6 +15,7 @@
  *
  * Copyright (c) 2026, Finote maintainers
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,6 +347,30 @@ idempotency_key_param(struct req *rq, const struct route **route, char *key, siz
 }
 
 /*
+ * Is body (in memory) the text of a JSON object the database may be sent?
+ * If not, answered with 400: the database's errors would quote its bytes.
+ */
+static bool
+json_object_body(struct req *rq, const char *body, size_t body_len)
+{
+	const char *p = body;
+
+	while (p && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	if (!p || *p != '{' || strlen(body) != body_len)
+	{
+		http_send_error(rq, 400, "invalid_json", "the body must be a JSON object", NULL);
+		return false;
+	}
+	if (!utf8_valid(body, body_len))
+	{
+		http_send_error(rq, 400, "invalid_json", "the body must be UTF-8", NULL);
+		return false;
+	}
+	return true;
+}
+
+/*
  * A matched database route: origin, session, content type, parameters, the
  * call. body is the request body (NUL-terminated) or NULL; token the
  * session's, or NULL.
@@ -359,6 +384,7 @@ call_route(struct req *rq, const struct route *route, const struct path_ids *ids
 	char		version[24];
 	char		key[IDEM_KEY_MAX + 1];
 	char		request[256];
+	char		digest[SPOOL_DIGEST_HEX];
 	const char *params[ROUTE_PARAMS] = {token, NULL, ids->id[0] ? ids->id : NULL};
 	const char *qs = rq->ri->query_string;
 
@@ -392,30 +418,28 @@ call_route(struct req *rq, const struct route *route, const struct path_ids *ids
 	}
 	if (route->json_body)
 	{
-		const char *p = body;
-
 		if (!is_json_content_type(mg_get_header(rq->conn, "Content-Type")))
 		{
 			http_send_error(rq, 415, "unsupported_media_type",
 							"the body must be application/json", NULL);
 			return;
 		}
-		while (p && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-			p++;
-		if (!p || *p != '{' || strlen(body) != body_len)
+		if (rq->spool)
 		{
-			http_send_error(rq, 400, "invalid_json",
-							"the body must be a JSON object", NULL);
-			return;
+			/* the database reads the body from its parts; a key's claim compares its digest */
+			const char *wrong = spool_check_json(rq->spool, digest);
+
+			if (wrong)
+			{
+				http_send_error(rq, 400, "invalid_json", wrong, NULL);
+				return;
+			}
+			params[1] = digest;
 		}
-		/* before the database sees it: its error would quote the bytes */
-		if (!utf8_valid(body, body_len))
-		{
-			http_send_error(rq, 400, "invalid_json",
-							"the body must be UTF-8", NULL);
+		else if (!json_object_body(rq, body, body_len))
 			return;
-		}
-		params[1] = body;
+		else
+			params[1] = body;
 	}
 	params[9] = ids->rev[0] ? ids->rev : NULL;
 	if (!if_match_param(rq, route, version, sizeof(version), &params[8]) ||
@@ -515,14 +539,15 @@ reserved_path(const char *path)
 
 /*
  * Requests holding a body larger than BODY_MAX (an import's) now: each may
- * cost FINOTE_IMPORT_MAX_BYTES of memory, and the body is read before the
- * session is known, so their number is bounded (FINOTE_IMPORT_MAX) rather
- * than left to the worker threads.
+ * cost FINOTE_IMPORT_MAX_BYTES of disk in its spool and of memory in its
+ * database transaction, and the body is read before the session is known,
+ * so their number is bounded (FINOTE_IMPORT_MAX) rather than left to the
+ * worker threads.
  */
 static int large_bodies;
 
 static void
-dispatch_body(struct req *rq, size_t body_max)
+dispatch_body(struct req *rq, size_t body_max, bool spooled)
 {
 	struct path_ids		ids = {"", ""};
 	char				allow[128];
@@ -532,12 +557,25 @@ dispatch_body(struct req *rq, size_t body_max)
 	bool				has_body = rq->ri->content_length > 0 ||
 					mg_get_header(rq->conn, "Transfer-Encoding") != NULL;
 
+	if (has_body && spooled && !(rq->spool = spool_open()))
+	{
+		fprintf(stderr, "finote-shim: import: cannot spool its body in FINOTE_EXPORT_DIR: %s\n",
+				strerror(errno));
+		rq->close = true; /* its body is not read */
+		http_send_error(rq, 503, "unavailable", "the import cannot be received now", NULL);
+		return;
+	}
 	if (has_body)
 	{
-		switch (http_read_body(rq, body_max, &body, &body_len))
+		switch (rq->spool ? http_spool_body(rq, body_max, rq->spool, &body_len)
+						  : http_read_body(rq, body_max, &body, &body_len))
 		{
 			case BODY_OK:
 				break;
+			case BODY_SPOOL_FAILED:
+				fprintf(stderr, "finote-shim: import: cannot spool its body in FINOTE_EXPORT_DIR\n");
+				http_send_error(rq, 503, "unavailable", "the import cannot be received now", NULL);
+				return;
 			case BODY_TOO_LARGE:
 			{
 				char message[64];
@@ -602,13 +640,19 @@ dispatch_body(struct req *rq, size_t body_max)
 	wipe_free(body, body_len);
 }
 
+/*
+ * A route with a body limit of its own (POST /api/import) has its body
+ * spooled to a file (spool.c) and sent to the database in parts
+ * (bodyparts.c); every other body is read into memory, 1 MiB at most.
+ */
 static void
 dispatch(struct req *rq)
 {
 	size_t body_max = route_body_max(rq->path, rq->method);
-	bool   large = body_max > BODY_MAX && (rq->ri->content_length > BODY_MAX ||
-										   (rq->ri->content_length < 0 &&
-											mg_get_header(rq->conn, "Transfer-Encoding") != NULL));
+	bool   spooled = body_max > BODY_MAX;
+	bool   large = spooled && (rq->ri->content_length > BODY_MAX ||
+							   (rq->ri->content_length < 0 &&
+								mg_get_header(rq->conn, "Transfer-Encoding") != NULL));
 
 	if (large && __atomic_add_fetch(&large_bodies, 1, __ATOMIC_SEQ_CST) > cfg.import_max)
 	{
@@ -620,7 +664,9 @@ dispatch(struct req *rq)
 						retry);
 		return;
 	}
-	dispatch_body(rq, large ? body_max : BODY_MAX);
+	dispatch_body(rq, spooled ? body_max : BODY_MAX, spooled);
+	if (rq->spool)
+		fclose(rq->spool);
 	if (large)
 		__atomic_sub_fetch(&large_bodies, 1, __ATOMIC_SEQ_CST);
 }

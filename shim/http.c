@@ -314,6 +314,8 @@ struct body
 	char  *data;
 	size_t size; /* allocated */
 	size_t max;	 /* the body's limit */
+	FILE  *file; /* or, spooled (http_spool_body): where the bytes go */
+	bool   file_failed;
 };
 
 /* Room for at least need bytes, at most the limit + 2; false if out of memory. */
@@ -362,6 +364,19 @@ pull_body(struct req *rq, struct body *b, size_t keep, size_t limit, bool *ended
 		char  *dst = scratch;
 		size_t want = sizeof(scratch);
 
+		if (b && b->file && n < keep)
+		{
+			if ((r = mg_read(rq->conn, scratch, sizeof(scratch))) <= 0)
+				break;
+			if (fwrite(scratch, 1, (size_t) r, b->file) != (size_t) r)
+			{
+				b->file_failed = true;
+				break;
+			}
+			n += (size_t) r;
+			last = now_seconds();
+			continue;
+		}
 		if (b && n < keep)
 		{
 			if (n == b->size && !body_reserve(b, n + 1))
@@ -374,7 +389,7 @@ pull_body(struct req *rq, struct body *b, size_t keep, size_t limit, bool *ended
 		n += (size_t) r;
 		last = now_seconds();
 	}
-	if (n > keep)
+	if (n > keep || (b && b->file))
 		sodium_memzero(scratch, sizeof(scratch)); /* body bytes too */
 	*ended = r == 0 && (rq->ri->content_length < 0 || (long long) n == rq->ri->content_length);
 	*stalled = !*ended && now_seconds() - last >= cfg.header_timeout_ms / 1000.0 * 0.9;
@@ -382,7 +397,8 @@ pull_body(struct req *rq, struct body *b, size_t keep, size_t limit, bool *ended
 }
 
 /*
- * Read the whole body into a NUL-terminated buffer (caller frees *out).
+ * Read the whole body: into a NUL-terminated buffer (http_read_body; the
+ * caller frees *out), or into a spool file (http_spool_body).
  *
  * Over the limit, we still read and drop up to DRAIN_MAX bytes before
  * answering 413: most clients send the whole body before they read the
@@ -393,8 +409,9 @@ pull_body(struct req *rq, struct body *b, size_t keep, size_t limit, bool *ended
  */
 #define DRAIN_MAX (16 * 1024 * 1024)
 
-enum body_result
-http_read_body(struct req *rq, size_t max, char **out, size_t *len)
+/* The body into b (memory, or b->file), *len bytes of it; see http_read_body. */
+static enum body_result
+read_body(struct req *rq, struct body *b, size_t *len)
 {
 	struct watch	 w = {NULL, rq->started + cfg.request_timeout_ms / 1000.0, rq->ri, false};
 	const char		*expect = mg_get_header(rq->conn, "Expect");
@@ -402,25 +419,27 @@ http_read_body(struct req *rq, size_t max, char **out, size_t *len)
 	enum body_result result = BODY_OK;
 	bool			 ended = false;
 	bool			 stalled = false;
-	struct body		 b = {NULL, 0, max};
+	size_t			 max = b->max;
 	size_t			 n = 0;
 
-	*out = NULL;
 	*len = 0;
 	watchdog_add(&w);
 	if (rq->ri->content_length > (long long) max)
 		result = BODY_TOO_LARGE;
-	else if (!body_reserve(&b, rq->ri->content_length > 0 ? (size_t) rq->ri->content_length + 1 : 1))
+	else if (!b->file &&
+			 !body_reserve(b, rq->ri->content_length > 0 ? (size_t) rq->ri->content_length + 1 : 1))
 		result = BODY_BROKEN;
 	else
 	{
 		/* civetweb leaves the interim answer to the handler */
 		if (will_wait)
 			mg_printf(rq->conn, "HTTP/1.1 100 Continue\r\n\r\n");
-		n = pull_body(rq, &b, max + 1, max, &ended, &stalled);
+		n = pull_body(rq, b, max + 1, max, &ended, &stalled);
 		if (n > max)
 			result = BODY_TOO_LARGE;
-		else if (!ended || !body_reserve(&b, n + 1))
+		else if (b->file_failed)
+			result = BODY_SPOOL_FAILED;
+		else if (!ended || (!b->file && !body_reserve(b, n + 1)))
 			result = BODY_BROKEN;
 	}
 	if (result == BODY_TOO_LARGE && !(will_wait && n == 0))
@@ -435,11 +454,39 @@ http_read_body(struct req *rq, size_t max, char **out, size_t *len)
 		if (!ended || result != BODY_TOO_LARGE)
 			abandon_body(rq);
 		rq->close = true;
-		wipe_free(b.data, b.size);
 		return result;
 	}
-	b.data[n] = '\0';
-	*out = b.data;
 	*len = n;
 	return BODY_OK;
+}
+
+enum body_result
+http_read_body(struct req *rq, size_t max, char **out, size_t *len)
+{
+	struct body		 b = {NULL, 0, max, NULL, false};
+	enum body_result result = read_body(rq, &b, len);
+
+	*out = NULL;
+	if (result != BODY_OK)
+	{
+		wipe_free(b.data, b.size);
+		*len = 0;
+		return result;
+	}
+	b.data[*len] = '\0';
+	*out = b.data;
+	return BODY_OK;
+}
+
+/*
+ * The whole body into file (a spool: spool.c), at most max bytes, with the
+ * same deadlines and answers as http_read_body; BODY_SPOOL_FAILED when the
+ * file took no more (a full disk).
+ */
+enum body_result
+http_spool_body(struct req *rq, size_t max, FILE *file, size_t *len)
+{
+	struct body b = {NULL, 0, max, file, false};
+
+	return read_body(rq, &b, len);
 }

@@ -110,8 +110,12 @@
 	KEYED("(SELECT " OBJECT "('body', " OBJECT "('note', n), 'etag', " TEXT_AT("n", "version") ") FROM " from ")")
 /* clang-format on */
 
-/* 1.3: an import, whose answer the keyed row keeps without an ETag. */
-#define IMPORT "finote.import($1, finote.body_json($2))"
+/*
+ * 1.3: an import, whose answer the keyed row keeps without an ETag. Its body
+ * is not $2 but the parts sent before, in the same transaction (bodyparts.c);
+ * $2 is the body's digest, which a keyed row's claim compares.
+ */
+#define IMPORT "finote.import($1, finote.body_json(finote.import_parts()))"
 
 /*
  * Each row names its fields, and leaves out those that are false or NULL (no

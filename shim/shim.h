@@ -78,6 +78,7 @@ struct req
 	double						  started;				/* monotonic seconds */
 	PGconn						 *db;					/* taken before routing on a cold start; the call uses it */
 	int							  statement_timeout_ms; /* the route's own, or 0: FINOTE_STATEMENT_TIMEOUT_MS */
+	FILE						 *spool;				/* an import's body (bodyparts.c), or NULL */
 };
 
 /* http.c: responses, limits, body reading */
@@ -112,9 +113,11 @@ enum body_result
 	BODY_OK,
 	BODY_TOO_LARGE,
 	BODY_TIMEOUT,
-	BODY_BROKEN
+	BODY_BROKEN,
+	BODY_SPOOL_FAILED
 };
 extern enum body_result http_read_body(struct req *rq, size_t max, char **out, size_t *len);
+extern enum body_result http_spool_body(struct req *rq, size_t max, FILE *file, size_t *len);
 
 /* watchdog.c: reads of a body end at their deadline */
 struct watch
@@ -279,6 +282,16 @@ extern void db_call(struct req *rq, const struct route *route,
 extern void db_take_answer(struct db_answer *a, PGconn *db, PGresult *res);
 extern void db_answer_free(struct db_answer *a);
 
+/* spool.c: files for what is too large for memory */
+#define SPOOL_DIGEST_HEX 65
+extern FILE		  *spool_open(void);
+extern const char *spool_check_json(FILE *f, char digest[SPOOL_DIGEST_HEX]);
+
+/* bodyparts.c: a spooled body sent to the database in parts, in one transaction */
+extern bool		 parts_send(struct req *rq, PGconn *db, PGresult **failed,
+							enum db_outcome *outcome);
+extern PGresult *parts_end(struct req *rq, PGconn *db, PGresult *res, enum db_outcome *outcome);
+
 /* export.c: a streamed answer, spooled so that no connection waits on the client */
 extern void export_run(struct req *rq, const struct route *route,
 					   const char *const *params);
@@ -365,7 +378,8 @@ extern void wipe_free(void *p, size_t len);
 extern void wipe_clear(PGresult *res);
 
 /* utf8.c */
-extern bool utf8_valid(const char *text, size_t len);
+extern bool	  utf8_valid(const char *text, size_t len);
+extern size_t utf8_cut(const char *text, size_t len);
 
 /* origin.c */
 extern bool origin_may_change_state(const struct req *rq, const struct route *route);

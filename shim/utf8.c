@@ -1,5 +1,5 @@
 /*
- * utf8.c: is a request body valid UTF-8?
+ * utf8.c: is a request body valid UTF-8, and where may it be cut?
  *
  * The database is UTF-8 and refuses anything else, but its error quotes up
  * to four of the offending bytes ("invalid byte sequence for encoding UTF8:
@@ -60,4 +60,29 @@ utf8_valid(const char *text, size_t len)
 		if ((k = sequence(s + i, len - i)) == 0)
 			return false;
 	return true;
+}
+
+/*
+ * The length of the longest prefix of text[0, len) that does not end inside
+ * a sequence: a body read in blocks is checked (and sent) block by block,
+ * each cut there and the rest carried into the next.
+ */
+size_t
+utf8_cut(const char *text, size_t len)
+{
+	const unsigned char *s = (const unsigned char *) text;
+
+	for (size_t back = 1; back <= 3 && back <= len; back++)
+	{
+		unsigned char c = s[len - back];
+		size_t		  need;
+
+		if ((c & 0xC0) == 0x80)
+			continue; /* a continuation byte: its lead is further back */
+		need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3
+						   : c >= 0xC0	 ? 2
+										 : 1;
+		return need > back ? len - back : len;
+	}
+	return len;
 }

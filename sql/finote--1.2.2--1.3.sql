@@ -1,4 +1,4 @@
--- finote 1.2.2 -> 1.3: idempotent writes and a writer per tab (issue 23).
+-- finote 1.2.2 -> 1.3: idempotent writes, a writer per tab, import (issue 23).
 -- Applied with ALTER EXTENSION finote UPDATE (bin/finote-db migrate), in one
 -- transaction, while the service runs. Additive: one new, empty table and
 -- new functions, note_update with one more optional argument; no existing
@@ -92,3 +92,19 @@ AS 'MODULE_PATHNAME', 'finote_import_1_3'
 LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION import(text, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION import(text, jsonb) TO finote_api;
+
+-- A large document arrives in parts: the shim spools the request body to a
+-- file and sends it a part at a time, in the one transaction that then
+-- imports import_parts() (extension/import_parts.c). The parts live in the
+-- transaction's memory and go with it; they touch no table. Like every
+-- function finote_api may call, they run with the pinned search_path.
+CREATE FUNCTION import_part(part text) RETURNS void
+AS 'MODULE_PATHNAME', 'finote_import_part_1_3'
+LANGUAGE C VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+CREATE FUNCTION import_parts() RETURNS text
+AS 'MODULE_PATHNAME', 'finote_import_parts_1_3'
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION import_part(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION import_parts() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION import_part(text) TO finote_api;
+GRANT EXECUTE ON FUNCTION import_parts() TO finote_api;

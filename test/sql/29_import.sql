@@ -89,3 +89,22 @@ SELECT count(*) AS none_imported FROM finote.notes
 -- ids that are free now.
 SELECT finote.account_delete(:'ann', 't29ann password');
 SELECT finote.import(:'bob', :'doc');
+-- A document in parts (the shim's spooled body): the parts of one
+-- transaction, read back whole once; gone with a rollback; an autocommit
+-- call keeps nothing for the next.
+SELECT finote.register('t29cy', 't29cy password') IS NOT NULL AS cy;
+SELECT finote.login('t29cy', 't29cy password') ->> 'token' AS cy \gset
+BEGIN;
+SELECT finote.import_part(substr(:'doc', 1, 100));
+SELECT finote.import_part(substr(:'doc', 101));
+SELECT finote.import(:'cy', finote.body_json(finote.import_parts())) ->> 'imported' AS imported;
+SELECT finote.import_parts() IS NULL AS read_once;
+COMMIT;
+BEGIN;
+SELECT finote.import_part('{"format":');
+ROLLBACK;
+SELECT finote.import_parts() IS NULL AS gone_with_rollback;
+SELECT finote.import_part('{"format":');
+SELECT finote.import_parts() IS NULL AS autocommit_keeps_nothing;
+SELECT finote.import(:'cy', finote.body_json(finote.import_parts()));
+SELECT has_function_privilege('public', 'finote.import_part(text)', 'EXECUTE') AS public_may_part;

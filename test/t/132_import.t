@@ -3,8 +3,12 @@
 # trash; the same document twice skips everything the second time; a body
 # over FINOTE_IMPORT_MAX_BYTES is 413 while one over the general 1 MiB limit
 # passes; a second import of the account while one runs is 429; a keyed
-# import sent again is replayed; OPTIONS /api/import is 204 at 1.3; bodies
-# over 1 MiB held at once are at most FINOTE_IMPORT_MAX (503 beyond).
+# import sent again is replayed, and with another body is 422; OPTIONS
+# /api/import is 204 at 1.3; bodies over 1 MiB held at once are at most
+# FINOTE_IMPORT_MAX (503 beyond); a body is spooled and sent to the
+# database in parts, so the shim's memory grows by far less than a 30 MiB
+# body, which comes back byte for byte; a byte that is not UTF-8 in its last
+# part is 400 with nothing imported.
 use strict;
 use warnings;
 use FindBin;
@@ -167,6 +171,51 @@ is($r->{status}, 200, 'the same keyed import again: 200');
 is(header($r, 'idempotent-replayed'), 'true', 'Idempotent-Replayed: true');
 is($r->{content}, $keyed, 'the first answer again (imported 5, not skipped 5)');
 
+$r = api($shim, 'POST', '/api/import', $body, @fred, 'Idempotency-Key' => 'imp-1');
+is($r->{status}, 422, 'the same key with another body: 422');
+
+# --- in parts: the body spooled, sent to the database 1 MiB at a time ---------
+# A shim with a 40 MiB cap takes a 30 MiB document. Its peak memory grows by
+# far less than the body (held whole it would grow by twice the body: the
+# body, and libpq's copy of it), and the euro signs (3 bytes each) across
+# the first part's end, which falls inside one, come back byte for byte.
+my $UTF8 = JSON::PP->new->utf8->canonical;
+my $big_shim = start_shim(PORT => free_port(), DATABASE_URL => $dburl, SESSION_SECRET => 'k' x 32,
+    FINOTE_IMPORT_MAX_BYTES => 40 * 1024 * 1024);
+my ($gus) = register_and_login($big_shim, 'gus', 'guspassword');
+my @gus = bearer($gus);
+my $many = { format => 'finote-export', format_version => 1, trash => [], notes => [
+    map { { id => sprintf('00000000-0000-4000-8000-1%011d', $_), title => "many $_",
+            content => "\x{20ac}" x 30000, pinned => JSON::PP::false, tags => [],
+            created_at => '2020-01-02T03:04:05Z', updated_at => '2020-01-02T03:04:05Z',
+            version => 1 } } 1 .. 330 ] };
+my $many_body = $UTF8->encode($many);
+my $part = 1024 * 1024;
+my $run = rindex($many_body, '"content":"', $part) + length('"content":"');
+my $pad = ($part - $run - 1) % 3;
+$many_body = (' ' x $pad) . $many_body;
+ok($part - ($run + $pad) < 90000 && ($part - ($run + $pad)) % 3 == 1,
+    'the first part ends one byte into a euro sign');
+my $hwm = sub { slurp("/proc/$big_shim->{pid}/status") =~ /^VmHWM:\s+(\d+) kB/m ? $1 : die 'no VmHWM' };
+my $before_kb = $hwm->();
+$r = api($big_shim, 'POST', '/api/import', $many_body, @gus);
+is($r->{status}, 200, 'a 30 MiB document: 200');
+is($r->{json}{imported}, 330, 'all 330 notes imported');
+my $grew_mb = ($hwm->() - $before_kb) / 1024;
+ok($grew_mb < 12, sprintf('the shim grew by %.1f MB for a %.1f MB body', $grew_mb, length($many_body) / 2**20));
+is(psql($pg_port, 'finote', "SELECT count(*) FROM finote.notes WHERE title LIKE 'many %'"
+    . " AND content = repeat(U&'\\20AC', 30000)"), 330, 'every note byte for byte');
+# a byte that is not UTF-8 in the last part: 400, nothing imported
+(my $broken = $many_body) =~ s/"title":"many 330"/"title":"many 330\xff"/ or die 'no title 330';
+my ($hal) = register_and_login($big_shim, 'hal', 'halpassword');
+$r = api($big_shim, 'POST', '/api/import', $broken, bearer($hal));
+is($r->{status}, 400, 'not UTF-8 near the end: 400');
+is($r->{json}{error}{message}, 'the body must be UTF-8', 'the body must be UTF-8');
+is(scalar @{ api($big_shim, 'GET', '/api/notes', undef, bearer($hal))->{json}{notes} }, 0,
+    'nothing imported');
+stop_shim($big_shim);
+
 stop_shim($shim);
 logs_clean($shim, map { $_->{json}{token} } $ann, $carl, $dora, $erin, $fred);
+logs_clean($big_shim, map { $_->{json}{token} } $gus, $hal);
 done_testing();
