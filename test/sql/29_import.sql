@@ -108,3 +108,7 @@ SELECT finote.import_part('{"format":');
 SELECT finote.import_parts() IS NULL AS autocommit_keeps_nothing;
 SELECT finote.import(:'cy', finote.body_json(finote.import_parts()));
 SELECT has_function_privilege('public', 'finote.import_part(text)', 'EXECUTE') AS public_may_part;
+-- Whether another user holds an id is asked of an index on id (the
+-- primary keys lead with user_id).
+SELECT indexname, indexdef FROM pg_indexes
+ WHERE schemaname = 'finote' AND indexname IN ('notes_id_idx', 'trash_id_idx') ORDER BY 1;
