@@ -91,7 +91,11 @@ static FinoteQuery q_lock = {
 	"    FROM el, pg_catalog.jsonb_array_elements(" ARRAY_OR_EMPTY("el.e->'revisions'") ")" \
 	"         WITH ORDINALITY r(e, o))"
 
-/* The first malformed part of the document $1, as "part: what is wrong"; no row when none is. */
+/*
+ * The first malformed part of the document $1, as "part: what is wrong"; no
+ * row when none is. A check is "IS NOT TRUE", not NOT: a field that is
+ * missing makes it NULL, and is malformed too.
+ */
 static FinoteQuery q_check = {
 	.sql = "WITH " ELEMENTS ", " REVISIONS
 		   " SELECT m FROM ("
@@ -106,35 +110,35 @@ static FinoteQuery q_check = {
 		   "  UNION ALL SELECT el.idx, 1, el.part || ': not an object' FROM el"
 		   "   WHERE pg_catalog.jsonb_typeof(el.e) <> 'object'"
 		   "  UNION ALL SELECT el.idx, 2, el.part || '.id: not a UUID'"
-		   "   FROM el WHERE NOT " UUID_OK("el.e->'id'")
+		   "   FROM el WHERE " UUID_OK("el.e->'id'") " IS NOT TRUE"
 		   "  UNION ALL SELECT el.idx, 3, el.part || '.title: not a string of at most 200 characters'"
-		   "   FROM el WHERE NOT " STRING_OK("el.e->'title'", "200")
+		   "   FROM el WHERE " STRING_OK("el.e->'title'", "200") " IS NOT TRUE"
 		   "  UNION ALL SELECT el.idx, 4, el.part || '.content: not a string of at most 100000 characters'"
-		   "   FROM el WHERE NOT " STRING_OK("el.e->'content'", "100000")
+		   "   FROM el WHERE " STRING_OK("el.e->'content'", "100000") " IS NOT TRUE"
 		   "  UNION ALL SELECT el.idx, 5, el.part || '.pinned: not a boolean'"
 		   "   FROM el WHERE pg_catalog.jsonb_typeof(el.e->'pinned') IS DISTINCT FROM 'boolean'"
 		   "  UNION ALL SELECT el.idx, 6, el.part || '.tags: not an array of at most 20 strings'"
-		   "   FROM el WHERE NOT " TAGS_OK("el.e->'tags'")
+		   "   FROM el WHERE " TAGS_OK("el.e->'tags'") " IS NOT TRUE"
 		   "  UNION ALL SELECT el.idx, 7, el.part || '.created_at: not a timestamp'"
-		   "   FROM el WHERE NOT " TIMESTAMP_OK("el.e->'created_at'")
+		   "   FROM el WHERE " TIMESTAMP_OK("el.e->'created_at'") " IS NOT TRUE"
 		   "  UNION ALL SELECT el.idx, 8, el.part || '.updated_at: not a timestamp'"
-		   "   FROM el WHERE NOT " TIMESTAMP_OK("el.e->'updated_at'")
+		   "   FROM el WHERE " TIMESTAMP_OK("el.e->'updated_at'") " IS NOT TRUE"
 		   "  UNION ALL SELECT el.idx, 9, el.part || '.version: not a positive integer'"
-		   "   FROM el WHERE NOT " VERSION_OK("el.e->'version'")
+		   "   FROM el WHERE " VERSION_OK("el.e->'version'") " IS NOT TRUE"
 		   "  UNION ALL SELECT el.idx, 10, el.part || '.deleted_at: not a timestamp'"
-		   "   FROM el WHERE el.in_trash AND NOT " TIMESTAMP_OK("el.e->'deleted_at'")
+		   "   FROM el WHERE el.in_trash AND " TIMESTAMP_OK("el.e->'deleted_at'") " IS NOT TRUE"
 		   "  UNION ALL SELECT el.idx, 11, el.part || '.revisions: not an array'"
 		   "   FROM el WHERE el.e->'revisions' IS NOT NULL"
 		   "     AND pg_catalog.jsonb_typeof(el.e->'revisions') <> 'array'"
 		   "  UNION ALL SELECT rev.idx, 12, rev.part || ': not a revision of this note' FROM rev"
-		   "   WHERE pg_catalog.jsonb_typeof(rev.e) <> 'object' OR NOT " UUID_OK("rev.e->'id'")
+		   "   WHERE pg_catalog.jsonb_typeof(rev.e) <> 'object' OR " UUID_OK("rev.e->'id'") " IS NOT TRUE"
 		   "      OR rev.e->'note_id' IS DISTINCT FROM rev.note->'id'"
-		   "      OR NOT " VERSION_OK("rev.e->'version'")
-		   "      OR NOT " STRING_OK("rev.e->'title'", "200")
-		   "      OR NOT " STRING_OK("rev.e->'content'", "100000")
-		   "      OR NOT " TAGS_OK("rev.e->'tags'")
+		   "      OR " VERSION_OK("rev.e->'version'") " IS NOT TRUE"
+		   "      OR " STRING_OK("rev.e->'title'", "200") " IS NOT TRUE"
+		   "      OR " STRING_OK("rev.e->'content'", "100000") " IS NOT TRUE"
+		   "      OR " TAGS_OK("rev.e->'tags'") " IS NOT TRUE"
 		   "      OR pg_catalog.jsonb_typeof(rev.e->'pinned') IS DISTINCT FROM 'boolean'"
-		   "      OR NOT " TIMESTAMP_OK("rev.e->'created_at'")
+		   "      OR " TIMESTAMP_OK("rev.e->'created_at'") " IS NOT TRUE"
 		   " ) c ORDER BY c.idx, c.ord LIMIT 1",
 	.nargs = 1,
 	.argtypes = {JSONBOID},

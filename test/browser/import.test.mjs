@@ -102,7 +102,7 @@ test('a Simplenote export and three Markdown files', async () => {
   await openAccount(page);
   await importFiles(page, ['simplenote.json', 'markdown/books.md', 'markdown/todo.md', 'markdown/pancakes.markdown']
     .map((f) => path.join(FIXTURES, f)));
-  assert.match(await finished(page), /5 notes imported/);
+  assert.match(await finished(page), /6 notes imported/, 'five notes and one in the trash');
   const doc = await exported(page);
   const got = Object.fromEntries(doc.notes.map((n) => [n.title, n]));
   assert.deepEqual(Object.keys(got).sort(),
@@ -164,6 +164,8 @@ test('the import screen passes axe, with its progress and summary', async () => 
     const summary = await finished(page);
     assert.match(summary, /1 note imported/);
     assert.match(summary, /1 note refused:/);
+    assert.match(await page.locator('#import-refused').innerText(), /title: not a string of at most 200 characters/,
+      'the refused note with the server\'s reason; the rest of its batch went in');
     assert.equal(await page.evaluate(() => document.activeElement.id), 'import-summary-title', 'focus on the summary');
     await checkScreen(page, `import summary (${scheme})`);
     assertNoProblems(page);

@@ -112,3 +112,14 @@ SELECT has_function_privilege('public', 'finote.import_part(text)', 'EXECUTE') A
 -- primary keys lead with user_id).
 SELECT indexname, indexdef FROM pg_indexes
  WHERE schemaname = 'finote' AND indexname IN ('notes_id_idx', 'trash_id_idx') ORDER BY 1;
+-- A field that is missing is malformed too (named), not NULL in a column.
+SELECT finote.import(:'cy', '{"format":"finote-export","format_version":1,"notes":[],"trash":[
+  {"id":"00000000-0000-4000-8000-0000000000b1","title":"t","content":"","pinned":false,
+   "tags":[],"created_at":"2020-01-02T03:04:05Z","updated_at":"2020-01-02T03:04:05Z",
+   "deleted_at":"2020-01-02T03:04:05Z"}]}');
+SELECT finote.import(:'cy', '{"format":"finote-export","format_version":1,"notes":[
+  {"id":"00000000-0000-4000-8000-0000000000b1","content":"","pinned":false,
+   "tags":[],"created_at":"2020-01-02T03:04:05Z","updated_at":"2020-01-02T03:04:05Z","version":1}]}');
+SELECT finote.import(:'cy', '{"format":"finote-export","format_version":1,"notes":[
+  {"id":"00000000-0000-4000-8000-0000000000b1","title":"t","content":"","pinned":false,
+   "tags":[],"updated_at":"2020-01-02T03:04:05Z","version":1}]}');

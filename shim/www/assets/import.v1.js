@@ -3,8 +3,9 @@
 // (importfiles), which goes to POST /api/import in batches, each with its
 // own Idempotency-Key (kept for that batch's retries), with progress shown
 // and a summary at the end: imported, skipped as already there, given a new
-// id, refused and why. Importing the same files again is safe: the server
-// skips notes it already has.
+// id, refused and why (a note the server finds malformed is left out of its
+// batch, which is sent again without it). Importing the same files again is
+// safe: the server skips notes it already has.
 
 import { api, describe, pleaseWait, randomId } from './api.v3.js';
 import { $, h, setText, fieldError, announce } from './dom.v2.js';
@@ -22,13 +23,31 @@ let importing = false;
 
 const plural = (n, one, many) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
 
+// A note in the export format in full: what another app's notes (or an
+// older export) lack gets Finote's defaults, since the server refuses a
+// document with a field missing.
+function complete(note, part) {
+  const updated = note.updated_at || note.created_at || new Date().toISOString();
+  const full = {
+    ...note,
+    pinned: note.pinned ?? false,
+    tags: note.tags ?? [],
+    version: note.version ?? 1,
+    created_at: note.created_at || updated,
+    updated_at: updated,
+  };
+  if (part === 'trash') full.deleted_at = note.deleted_at || updated;
+  return full;
+}
+
 // [{doc, items}]: items are the notes of the batch in the order the server
 // counts them (notes, then the trash), for its "index".
 function batches({ notes, trash }) {
   const out = [];
   let cur = null;
   let bytes = 0;
-  for (const [part, note] of [...notes.map((n) => ['notes', n]), ...trash.map((n) => ['trash', n])]) {
+  for (const [part, note] of [...notes.map((n) => ['notes', complete(n, 'notes')]),
+    ...trash.map((n) => ['trash', complete(n, 'trash')])]) {
     const size = JSON.stringify(note).length;
     if (!cur || cur.items.length >= BATCH_NOTES || (cur.items.length && bytes + size > BATCH_BYTES)) {
       cur = { doc: { format: 'finote-export', format_version: 1, notes: [], trash: [] }, items: [] };
@@ -57,6 +76,28 @@ async function sendBatch(batch, onWait) {
       const ms = busy ? e.retryAfter * 1000 : backoffDelay(attempt);
       onWait(e, ms);
       await wait(ms);
+    }
+  }
+}
+
+// A batch until it is answered, less the notes the server refuses: a
+// malformed note is a 400 naming its part ("notes[3].title: ..."), with
+// nothing of the batch imported; that note leaves the batch, refused with
+// the server's words, and the rest is sent again (another body: another
+// key). Other errors end the import.
+async function sendRefusing(batch, onWait, refused) {
+  for (;;) {
+    try {
+      return await sendBatch(batch, onWait);
+    } catch (e) {
+      const part = e.status === 400 && /^(notes|trash)\[(\d+)\]/.exec(e.serverMessage);
+      const at = part ? Number(part[2]) : -1;
+      const index = part && (part[1] === 'trash' ? batch.doc.notes.length : 0) + at;
+      if (!part || !batch.items[index]) throw e;
+      refused.push({ title: batch.items[index].title, error: e.serverMessage.replace(/^(notes|trash)\[\d+\]\.?/, '') });
+      batch.doc[part[1]].splice(at, 1);
+      batch.items.splice(index, 1);
+      if (!batch.items.length) return { imported: 0, skipped: 0, renamed: 0, refused: [] };
     }
   }
 }
@@ -127,11 +168,13 @@ async function runImport(ctx) {
     }
     showProgress(0, total);
     for (const batch of batches(all)) {
+      const size = batch.items.length;
       let answer;
       try {
-        answer = await sendBatch(batch, (e, ms) => setText('import-status',
+        answer = await sendRefusing(batch, (e, ms) => setText('import-status',
           `Importing… ${done.toLocaleString()} of ${plural(total, 'note', 'notes')} done. ` +
-          (e.status === 429 ? 'Finote is busy' : describe(e)) + ` Trying again in ${Math.max(1, Math.round(ms / 1000))} s.`));
+          (e.status === 429 ? 'Finote is busy' : describe(e)) + ` Trying again in ${Math.max(1, Math.round(ms / 1000))} s.`),
+        refused);
       } catch (e) {
         if (e.sessionExpired) { ctx.sessionExpired(); return; }
         const why = e.status === 429 ? 'Too many imports at once. ' + pleaseWait(e) : describe(e);
@@ -150,7 +193,7 @@ async function runImport(ctx) {
         const note = batch.items.find((n) => r.id && n.id === r.id) || batch.items[r.index];
         refused.push({ title: note && note.title, error: String(r.error || 'refused') });
       }
-      done += batch.items.length;
+      done += size;
       showProgress(done, total);
     }
     setText('import-status', 'Import finished.');
