@@ -99,27 +99,29 @@ put_row(Tuplestorestate *store, TupleDesc desc, Datum value)
 	tuplestore_putvalues(store, desc, &value, &isnull);
 }
 
+/* Where spool puts the rows. */
+struct spool_to
+{
+	Tuplestorestate *store;
+	TupleDesc		 desc;
+};
+
+static void
+spool_row(void *arg, int i)
+{
+	struct spool_to *to = arg;
+	bool			 isnull;
+
+	put_row(to->store, to->desc, finote_result_column(i, 1, &isnull));
+}
+
 /* Every row of q, FETCH_ROWS at a time, into the store. */
 static void
 spool(FinoteQuery *q, Datum *args, Tuplestorestate *store, TupleDesc desc)
 {
-	Portal portal = finote_cursor_open(q, args, NULL);
+	struct spool_to to = {store, desc};
 
-	for (;;)
-	{
-		SPI_cursor_fetch(portal, true, FETCH_ROWS);
-		if (SPI_processed == 0)
-			break;
-		for (uint64 i = 0; i < SPI_processed; i++)
-		{
-			bool isnull;
-
-			put_row(store, desc, finote_result_column((int) i, 1, &isnull));
-		}
-		SPI_freetuptable(SPI_tuptable);
-		CHECK_FOR_INTERRUPTS();
-	}
-	SPI_cursor_close(portal);
+	finote_cursor_each(q, args, FETCH_ROWS, spool_row, &to);
 }
 
 Datum

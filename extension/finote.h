@@ -108,6 +108,8 @@ extern Datum  finote_exec_value(FinoteQuery *q, Datum *values, const char *nulls
 								bool *found);
 extern Datum  finote_result_column(int row, int col, bool *isnull);
 extern Portal finote_cursor_open(FinoteQuery *q, Datum *values, const char *nulls);
+extern void	  finote_cursor_each(FinoteQuery *q, Datum *values, int fetch_rows,
+								 void (*row)(void *arg, int i), void *arg);
 
 /* Search words and index keys (search.c) */
 extern int finote_next_word(const char *s, int len, int *pos);

@@ -25,7 +25,6 @@
 #include "finote.h"
 
 #include "catalog/pg_type.h"
-#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -252,28 +251,20 @@ check_part_tags(Datum part, Datum tags)
 	PG_END_TRY();
 }
 
+static void
+check_row_tags(void *arg, int i)
+{
+	bool  isnull;
+	Datum part = finote_result_column(i, 1, &isnull);
+
+	check_part_tags(part, finote_result_column(i, 2, &isnull));
+}
+
 /* Every tag of the document, through a cursor: FETCH_ROWS parts at a time. */
 static void
 import_check_tags(Datum doc)
 {
-	Portal portal = finote_cursor_open(&q_tags, &doc, NULL);
-
-	for (;;)
-	{
-		SPI_cursor_fetch(portal, true, FETCH_ROWS);
-		if (SPI_processed == 0)
-			break;
-		for (uint64 i = 0; i < SPI_processed; i++)
-		{
-			bool  isnull;
-			Datum part = finote_result_column((int) i, 1, &isnull);
-
-			check_part_tags(part, finote_result_column((int) i, 2, &isnull));
-		}
-		SPI_freetuptable(SPI_tuptable);
-		CHECK_FOR_INTERRUPTS();
-	}
-	SPI_cursor_close(portal);
+	finote_cursor_each(&q_tags, &doc, FETCH_ROWS, check_row_tags, NULL);
 }
 
 Datum

@@ -11,6 +11,7 @@
  */
 #include "finote.h"
 
+#include "miscadmin.h"
 #include "utils/snapmgr.h"
 
 static SPIPlanPtr
@@ -77,6 +78,30 @@ finote_cursor_open(FinoteQuery *q, Datum *values, const char *nulls)
 		elog(ERROR, "finote: SPI_cursor_open failed: %s",
 			 SPI_result_code_string(SPI_result));
 	return portal;
+}
+
+/*
+ * Every row of q through a cursor, fetch_rows at a time: row(arg, i) is
+ * called with each row i of the batch in SPI_tuptable, whose memory goes
+ * before the next batch is fetched; interrupts are looked at in between.
+ */
+void
+finote_cursor_each(FinoteQuery *q, Datum *values, int fetch_rows,
+				   void (*row)(void *arg, int i), void *arg)
+{
+	Portal portal = finote_cursor_open(q, values, NULL);
+
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, fetch_rows);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 i = 0; i < SPI_processed; i++)
+			row(arg, (int) i);
+		SPI_freetuptable(SPI_tuptable);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_cursor_close(portal);
 }
 
 /*

@@ -9,17 +9,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   launch, newPage, assertNoProblems, uniqueName, shot, waitText, register, login, createNote, openNote,
-  apiCall, psql, localDrafts, PASSWORD,
+  apiCall, psql, localDrafts, PASSWORD, openAccount,
 } from './lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-async function openAccount(page) {
-  await page.getByRole('link', { name: 'Account' }).click();
-  await page.getByRole('heading', { name: 'Your account' }).waitFor();
-}
 
 async function download(page, withHistory) {
   await page.getByLabel('Include each note’s history').setChecked(withHistory);

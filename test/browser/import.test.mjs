@@ -11,18 +11,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   launch, newPage, assertNoProblems, uniqueName, shot, waitText, register, apiCall, apiCreateNotes,
-  checkScreen, startOlderServer, createNote, openNote,
+  checkScreen, startOlderServer, createNote, openNote, openAccount,
 } from './lib.mjs';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures');
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-async function openAccount(page) {
-  await page.getByRole('link', { name: 'Account' }).click();
-  await page.getByRole('heading', { name: 'Your account' }).waitFor();
-}
 
 // Every request to /api/import the page sends: [method, Idempotency-Key].
 function watchImports(page) {

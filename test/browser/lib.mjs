@@ -142,6 +142,12 @@ export async function logout(page) {
 }
 
 // From the list: New note, type, wait for the server to confirm, back to the list.
+// The account screen, from the list's Account link.
+export async function openAccount(page) {
+  await page.getByRole('link', { name: 'Account' }).click();
+  await page.getByRole('heading', { name: 'Your account' }).waitFor();
+}
+
 export async function createNote(page, title, content) {
   await page.getByRole('link', { name: 'New note' }).click();
   await page.getByRole('heading', { name: 'New note' }).waitFor();
