@@ -486,7 +486,14 @@ http_read_body(struct req *rq, size_t max, char **out, size_t *len)
 enum body_result
 http_spool_body(struct req *rq, size_t max, FILE *file, size_t *len)
 {
-	struct body b = {NULL, 0, max, file, false};
+	struct body		 b = {NULL, 0, max, file, false};
+	enum body_result result = read_body(rq, &b, len);
 
-	return read_body(rq, &b, len);
+	/* what stdio still buffers: a full disk may only say so now */
+	if (result == BODY_OK && fflush(file) != 0)
+	{
+		rq->close = true;
+		result = BODY_SPOOL_FAILED;
+	}
+	return result;
 }
