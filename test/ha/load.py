@@ -2,13 +2,22 @@
 """load.py: the clients of `test/ha/run`, and its checks of
 what they were told. Every answer is recorded, one JSON line each:
   {"w": writer, "op": "create"|"update"|"read"|"login", "t0": start, "t1": end
-   (epoch seconds), "st": HTTP status (0: no answer), "id": note, "c": content}
+   (epoch seconds), "st": HTTP status (0: no answer), "id": note, "c": content,
+   "tries": sendings, "replayed": Idempotent-Replayed}
 
   load.py users BASE N PREFIX               register N users (PREFIX0..), print nothing
   load.py run BASE OUT MODE N PREFIX SECS   N clients until SECS pass or the file
                                             OUT.stop appears; MODE writes (create,
                                             then update with If-Match) or mixed
-                                            (also reads and logins)
+                                            (also reads and logins). Each sends
+                                            what README's "Nothing lost, nothing
+                                            doubled" asks: a create with an
+                                            Idempotency-Key (1.3), sent again with
+                                            it when no answer or a 409/502/503/504
+                                            came; an update with If-Match, a 412
+                                            showing its own change taken as done;
+                                            a record per operation, with its
+                                            sendings ("tries")
   load.py report OUT [T]                    counts, failures, longest request,
                                             p99 and creates/s; with T (epoch) the
                                             seconds from T to the first write sent
@@ -30,7 +39,7 @@ what they were told. Every answer is recorded, one JSON line each:
 
 Bounded: every request has a 35 s timeout, every loop a deadline. Standard
 library only (python3 on the host, and in the member image for `roles`)."""
-import json, os, sys, threading, time, http.client, urllib.parse, urllib.request
+import json, os, sys, threading, time, uuid, http.client, urllib.parse, urllib.request
 
 # above the shim's FINOTE_DB_WAIT_MS (25 s) and nginx's 30 s read timeout
 TIMEOUT = 35
@@ -61,7 +70,8 @@ def request(base, method, path, token=None, body=None, headers=None):
 
 
 def login(base, user):
-    st, _, doc, t0, t1 = request(base, "POST", "/api/auth/login", body={"username": user, "password": PASSWORD})
+    st, _, doc, t0, t1, _ = again(lambda: request(base, "POST", "/api/auth/login",
+                                                  body={"username": user, "password": PASSWORD}))
     return (doc or {}).get("token") if st == 200 else None, st, t0, t1
 
 
@@ -77,10 +87,34 @@ def cmd_users(base, n, prefix):
             sys.exit(f"load.py: register {prefix}{i}: status {st}")
 
 
-def client(base, out, lock, mode, w, user, deadline, stopfile):
-    def rec(op, st, t0, t1, nid=None, content=None):
+# Answers a well-behaved client sends again (README, "Nothing lost, nothing
+# doubled"): no answer, the proxy's or the shim's 502/503/504, a 409 of a key
+# whose first request still runs. At most TRIES sendings, Retry-After heeded
+# (up to 5 s).
+AGAIN = (0, 409, 502, 503, 504)
+TRIES = 6
+
+
+def again(send):
+    """send() until its answer is not one to send again, or TRIES: the last
+    sending's answer and times (what the partition and failover checks
+    time), and the number of sendings."""
+    for n in range(1, TRIES + 1):
+        st, h, doc, t0, t1 = send()
+        if st not in AGAIN or n == TRIES:
+            return st, h, doc, t0, t1, n
+        try:
+            wait = min(5.0, float(h.get("retry-after", "0.5")))
+        except ValueError:
+            wait = 0.5
+        time.sleep(max(0.2, wait))
+
+
+def client(base, out, lock, mode, w, user, deadline, stopfile, run, keyed):
+    def rec(op, st, t0, t1, nid=None, content=None, tries=1, replayed=False):
         with lock:
-            out.write(json.dumps({"w": w, "op": op, "t0": round(t0, 3), "t1": round(t1, 3), "st": st, "id": nid, "c": content}) + "\n")
+            out.write(json.dumps({"w": w, "op": op, "t0": round(t0, 3), "t1": round(t1, 3), "st": st, "id": nid,
+                                  "c": content, "tries": tries, "replayed": replayed}) + "\n")
             out.flush()
     token = None
     k = 0
@@ -94,25 +128,37 @@ def client(base, out, lock, mode, w, user, deadline, stopfile):
                 time.sleep(0.2)
                 continue
         if mode == "mixed" and k % 3 == 0:
-            st, _, _, t0, t1 = request(base, "GET", "/api/notes?limit=20", token)
-            rec("read", st, t0, t1)
+            st, _, _, t0, t1, n = again(lambda: request(base, "GET", "/api/notes?limit=20", token))
+            rec("read", st, t0, t1, tries=n)
             continue
         content = f"{user} note {k} at {time.time():.3f}"
-        st, h, doc, t0, t1 = request(base, "POST", "/api/notes", token, {"title": f"{user}-{k}", "content": content})
+        key = {"Idempotency-Key": str(uuid.uuid4())}
+        body = {"title": f"{user}-{run}-{k}", "content": content}
+        # a create is sent again only with a key the server keeps (1.3): without, a lost answer may hide a note
+        send = lambda: request(base, "POST", "/api/notes", token, body, key)
+        st, h, doc, t0, t1, n = again(send) if keyed else send() + (1,)
         nid = ((doc or {}).get("note") or {}).get("id") if st == 201 else None
-        rec("create", st, t0, t1, nid, content)
+        rec("create", st, t0, t1, nid, content, n, h.get("idempotent-replayed") == "true")
         if nid is None or "etag" not in h:
             continue
         content2 = content + " updated"
-        st, _, _, t0, t1 = request(base, "PATCH", f"/api/notes/{nid}", token, {"content": content2}, {"If-Match": h["etag"]})
-        rec("update", st, t0, t1, nid, content2)
+        st, _, doc, t0, t1, n = again(lambda: request(base, "PATCH", f"/api/notes/{nid}", token, {"content": content2},
+                                                      {"If-Match": h["etag"]}))
+        # a repeat of a change that went through: 412 with the note as changed
+        if st == 412 and n > 1 and ((doc or {}).get("note") or {}).get("content") == content2:
+            st = 200
+        rec("update", st, t0, t1, nid, content2, n)
 
 
 def cmd_run(base, outfile, mode, n, prefix, secs):
     deadline = time.time() + float(secs)
     lock = threading.Lock()
+    run = os.path.basename(outfile).split(".")[0]
+    # OPTIONS /api/import answers 204 from 1.3 on, which keeps Idempotency-Keys
+    keyed = request(base, "OPTIONS", "/api/import")[0] == 204
     with open(outfile, "a") as out:
-        ts = [threading.Thread(target=client, args=(base, out, lock, mode, i, f"{prefix}{i}", deadline, outfile + ".stop"))
+        ts = [threading.Thread(target=client, args=(base, out, lock, mode, i, f"{prefix}{i}", deadline, outfile + ".stop",
+                                                    run, keyed))
               for i in range(int(n))]
         for t in ts:
             t.start()
@@ -145,7 +191,8 @@ def cmd_report(outfile, t=None):
     print(f"requests {len(rs)} failed {len(failed)} {json.dumps(by, sort_keys=True)} "
           f"longest {longest['t1'] - longest['t0']:.2f}s ({longest['op']} {longest['st']}) "
           f"p99 {lat[int(0.99 * (len(lat) - 1))] * 1000:.0f}ms "
-          f"creates/s {len(creates) / span if span else 0:.1f} create-p99 {clat[int(0.99 * (len(clat) - 1))] * 1000:.0f}ms")
+          f"creates/s {len(creates) / span if span else 0:.1f} create-p99 {clat[int(0.99 * (len(clat) - 1))] * 1000:.0f}ms "
+          f"sent-again {sum(1 for r in rs if r.get('tries', 1) > 1)} replayed {sum(1 for r in rs if r.get('replayed'))}")
     if t:
         t = float(t)
         after = [r["t1"] for r in rs if r["op"] in ("create", "update") and ok(r) and r["t0"] > t]
