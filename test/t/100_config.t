@@ -55,7 +55,8 @@ for my $case (@refused) {
 }
 
 # development without a secret: a random one, said on stderr, never printed
-my $shim = start_shim(PORT => $shim_port, DATABASE_URL => $db, tag => 'config-dev');
+# (no database: FINOTE_DB_WAIT_MS 0 answers its 503 at once, not after 10 s)
+my $shim = start_shim(PORT => $shim_port, DATABASE_URL => $db, FINOTE_DB_WAIT_MS => 0, tag => 'config-dev');
 like(slurp($shim->{err}), qr/SESSION_SECRET is not set: using a random secret/, 'dev: random secret announced');
 like(slurp($shim->{err}), qr/listening on http:\/\/127\.0\.0\.1:$shim_port \(development\)/, 'dev: listening line');
 is(api($shim, 'GET', '/healthz')->{status}, 200, 'dev: /healthz without a database');

@@ -13,7 +13,10 @@ use POSIX ();
 use Test::More;
 my $shim_port = free_port();
 
-my $db = 'postgresql://finote_app@127.0.0.1:1/none';
+# No database answers here: a request that needs one (a preflight on /api/
+# learns the extension's version) gets its 503 at once instead of waiting
+# FINOTE_DB_WAIT_MS for one to come back.
+my %nodb = (DATABASE_URL => 'postgresql://finote_app@127.0.0.1:1/none', FINOTE_DB_WAIT_MS => 0);
 my $www = "$ROOT/.finote/t140/www";
 remove_tree("$ROOT/.finote/t140");
 make_path("$www/assets", "$www/sub/dir", "$www/api");
@@ -30,7 +33,7 @@ symlink("$ROOT/.finote/t140/outside.txt", "$www/escape.txt") or die;
 symlink('/etc', "$www/etc") or die;
 symlink('../index.html', "$www/assets/inside.html") or die;
 
-my $shim = start_shim(PORT => $shim_port, DATABASE_URL => $db, SESSION_SECRET => 'c' x 32,
+my $shim = start_shim(PORT => $shim_port, %nodb, SESSION_SECRET => 'c' x 32,
     FINOTE_WEB_ROOT => $www, CORS_ORIGIN => 'https://app.example, http://localhost:5173');
 
 # static files
@@ -116,7 +119,7 @@ is(api($shim, 'OPTIONS', '/api/nope', undef, %allowed, 'Access-Control-Request-M
 stop_shim($shim);
 
 # without CORS_ORIGIN nobody gets CORS headers, and without a web root no files
-$shim = start_shim(PORT => $shim_port, DATABASE_URL => $db, SESSION_SECRET => 'c' x 32);
+$shim = start_shim(PORT => $shim_port, %nodb, SESSION_SECRET => 'c' x 32);
 $r = api($shim, 'GET', '/healthz', undef, %allowed);
 ok(!exists $r->{headers}{'access-control-allow-origin'}, 'no CORS_ORIGIN: no CORS');
 $r = api($shim, 'OPTIONS', '/api/notes', undef, %allowed, 'Access-Control-Request-Method' => 'POST');
@@ -130,7 +133,7 @@ stop_shim($shim);
 # to serve: opening it would block the worker until a writer came, and a
 # graceful stop with it
 POSIX::mkfifo("$www/pipe.html", 0600) or die "mkfifo: $!";
-$shim = start_shim(PORT => $shim_port, DATABASE_URL => $db, SESSION_SECRET => 'c' x 32,
+$shim = start_shim(PORT => $shim_port, %nodb, SESSION_SECRET => 'c' x 32,
     NODE_ENV => 'production', FINOTE_WEB_ROOT => $www);
 for my $path ('/', '/healthz', '/api/auth/me', '/nope') {
     is(api($shim, 'GET', $path)->{headers}{'strict-transport-security'}, 'max-age=31536000',
@@ -156,7 +159,7 @@ for my $file (sort @files) {
     my $name = $rel =~ s{.*/}{}r;
     ok($rel eq 'index.html' || index($text, $name) >= 0, "shim/www/$rel is part of the app");
 }
-$shim = start_shim(PORT => $shim_port, DATABASE_URL => $db, SESSION_SECRET => 'c' x 32, FINOTE_WEB_ROOT => $app);
+$shim = start_shim(PORT => $shim_port, %nodb, SESSION_SECRET => 'c' x 32, FINOTE_WEB_ROOT => $app);
 is(api($shim, 'GET', '/')->{status}, 200, 'the app: / is 200');
 is(api($shim, 'GET', '/README.md')->{status}, 404, 'the app: /README.md is 404');
 stop_shim($shim);
