@@ -242,8 +242,9 @@ isnt($rc, 0, 'a failing migrate exits non-zero');
 like($out, qr/FAILED.*nothing changed/, 'and says so');
 is(psql($pg_port, 'broken', "SELECT count(*) FROM pg_extension WHERE extname = 'finote'"), 0,
     'no extension was left behind');
-($rc, $out) = migrate(conn => "postgresql://postgres\@127.0.0.1:$pg_port/nonexistent");
+($rc, $out) = migrate(conn => "postgresql://postgres\@127.0.0.1:$pg_port/nonexistent", FINOTE_MIGRATE_WAIT => 2);
 isnt($rc, 0, 'migrate against a missing database exits non-zero');
+like($out, qr/database "nonexistent" does not exist/, 'and names what it waited for');
 ($rc, $out) = migrate(conn => 'postgresql://postgres@127.0.0.1:3348/finote', FINOTE_MIGRATE_WAIT => 1);
 isnt($rc, 0, 'migrate against no server exits non-zero after FINOTE_MIGRATE_WAIT');
 like($out, qr/did not accept connections/, 'and says why');
