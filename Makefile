@@ -72,7 +72,7 @@ help: ## this list
 	@sed -n 's/^\([a-z][a-z-]*\):.*## \(.*\)$$/\1\t\2/p' $(firstword $(MAKEFILE_LIST)) | \
 		while IFS="$$(printf '\t')" read -r target what; do printf '  %-22s %s\n' "$$target" "$$what"; done
 
-.PHONY: shim test test-docker test-backup test-ha test-hostile test-matrix deb test-deb run lint bench bench-migrate bench-login
+.PHONY: shim test test-docker test-backup test-ha test-hostile test-matrix deb test-deb run lint bench bench-migrate bench-login bench-floor
 .PHONY: installcheck-versions check-one
 # Every version's suite against a database created at that version, all on
 # the library just installed.
@@ -159,6 +159,12 @@ bench: ## the benchmark (about 15 minutes): test/bench/README.md
 # default version against the 1.1.2 login, same library, same cluster.
 bench-login: ## make bench's login part on its own (about 2 minutes)
 	test/bench/login-ratio
+
+# make bench's floor part on its own (about 2 minutes): the shim's CPU per
+# GET against its own /healthz plus pgbench's client per call, and against
+# the Node stack.
+bench-floor: ## make bench's GET-against-its-floor part on its own (about 2 minutes)
+	test/bench/floor
 
 # bin/finote-db migrate from 1.1.2 to the default version while the shim
 # serves a mixed workload on the bench data set: failed requests, p99 and
