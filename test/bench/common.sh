@@ -40,14 +40,18 @@ PASSWORD=bench-password-1
 # shellcheck disable=SC2034 # the callers' names for their results
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 SHIM_PID=
+PEER_PID=
 
 log() { printf '== %s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 psql_su() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT" -U postgres "$@"; }
 
 bench_cleanup() {
-  if [ -n "$SHIM_PID" ] && kill -0 "$SHIM_PID" 2>/dev/null; then
-    kill -TERM "$SHIM_PID"; wait "$SHIM_PID" 2>/dev/null || true
-  fi
+  local pid
+  for pid in "$SHIM_PID" "$PEER_PID"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+    fi
+  done
   if [ "${BENCH_KEEP_CLUSTER:-0}" != 1 ]; then
     test/bin/pgcluster stop "$STATE" || true
   fi
@@ -206,4 +210,34 @@ bench_shim() {
   done
   cat "$STATE/shim.log" >&2
   exit 1
+}
+
+# bench_peer PORT: the Node peer (test/bench/peer: Express and a pg pool of
+# DB_POOL_MAX connections making the shim's calls, the kind of stack the
+# shim replaced) on 127.0.0.1:PORT against $DB, PEER_PID set. Its packages
+# come from the npm registry, by its lockfile (npm ci, as the browser tests
+# do); without node or the registry PEER_PID stays empty and the log says so.
+bench_peer() {
+  local port=$1
+  if command -v npm >/dev/null && [ ! -d "$BENCH/peer/node_modules" ]; then
+    log "Node peer: npm ci"
+    (cd "$BENCH/peer" && npm ci --no-audit --no-fund --loglevel=error >&2) ||
+      log "Node peer: npm ci failed"
+  fi
+  if ! command -v node >/dev/null; then
+    log "Node peer: skipped, node is missing"
+  elif [ ! -d "$BENCH/peer/node_modules" ]; then
+    log "Node peer: skipped, its packages are missing (npm ci in test/bench/peer)"
+  else
+    log "start the Node peer on 127.0.0.1:$port"
+    PORT=$port DB_POOL_MAX=$POOL DATABASE_URL=$SHIM_URL \
+      "${CLIENT[@]}" node "$BENCH/peer/server.js" >"$STATE/peer.log" 2>&1 &
+    PEER_PID=$!
+    for _ in $(seq 50); do
+      curl -s -o /dev/null "http://127.0.0.1:$port/" && return 0
+      sleep 0.2
+    done
+    cat "$STATE/peer.log" >&2
+    exit 1
+  fi
 }
