@@ -265,7 +265,7 @@ config_load(void)
 		env_int("FINOTE_THREADS", 256, 1, 4096, &cfg.threads) ||
 		env_int("FINOTE_THREAD_STACK_KB", 256, 128, 8192, &cfg.thread_stack_kb) ||
 		env_int("FINOTE_HASH_CONCURRENCY", cores(), 1, 1024, &cfg.hash_concurrency) ||
-		env_int("FINOTE_HASH_WAIT_MS", 1000, 0, 600000, &cfg.hash_wait_ms) ||
+		env_int("FINOTE_HASH_WAIT_MS", 5000, 0, 600000, &cfg.hash_wait_ms) ||
 		env_int("FINOTE_PREPARE", 1, 0, 1, &prepare) ||
 		env_int("FINOTE_COOKIE_HOST_PREFIX", 1, 0, 1, &host_prefix) ||
 		env_int("FINOTE_EXPORT_MAX", 2, 1, 1000, &cfg.export_max) ||

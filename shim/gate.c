@@ -7,9 +7,20 @@
  * session needed. Unbounded, 32 parallel logins took every core and every
  * pooled connection, and other users' note reads waited 15 s. So at most
  * FINOTE_HASH_CONCURRENCY of these calls (default: the cores this process
- * may use) run at once; the next ones wait up to FINOTE_HASH_WAIT_MS for a
- * turn and then get 503 with Retry-After, and never hold more than that
- * many workers and connections.
+ * may use) run at once, and never hold more than that many connections;
+ * the next ones wait up to FINOTE_HASH_WAIT_MS for a turn and then get 503
+ * with Retry-After.
+ *
+ * A turn is held for the whole call, and a call can wait in the database
+ * on something other than the hash: an upgrade (ALTER EXTENSION finote
+ * UPDATE) holds its locks for as long as its index builds take, a second or
+ * more on a large notes table. The wait's default is therefore
+ * FINOTE_POOL_WAIT_MS's (5 s), the time any request waits for a pooled
+ * connection; at 1 s, logins queued behind the two in the database got 503
+ * during a migration that held `users` for 1.1 s (test/bench/FINDINGS.md,
+ * section 16). What bounds a flood of logins is the workers instead: a login
+ * that finds no turn free while workers are scarce (conn.c) gets its 503 at
+ * once, so that waiting logins never take the workers other requests need.
  *
  * Copyright (c) 2026, Finote maintainers
  */
@@ -46,7 +57,7 @@ gate_enter(void)
 	bool			entered;
 
 	pthread_mutex_lock(&lock);
-	while (running >= cfg.hash_concurrency &&
+	while (running >= cfg.hash_concurrency && !conn_workers_scarce() &&
 		   pthread_cond_timedwait(&turn_free, &lock, &deadline) != ETIMEDOUT)
 		;
 	entered = running < cfg.hash_concurrency;

@@ -3,7 +3,9 @@
 # SQL and through three shims on one cluster, are never refused; wrong
 # ones at once still never pass the budget (5 guesses per username and
 # address); and when no background worker slot is free for the attempt
-# server, logins answer 503 with Retry-After, never 500.
+# server, logins answer 503 with Retry-After, never 500. A shim's hashing
+# gate waits out a lock that holds its turns (an upgrade's), but not while
+# workers are scarce.
 #
 # Before 1.2.2 a reservation in flight counted as a failure until it was
 # given back: the 6th concurrent correct login of one user from one address
@@ -15,6 +17,8 @@ use lib "$FindBin::Bin/../lib";
 use FinoteTest;
 use Test::More;
 use POSIX ();
+use IO::Socket::INET;
+use Time::HiRes ();
 
 my $version = $ENV{T119_VERSION};
 my $pg_port = free_port();
@@ -111,6 +115,62 @@ is_deeply($st, { 401 => 5, 429 => 35 }, '3 shims: 40 concurrent wrong attempts: 
 # budget at that address only.
 ($done, @errors) = sql_burst(1, q{SELECT finote.login('solo', 'solo password', '10.9.9.11');});
 is($done, 1, 'the owner at another address logs in');
+
+# A hashing turn is held through whatever the login waits for in the
+# database, such as an upgrade's lock (ALTER EXTENSION holds its locks until
+# its index builds end). With the gate's default wait (5 s), logins queued
+# behind one that waits 2.5 s on such a lock are answered, not refused (at
+# 1 s they were 503). But while workers are scarce, a login that finds no
+# turn free is refused at once rather than hold a worker.
+my $gated = start_shim(PORT => free_port(), DATABASE_URL => $dburl, SESSION_SECRET => 's' x 32,
+    FINOTE_HASH_CONCURRENCY => 1, FINOTE_THREADS => 8);
+sub lock_sessions {
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        psql($pg_port, 'finote', 'BEGIN; LOCK TABLE finote.sessions IN SHARE MODE; SELECT pg_sleep(2.5); COMMIT');
+        POSIX::_exit(0);
+    }
+    for (1 .. 50) {
+        last if psql($pg_port, 'finote', q{SELECT count(*) FROM pg_locks
+            WHERE relation = 'finote.sessions'::regclass AND mode = 'ShareLock' AND granted});
+        select(undef, undef, undef, 0.05);
+    }
+    return $pid;
+}
+sub lock_waiters {
+    return psql($pg_port, 'finote', q{SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'});
+}
+my $locker = lock_sessions();
+($st) = http_burst(4, sub { { username => "user$_[0]", password => 'user password' } }, $gated);
+waitpid($locker, 0);
+is_deeply($st, { 200 => 4 }, 'logins queued behind a 2.5 s lock wait out the lock: 4 × 200')
+  or diag explain $st;
+
+$locker = lock_sessions();
+my $first = fork // die "fork: $!";
+if (!$first) {
+    POSIX::_exit(api($gated, 'POST', '/api/auth/login', { username => 'user1', password => 'user password' })
+      ->{status} == 200 ? 0 : 1);
+}
+my $waiting = 0;
+for (1 .. 50) {
+    last if ($waiting = lock_waiters());
+    select(undef, undef, undef, 0.05);
+}
+ok($waiting, 'a login holds the only turn, waiting on the lock');
+# 6 of 8 workers' connections open (the login's and 5 idle): workers are scarce
+my @idle = map { IO::Socket::INET->new(PeerAddr => "127.0.0.1:$gated->{port}") or die "connect: $!" } 1 .. 5;
+select(undef, undef, undef, 0.2);
+my $t0 = Time::HiRes::time();
+my $r = api($gated, 'POST', '/api/auth/login', { username => 'user2', password => 'user password' });
+my $took = Time::HiRes::time() - $t0;
+is($r->{status}, 503, 'workers scarce, no turn free: 503');
+ok($took < 1, sprintf('at once, not after the wait (%.2f s)', $took));
+close $_ for @idle;
+waitpid($first, 0);
+is($?, 0, 'the login that held the turn: 200 once the lock is gone');
+waitpid($locker, 0);
+stop_shim($gated);
 
 # No background worker slot for the attempt server: max_worker_processes 1,
 # which the logical replication launcher holds. A login storm is 503 with
