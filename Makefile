@@ -168,9 +168,9 @@ bench-floor: ## make bench's GET-against-its-floor part on its own (about 3 minu
 
 # bin/finote-db migrate from 1.1.2 to the default version while the shim
 # serves a mixed workload on the bench data set: failed requests, p99 and
-# lock waits during the migration (not part of make test; about 10 minutes):
+# lock waits during the migration (not part of make test; about 11 minutes):
 # test/bench/README.md.
-bench-migrate: ## finote-db migrate under load (about 10 minutes)
+bench-migrate: ## finote-db migrate under load (about 11 minutes)
 	test/bench/migrate-under-load
 
 # The service on a local cluster kept in .finote/run (data survives restarts).
