@@ -20,7 +20,9 @@
  * during a migration that held `users` for 1.1 s (test/bench/FINDINGS.md,
  * section 16). What bounds a flood of logins is the workers instead: a login
  * that finds no turn free while workers are scarce (conn.c) gets its 503 at
- * once, so that waiting logins never take the workers other requests need.
+ * once, and one waiting stops within SCARCITY_CHECK_MS of their becoming
+ * scarce, so that waiting logins do not take the workers other requests
+ * need.
  *
  * Copyright (c) 2026, Finote maintainers
  */
@@ -49,17 +51,30 @@ gate_init(void)
 	cond_init_monotonic(&turn_free);
 }
 
-/* Take a turn; false when none came free within FINOTE_HASH_WAIT_MS. */
+/* A waiter looks at the workers this often, between turns coming free. */
+#define SCARCITY_CHECK_MS 100
+
+/*
+ * Take a turn; false when none came free within FINOTE_HASH_WAIT_MS, or
+ * workers are (or grew) scarce while none was free.
+ */
 bool
 gate_enter(void)
 {
-	struct timespec deadline = deadline_in_ms(cfg.hash_wait_ms);
-	bool			entered;
+	double until = now_seconds() + cfg.hash_wait_ms / 1000.0;
+	bool   entered;
 
 	pthread_mutex_lock(&lock);
-	while (running >= cfg.hash_concurrency && !conn_workers_scarce() &&
-		   pthread_cond_timedwait(&turn_free, &lock, &deadline) != ETIMEDOUT)
-		;
+	while (running >= cfg.hash_concurrency && !conn_workers_scarce())
+	{
+		double			left_ms = (until - now_seconds()) * 1000.0;
+		struct timespec slice;
+
+		if (left_ms <= 0)
+			break;
+		slice = deadline_in_ms(left_ms < SCARCITY_CHECK_MS ? (int) left_ms + 1 : SCARCITY_CHECK_MS);
+		pthread_cond_timedwait(&turn_free, &lock, &slice);
+	}
 	entered = running < cfg.hash_concurrency;
 	if (entered)
 		running++;

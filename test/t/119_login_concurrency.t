@@ -158,9 +158,25 @@ for (1 .. 50) {
     select(undef, undef, undef, 0.05);
 }
 ok($waiting, 'a login holds the only turn, waiting on the lock');
-# 6 of 8 workers' connections open (the login's and 5 idle): workers are scarce
+# A second login waits for the turn; then 5 idle connections make 7 of 8
+# workers' connections open: workers are scarce, and it stops waiting.
+pipe(my $second_rd, my $second_wr) or die "pipe: $!";
+my $second = fork // die "fork: $!";
+if (!$second) {
+    close $second_rd;
+    my $s = api($gated, 'POST', '/api/auth/login', { username => 'user3', password => 'user password' });
+    syswrite($second_wr, sprintf("%d %.3f\n", $s->{status}, Time::HiRes::time()));
+    POSIX::_exit(0);
+}
+close $second_wr;
+select(undef, undef, undef, 0.3);
+my $scarce_at = Time::HiRes::time();
 my @idle = map { IO::Socket::INET->new(PeerAddr => "127.0.0.1:$gated->{port}") or die "connect: $!" } 1 .. 5;
-select(undef, undef, undef, 0.2);
+my ($second_status, $second_at) = split ' ', (<$second_rd> // '');
+waitpid($second, 0);
+is($second_status, 503, 'a login waiting when workers grow scarce: 503');
+ok(defined $second_at && $second_at - $scarce_at < 1,
+    sprintf('within a moment of it (%.2f s), not at the lock\'s end', ($second_at // 0) - $scarce_at));
 my $t0 = Time::HiRes::time();
 my $r = api($gated, 'POST', '/api/auth/login', { username => 'user2', password => 'user password' });
 my $took = Time::HiRes::time() - $t0;
