@@ -151,8 +151,8 @@ test-deb: ## the Debian packages installed and used in clean containers
 	test/deb/test
 
 # How close the shim comes to the database's own limit (not part of make
-# test; about 15 minutes): test/bench/README.md.
-bench: ## the benchmark (about 15 minutes): test/bench/README.md
+# test; about 18 minutes): test/bench/README.md.
+bench: ## the benchmark (about 18 minutes): test/bench/README.md
 	test/bench/run
 
 # make bench's login part on its own (about 2 minutes): finote.login at the
@@ -160,10 +160,10 @@ bench: ## the benchmark (about 15 minutes): test/bench/README.md
 bench-login: ## make bench's login part on its own (about 2 minutes)
 	test/bench/login-ratio
 
-# make bench's floor part on its own (about 3 minutes): the shim's CPU per
+# make bench's floor part on its own (about 5 minutes): the shim's CPU per
 # GET against its own /healthz plus pgbench's client per call, against a
 # bare thread per connection (test/bench/tpc.c), and against the Node stack.
-bench-floor: ## make bench's GET-against-its-floor part on its own (about 3 minutes)
+bench-floor: ## make bench's GET-against-its-floor part on its own (about 5 minutes)
 	test/bench/floor
 
 # bin/finote-db migrate from 1.1.2 to the default version while the shim
