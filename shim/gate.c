@@ -9,7 +9,12 @@
  * FINOTE_HASH_CONCURRENCY of these calls (default: the cores this process
  * may use) run at once, and never hold more than that many connections;
  * the next ones wait up to FINOTE_HASH_WAIT_MS for a turn and then get 503
- * with Retry-After.
+ * with Retry-After. They are served first come, first served: a turn that
+ * comes free is handed to the oldest waiter, so that under a steady stream
+ * of logins none waits much longer than the queue ahead of it, where a
+ * condition's wake-up of any waiter (and newcomers taking the turn first)
+ * left some waiting out the whole wait into a 503 while others went
+ * through at once (test/bench/FINDINGS.md, section 16).
  *
  * A turn is held for the whole call, and a call can wait in the database
  * on something other than the hash: an upgrade (ALTER EXTENSION finote
@@ -32,8 +37,16 @@
 #include "shim.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t  turn_free;
-static int			   running;
+static int			   running; /* turns taken, including those handed to a waiter */
+
+/* A login waiting for a turn, in the FIFO queue. */
+struct waiter
+{
+	struct waiter *next;
+	pthread_cond_t handed; /* signalled when granted */
+	bool		   granted;
+};
+static struct waiter *queue;
 
 /* The routes whose call hashes a password (routes.c's patterns). */
 bool
@@ -43,12 +56,6 @@ gate_needed(const struct route *route)
 		   strcmp(route->pattern, "/api/auth/register") == 0 ||
 		   strcmp(route->pattern, "/api/auth/password") == 0 ||
 		   (strcmp(route->pattern, "/api/auth/me") == 0 && strcmp(route->method, "DELETE") == 0);
-}
-
-void
-gate_init(void)
-{
-	cond_init_monotonic(&turn_free);
 }
 
 /* A waiter looks at the workers this often, between turns coming free. */
@@ -61,11 +68,22 @@ gate_init(void)
 bool
 gate_enter(void)
 {
-	double until = now_seconds() + cfg.hash_wait_ms / 1000.0;
-	bool   entered;
+	double			until = now_seconds() + cfg.hash_wait_ms / 1000.0;
+	struct waiter	w = {0};
+	struct waiter **p;
 
 	pthread_mutex_lock(&lock);
-	while (running >= cfg.hash_concurrency && !conn_workers_scarce())
+	if (!queue && running < cfg.hash_concurrency)
+	{
+		running++;
+		pthread_mutex_unlock(&lock);
+		return true;
+	}
+	cond_init_monotonic(&w.handed);
+	for (p = &queue; *p; p = &(*p)->next)
+		;
+	*p = &w;
+	while (!w.granted && !conn_workers_scarce())
 	{
 		double			left_ms = (until - now_seconds()) * 1000.0;
 		struct timespec slice;
@@ -73,20 +91,34 @@ gate_enter(void)
 		if (left_ms <= 0)
 			break;
 		slice = deadline_in_ms(left_ms < SCARCITY_CHECK_MS ? (int) left_ms + 1 : SCARCITY_CHECK_MS);
-		pthread_cond_timedwait(&turn_free, &lock, &slice);
+		pthread_cond_timedwait(&w.handed, &lock, &slice);
 	}
-	entered = running < cfg.hash_concurrency;
-	if (entered)
-		running++;
+	if (!w.granted)
+		for (p = &queue; *p; p = &(*p)->next)
+			if (*p == &w)
+			{
+				*p = w.next;
+				break;
+			}
 	pthread_mutex_unlock(&lock);
-	return entered;
+	pthread_cond_destroy(&w.handed);
+	return w.granted;
 }
 
+/* Give the turn back: to the oldest waiter, who then holds it, if any. */
 void
 gate_leave(void)
 {
 	pthread_mutex_lock(&lock);
-	running--;
-	pthread_cond_signal(&turn_free);
+	if (queue)
+	{
+		struct waiter *w = queue;
+
+		queue = w->next;
+		w->granted = true;
+		pthread_cond_signal(&w->handed);
+	}
+	else
+		running--;
 	pthread_mutex_unlock(&lock);
 }

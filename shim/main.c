@@ -126,7 +126,6 @@ main(int argc, char **argv)
 	metrics_init();
 	routes_init();
 	handler_init();
-	gate_init();
 	pool_init();
 	mg_init_library(0);
 	watchdog_start();

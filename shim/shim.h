@@ -246,7 +246,6 @@ extern void				   routes_print_sql(void);
 
 /* gate.c: bounded concurrent password hashing */
 extern bool gate_needed(const struct route *route);
-extern void gate_init(void);
 extern bool gate_enter(void);
 extern void gate_leave(void);
 

@@ -188,6 +188,46 @@ is($?, 0, 'the login that held the turn: 200 once the lock is gone');
 waitpid($locker, 0);
 stop_shim($gated);
 
+# First come, first served: 12 clients logging in over and over for 5 s
+# against one turn. Each waits for at most the 11 ahead of it (0.66 s at
+# most, at 50 ms a hash); none waits out 1.5 s into a 503. A condition's
+# wake-up of any waiter, newcomers taking a freed turn first, let some
+# wait 2.6 s while others went through at once.
+my $fair = start_shim(PORT => free_port(), DATABASE_URL => $dburl, SESSION_SECRET => 's' x 32,
+    FINOTE_HASH_CONCURRENCY => 1, FINOTE_HASH_WAIT_MS => 1500);
+pipe(my $fair_rd, my $fair_wr) or die "pipe: $!";
+my @fair = map {
+    my $i = $_;
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        close $fair_rd;
+        my $end = Time::HiRes::time() + 5;
+        my $out = '';
+        while (Time::HiRes::time() < $end) {
+            my $t = Time::HiRes::time();
+            my $s = api($fair, 'POST', '/api/auth/login', { username => "user$i", password => 'user password' });
+            $out .= sprintf("%d %.3f\n", $s->{status}, Time::HiRes::time() - $t);
+        }
+        syswrite($fair_wr, $out);
+        POSIX::_exit(0);
+    }
+    $pid;
+} 10 .. 21;
+close $fair_wr;
+my (%fair_status, $fair_max);
+for my $line (<$fair_rd>) {
+    my ($s, $t) = split ' ', $line;
+    $fair_status{$s}++;
+    $fair_max = $t if !defined $fair_max || $t > $fair_max;
+}
+waitpid($_, 0) for @fair;
+ok(($fair_status{200} // 0) > 24,
+    '12 clients against one turn for 5 s: logins went through (' . ($fair_status{200} // 0) . ')');
+is_deeply([grep { $_ != 200 } sort keys %fair_status], [], 'none refused: no client waited out the 1.5 s')
+  or diag explain \%fair_status;
+diag(sprintf('slowest login %.2f s', $fair_max // 0));
+stop_shim($fair);
+
 # No background worker slot for the attempt server: max_worker_processes 1,
 # which the logical replication launcher holds. A login storm is 503 with
 # Retry-After, never 500.
