@@ -31,7 +31,6 @@
  *
  * Copyright (c) 2026, Finote maintainers
  */
-#include <errno.h>
 #include <string.h>
 
 #include "shim.h"

@@ -72,7 +72,7 @@ for my $rule ('UseTab: Always', 'TabWidth: 4', 'IndentWidth: 4', 'BreakBeforeBra
     'AlwaysBreakAfterReturnType: TopLevelDefinitions', 'PointerAlignment: Right') {
     like($cf, qr/^\Q$rule\E$/m, ".clang-format: $rule (PostgreSQL style)");
 }
-like(slurp("$root/.ci/lint"), qr{files=\(extension/\*\.c extension/\*\.h shim/\*\.c shim/\*\.h\)},
-    'by default .ci/lint covers extension/ and shim/');
+like(slurp("$root/.ci/lint"), qr{files=\(extension/\*\.c extension/\*\.h shim/\*\.c shim/\*\.h test/bench/\*\.c\)},
+    'by default .ci/lint covers extension/, shim/ and the bench\'s C (test/bench/tpc.c)');
 
 done_testing();
