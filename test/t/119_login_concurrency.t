@@ -188,25 +188,28 @@ is($?, 0, 'the login that held the turn: 200 once the lock is gone');
 waitpid($locker, 0);
 stop_shim($gated);
 
-# First come, first served: 12 clients logging in over and over for 5 s
-# against one turn. Each waits for at most the 11 ahead of it (0.66 s at
-# most, at 50 ms a hash); none waits out 1.5 s into a 503. A condition's
-# wake-up of any waiter, newcomers taking a freed turn first, let some
-# wait 2.6 s while others went through at once.
+# First come, first served: 12 clients logging in over and over for 6 s
+# against one turn. Once the first round is through, each login waits for
+# the 11 ahead of it, so the slowest takes less than three times the
+# median (1.8 here); with a condition's wake-up of any waiter (newcomers
+# taking a freed turn first) the slowest took 6.5 times the median while
+# others went through at once. Measured against the median, not in seconds: the hash's speed
+# changes with the load on the machine.
 my $fair = start_shim(PORT => free_port(), DATABASE_URL => $dburl, SESSION_SECRET => 's' x 32,
-    FINOTE_HASH_CONCURRENCY => 1, FINOTE_HASH_WAIT_MS => 1500);
+    FINOTE_HASH_CONCURRENCY => 1, FINOTE_HASH_WAIT_MS => 60000);
 pipe(my $fair_rd, my $fair_wr) or die "pipe: $!";
 my @fair = map {
     my $i = $_;
     my $pid = fork // die "fork: $!";
     if (!$pid) {
         close $fair_rd;
-        my $end = Time::HiRes::time() + 5;
+        my $end = Time::HiRes::time() + 6;
         my $out = '';
-        while (Time::HiRes::time() < $end) {
+        for (my $n = 0; Time::HiRes::time() < $end; $n++) {
             my $t = Time::HiRes::time();
             my $s = api($fair, 'POST', '/api/auth/login', { username => "user$i", password => 'user password' });
-            $out .= sprintf("%d %.3f\n", $s->{status}, Time::HiRes::time() - $t);
+            # the first round arrives at once: its waits are 1 to 12 hashes by design
+            $out .= sprintf("%d %.3f\n", $s->{status}, Time::HiRes::time() - $t) if $n > 0;
         }
         syswrite($fair_wr, $out);
         POSIX::_exit(0);
@@ -214,18 +217,19 @@ my @fair = map {
     $pid;
 } 10 .. 21;
 close $fair_wr;
-my (%fair_status, $fair_max);
+my (%fair_status, @fair_took);
 for my $line (<$fair_rd>) {
     my ($s, $t) = split ' ', $line;
     $fair_status{$s}++;
-    $fair_max = $t if !defined $fair_max || $t > $fair_max;
+    push @fair_took, $t;
 }
 waitpid($_, 0) for @fair;
-ok(($fair_status{200} // 0) > 24,
-    '12 clients against one turn for 5 s: logins went through (' . ($fair_status{200} // 0) . ')');
-is_deeply([grep { $_ != 200 } sort keys %fair_status], [], 'none refused: no client waited out the 1.5 s')
-  or diag explain \%fair_status;
-diag(sprintf('slowest login %.2f s', $fair_max // 0));
+@fair_took = sort { $a <=> $b } @fair_took;
+my ($median, $slowest) = ($fair_took[$#fair_took / 2] // 0, $fair_took[-1] // 0);
+is_deeply(\%fair_status, { 200 => scalar @fair_took }, '12 clients against one turn: every login 200');
+ok(@fair_took >= 24, 'after the first round, logins went through (' . scalar(@fair_took) . ')');
+ok($slowest < 3 * $median,
+    sprintf('none waits much past the queue ahead of it: slowest %.2f s, median %.2f s', $slowest, $median));
 stop_shim($fair);
 
 # No background worker slot for the attempt server: max_worker_processes 1,
