@@ -260,6 +260,13 @@ sub shims_stderr {
 
 psql($pg_port, 'postgres', 'ALTER SYSTEM SET max_worker_processes = 1');
 restart_cluster();
+# the launcher must hold the one slot before the storm: on a loaded machine
+# it starts late, and the attempt server took the slot first (2 × 200)
+for (1 .. 100) {
+    last if psql($pg_port, 'postgres',
+        q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'logical replication launcher'});
+    select(undef, undef, undef, 0.1);
+}
 my $ra;
 ($st, $ra) = http_burst(20, sub { { username => "user$_[0]", password => 'user password' } }, @shims);
 is_deeply($st, { 503 => 20 }, 'no worker slot: a storm of 20 logins is 20 × 503')
