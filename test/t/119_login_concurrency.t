@@ -191,9 +191,9 @@ stop_shim($gated);
 # First come, first served: 12 clients log in 4 times each, one after the
 # other, against one turn. A login that began 100 ms after another should
 # not end before it: with the queue, only a client's own scheduling delay
-# lets one pass another (a few at most on a loaded machine); with a
-# condition's wake-up of any waiter (and newcomers taking a freed turn
-# first) one login saw 16 later ones go first. Counted in order, not in
+# lets one pass another (5 at most in the matrix's loaded sid container,
+# 10 allowed); with a condition's wake-up of any waiter (and newcomers
+# taking a freed turn first) one login saw 16 to 25 later ones go first. Counted in order, not in
 # seconds: the hash's speed changes with the load on the machine.
 my $fair = start_shim(PORT => free_port(), DATABASE_URL => $dburl, SESSION_SECRET => 's' x 32,
     FINOTE_HASH_CONCURRENCY => 1, FINOTE_HASH_WAIT_MS => 600000, FINOTE_STATEMENT_TIMEOUT_MS => 60000);
@@ -231,7 +231,7 @@ for my $x (@fair) {
     $passed = $n if $n > $passed;
 }
 ok(@fair >= 40, '12 clients against one turn, 4 logins each: ' . scalar(@fair) . ' of 48 answered 200');
-ok($passed <= 4, "no login is passed by more than a few later ones (at most $passed)");
+ok($passed <= 10, "no login is passed by more than a few later ones (at most $passed)");
 stop_shim($fair);
 
 # No background worker slot for the attempt server: max_worker_processes 1,
